@@ -1,0 +1,1 @@
+"""Per-vendor pipelines: parse -> authenticate -> appraise, returning an Appraisal."""

@@ -1,0 +1,231 @@
+"""Collateral: what the verifier needs besides the evidence, recognised by content.
+
+:class:`Collateral` is an immutable bag of parsed items (certificate chains, CRLs, Intel
+TCB Info / QE Identity bodies, public keys, JSON documents). Each vendor pipeline picks
+what it needs. Files are recognised by their content, never their names:
+
+* PEM certificates (one file = one chain, in file order), DER certificate(s)
+* CRLs in DER, PEM, or hex text of the DER (as a PCCS serves ``rootcacrl``)
+* Intel PCS bodies: ``{"tcbInfo": ...}``, ``{"enclaveIdentity": ...}``,
+  ``{"tcbEvaluationDataNumbers": ...}``, and dcap-qvl's ``QuoteCollateralV3`` JSON
+* PEM public keys, JWK / JWK sets, and other JSON documents (e.g. CCA trust-anchor stores)
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from ..errors import CollateralInvalid, MalformedEvidence, Reason
+
+__all__ = ["Collateral", "load_collateral"]
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Collateral:
+    """Parsed collateral items. Combine with ``+``; build with :func:`load_collateral`."""
+
+    chains: tuple[tuple[x509.Certificate, ...], ...] = ()
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+    tcb_infos: tuple[bytes, ...] = ()
+    qe_identities: tuple[bytes, ...] = ()
+    tcb_evaluation_numbers: tuple[bytes, ...] = ()
+    public_keys: tuple[PublicKeyTypes, ...] = ()
+    documents: tuple[Any, ...] = field(default=())
+    sources: tuple[str, ...] = ()
+
+    def __add__(self, other: Collateral) -> Collateral:
+        return Collateral(
+            chains=self.chains + other.chains,
+            crls=self.crls + other.crls,
+            tcb_infos=self.tcb_infos + other.tcb_infos,
+            qe_identities=self.qe_identities + other.qe_identities,
+            tcb_evaluation_numbers=self.tcb_evaluation_numbers + other.tcb_evaluation_numbers,
+            public_keys=self.public_keys + other.public_keys,
+            documents=self.documents + other.documents,
+            sources=self.sources + other.sources,
+        )
+
+    @property
+    def certificates(self) -> tuple[x509.Certificate, ...]:
+        """Every certificate of every chain, in order, without duplicates."""
+        seen: set[bytes] = set()
+        out = []
+        for chain in self.chains:
+            for c in chain:
+                fp = c.fingerprint(_SHA256)
+                if fp not in seen:
+                    seen.add(fp)
+                    out.append(c)
+        return tuple(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, source: str = "<bytes>") -> Collateral:
+        """Recognise one file's content. Raises CollateralInvalid if it is none of the forms."""
+        item = _classify(data, source)
+        if item is None:
+            raise CollateralInvalid(
+                f"{source}: not a recognised collateral file", reason=Reason.COLLATERAL_MALFORMED
+            )
+        return replace(item, sources=(source,))
+
+
+def load_collateral(paths: Iterable[str | os.PathLike[str]]) -> Collateral:
+    """Load files and directories (recursively; unrecognised files in directories are skipped)."""
+    total = Collateral()
+    for p in paths:
+        path = os.fspath(p)
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    with open(full, "rb") as fh:
+                        item = _classify(fh.read(), full)
+                    if item is not None:
+                        total = total + replace(item, sources=(full,))
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                raise CollateralInvalid(
+                    f"{path}: cannot read ({exc.strerror})", reason=Reason.COLLATERAL_MISSING
+                ) from None
+            total = total + Collateral.from_bytes(data, source=path)
+    return total
+
+
+# --- recognition ---------------------------------------------------------------------------
+
+_SHA256 = hashes.SHA256()
+
+
+def _classify(data: bytes, source: str) -> Collateral | None:
+    stripped = data.strip()
+    if not stripped:
+        return None
+    if stripped[:1] in (b"{", b"["):
+        return _classify_json(stripped, source)
+    if b"-----BEGIN " in stripped:
+        return _classify_pem(stripped, source)
+    der = stripped
+    if re.fullmatch(rb"(0x)?[0-9a-fA-F\s]+", stripped) and len(stripped) % 2 == 0:
+        try:
+            der = binascii.unhexlify(re.sub(rb"\s", b"", stripped.removeprefix(b"0x")))
+        except binascii.Error:
+            return None
+    return _classify_der(der)
+
+
+def _classify_der(der: bytes) -> Collateral | None:
+    if not der.startswith(b"\x30"):
+        return None
+    try:
+        return Collateral(crls=(x509.load_der_x509_crl(der),))
+    except ValueError:
+        pass
+    try:
+        from ..authenticate.x509util import load_certificates
+
+        return Collateral(chains=(load_certificates(der),))
+    except MalformedEvidence:
+        pass
+    try:
+        return Collateral(public_keys=(serialization.load_der_public_key(der),))
+    except (ValueError, TypeError):
+        return None
+
+
+def _classify_pem(data: bytes, source: str) -> Collateral | None:
+    certs: list[x509.Certificate] = []
+    out = Collateral()
+    for m in _PEM_BLOCK.finditer(data):
+        kind, block = m.group(1), m.group(0)
+        try:
+            if kind in (b"CERTIFICATE", b"TRUSTED CERTIFICATE"):
+                certs.append(x509.load_pem_x509_certificate(block))
+            elif kind == b"X509 CRL":
+                out = out + Collateral(crls=(x509.load_pem_x509_crl(block),))
+            elif kind == b"PUBLIC KEY":
+                out = out + Collateral(public_keys=(serialization.load_pem_public_key(block),))
+        except (ValueError, TypeError) as exc:
+            raise CollateralInvalid(
+                f"{source}: bad PEM {kind.decode()} ({exc})", reason=Reason.COLLATERAL_MALFORMED
+            ) from None
+    if certs:
+        out = out + Collateral(chains=(tuple(certs),))
+    if out == Collateral():
+        return None
+    return out
+
+
+def _classify_json(data: bytes, source: str) -> Collateral | None:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(doc, dict):
+        if "tcbInfo" in doc:
+            return Collateral(tcb_infos=(data,))
+        if "enclaveIdentity" in doc:
+            return Collateral(qe_identities=(data,))
+        if "tcbEvaluationDataNumbers" in doc:
+            return Collateral(tcb_evaluation_numbers=(data,))
+        if "tcb_info" in doc and "qe_identity" in doc:
+            return _from_dcap_qvl(doc, source)
+    return Collateral(documents=(doc,))
+
+
+def _signed_body(member: str, text: Any, signature: Any, source: str) -> bytes:
+    if not isinstance(text, str) or not isinstance(signature, str):
+        raise CollateralInvalid(
+            f"{source}: {member} is not text", reason=Reason.COLLATERAL_MALFORMED
+        )
+    return ('{"' + member + '":' + text + ',"signature":"' + signature + '"}').encode()
+
+
+def _from_dcap_qvl(doc: dict[str, Any], source: str) -> Collateral:
+    """dcap-qvl QuoteCollateralV3: raw signed JSON text, hex CRLs, PEM chains."""
+    out = Collateral(
+        tcb_infos=(
+            _signed_body("tcbInfo", doc.get("tcb_info"), doc.get("tcb_info_signature"), source),
+        ),
+        qe_identities=(
+            _signed_body(
+                "enclaveIdentity", doc.get("qe_identity"), doc.get("qe_identity_signature"), source
+            ),
+        ),
+    )
+    for key in ("root_ca_crl", "pck_crl"):
+        value = doc.get(key)
+        if isinstance(value, str) and value:
+            item = _classify(value.encode(), f"{source}:{key}")
+            if item is None or not item.crls:
+                raise CollateralInvalid(
+                    f"{source}: {key} is not a CRL", reason=Reason.COLLATERAL_MALFORMED
+                )
+            out = out + item
+    for key in (
+        "pck_crl_issuer_chain",
+        "tcb_info_issuer_chain",
+        "qe_identity_issuer_chain",
+        "pck_certificate_chain",
+    ):
+        value = doc.get(key)
+        if isinstance(value, str) and value.strip():
+            item = _classify_pem(value.encode(), f"{source}:{key}")
+            if item is not None:
+                out = out + item
+    return out

@@ -1,0 +1,329 @@
+"""Appraisal policy: one document for every TEE, secure by default.
+
+A :class:`Policy` says which TCB statuses and advisories are acceptable, whether debug
+evidence may pass (never by default), and per TEE which measurements are allowed. An
+empty policy accepts only ``UpToDate`` non-debug evidence and pins no measurement.
+Anything permissive is spelled ``unsafe_*``. Load from JSON or YAML with
+:meth:`Policy.from_file`; unknown keys and bad values raise ``ConfigurationError``
+(reason ``invalid_policy``) naming the key.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigurationError, Reason
+from ..result import Appraisal, RuleVerdict
+from ._rules import reject_unknown_keys
+from .cca import CcaPolicy
+from .intel import SgxPolicy, TdxPolicy
+from .snp import SnpPolicy
+
+__all__ = ["INTEL_TCB_STATUSES", "CcaPolicy", "Policy", "SgxPolicy", "SnpPolicy", "TdxPolicy"]
+
+log = logging.getLogger("cocoverify.policy")
+
+#: Intel's spelling of TCB statuses a policy may accept (intel.md §6.4).
+INTEL_TCB_STATUSES = frozenset(
+    {
+        "UpToDate",
+        "SWHardeningNeeded",
+        "ConfigurationNeeded",
+        "ConfigurationAndSWHardeningNeeded",
+        "OutOfDate",
+        "OutOfDateConfigurationNeeded",
+        "Revoked",
+        "TDRelaunchAdvised",
+        "TDRelaunchAdvisedConfigurationNeeded",
+    }
+)
+
+_TOP_KEYS = (
+    "accepted_tcb_statuses",
+    "allowed_advisory_ids",
+    "denied_advisory_ids",
+    "unsafe_allow_debug",
+    "require_crl",
+    "sgx",
+    "tdx",
+    "snp",
+    "cca",
+)
+
+
+def _str_set(where: str, value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple | frozenset | set) or not all(
+        isinstance(v, str) for v in value
+    ):
+        raise ConfigurationError(
+            f"{where}: expected a list of strings", reason=Reason.INVALID_POLICY
+        )
+    return frozenset(value)
+
+
+def _bool(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{where}: expected true or false", reason=Reason.INVALID_POLICY)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The appraisal policy. Immutable and validated when built."""
+
+    accepted_tcb_statuses: frozenset[str] = frozenset({"UpToDate"})
+    allowed_advisory_ids: frozenset[str] | None = None
+    denied_advisory_ids: frozenset[str] = frozenset()
+    unsafe_allow_debug: bool = False
+    require_crl: bool = False
+    sgx: SgxPolicy = field(default_factory=SgxPolicy)
+    tdx: TdxPolicy = field(default_factory=TdxPolicy)
+    snp: SnpPolicy = field(default_factory=SnpPolicy)
+    cca: CcaPolicy = field(default_factory=CcaPolicy)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.accepted_tcb_statuses) - INTEL_TCB_STATUSES
+        if unknown:
+            raise ConfigurationError(
+                f"accepted_tcb_statuses: unknown status {sorted(unknown)[0]!r} "
+                f"(known: {', '.join(sorted(INTEL_TCB_STATUSES))})",
+                reason=Reason.INVALID_POLICY,
+            )
+        if not self.accepted_tcb_statuses:
+            raise ConfigurationError(
+                "accepted_tcb_statuses: empty; nothing could pass", reason=Reason.INVALID_POLICY
+            )
+        if self.unsafe_allow_debug:
+            log.warning("policy: unsafe_allow_debug is set; debug evidence can be accepted")
+
+    @classmethod
+    def default(cls) -> Policy:
+        """The secure default: UpToDate only, debug rejected, no measurement pinned."""
+        return cls()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Policy:
+        """Build from a mapping (the file form); unknown keys are errors."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise ConfigurationError("policy: expected a mapping", reason=Reason.INVALID_POLICY)
+        reject_unknown_keys("policy", data, _TOP_KEYS)
+        kwargs: dict[str, Any] = {}
+        if "accepted_tcb_statuses" in data:
+            kwargs["accepted_tcb_statuses"] = _str_set(
+                "accepted_tcb_statuses", data["accepted_tcb_statuses"]
+            )
+        if data.get("allowed_advisory_ids") is not None:
+            kwargs["allowed_advisory_ids"] = _str_set(
+                "allowed_advisory_ids", data["allowed_advisory_ids"]
+            )
+        if "denied_advisory_ids" in data:
+            kwargs["denied_advisory_ids"] = _str_set(
+                "denied_advisory_ids", data["denied_advisory_ids"]
+            )
+        for key in ("unsafe_allow_debug", "require_crl"):
+            if key in data:
+                kwargs[key] = _bool(key, data[key])
+        for key, section in (
+            ("sgx", SgxPolicy),
+            ("tdx", TdxPolicy),
+            ("snp", SnpPolicy),
+            ("cca", CcaPolicy),
+        ):
+            if key in data:
+                value = data[key]
+                if not isinstance(value, dict):
+                    raise ConfigurationError(
+                        f"{key}: expected a mapping", reason=Reason.INVALID_POLICY
+                    )
+                kwargs[key] = section.from_dict(key, value)
+        return cls(**kwargs)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Policy:
+        """Load a JSON or YAML policy file."""
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{os.fspath(path)}: {exc.strerror}", reason=Reason.INVALID_POLICY
+            ) from None
+        return cls.from_dict(_parse_document(text, os.fspath(path)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file form (round-trips through :meth:`from_dict`)."""
+        out: dict[str, Any] = {
+            "accepted_tcb_statuses": sorted(self.accepted_tcb_statuses),
+            "denied_advisory_ids": sorted(self.denied_advisory_ids),
+            "unsafe_allow_debug": self.unsafe_allow_debug,
+            "require_crl": self.require_crl,
+        }
+        if self.allowed_advisory_ids is not None:
+            out["allowed_advisory_ids"] = sorted(self.allowed_advisory_ids)
+        for key in ("sgx", "tdx", "snp", "cca"):
+            section = getattr(self, key).to_dict()
+            if section:
+                out[key] = section
+        return out
+
+    def evaluate(
+        self,
+        appraisal: Appraisal,
+        *,
+        expected_report_data: bytes | None = None,
+        expected_init_data: bytes | None = None,
+    ) -> tuple[RuleVerdict, ...]:
+        """Every rule's verdict for this appraisal (in a fixed order)."""
+        verdicts: list[RuleVerdict] = []
+        verdicts.extend(self._tcb_rules(appraisal))
+        if appraisal.debug:
+            if self.unsafe_allow_debug:
+                verdicts.append(
+                    RuleVerdict("debug", True, "debug allowed by unsafe_allow_debug", actual=True)
+                )
+            else:
+                verdicts.append(
+                    RuleVerdict(
+                        "debug",
+                        False,
+                        "debug mode is enabled",
+                        reason=Reason.DEBUG_ENABLED,
+                        expected=False,
+                        actual=True,
+                    )
+                )
+        else:
+            verdicts.append(RuleVerdict("debug", True, actual=False))
+        if expected_report_data is not None:
+            verdicts.append(
+                _binding_rule(
+                    "report_data",
+                    appraisal.report_data,
+                    expected_report_data,
+                    Reason.REPORT_DATA_MISMATCH,
+                )
+            )
+        if expected_init_data is not None:
+            verdicts.append(
+                _binding_rule(
+                    "init_data", appraisal.init_data, expected_init_data, Reason.INIT_DATA_MISMATCH
+                )
+            )
+        section_rules = {
+            "sgx": self.sgx.rules,
+            "tdx": self.tdx.rules,
+            "snp": self.snp.rules,
+            "cca": self.cca.rules,
+        }.get(appraisal.tee)
+        if section_rules is not None:
+            verdicts.extend(section_rules(appraisal, self))
+        return tuple(verdicts)
+
+    def _tcb_rules(self, a: Appraisal) -> list[RuleVerdict]:
+        out: list[RuleVerdict] = []
+        if a.tcb_error is not None:
+            out.append(
+                RuleVerdict(
+                    "tcb_status",
+                    False,
+                    "no TCB level of the collateral matches this platform",
+                    reason=a.tcb_error,
+                )
+            )
+            return out
+        if a.tcb_status is None:
+            return out
+        if a.tcb_status in self.accepted_tcb_statuses:
+            out.append(RuleVerdict("tcb_status", True, actual=a.tcb_status))
+        else:
+            out.append(
+                RuleVerdict(
+                    "tcb_status",
+                    False,
+                    f"TCB status was {a.tcb_status}, allowed: {sorted(self.accepted_tcb_statuses)}",
+                    reason=Reason.TCB_STATUS_REJECTED,
+                    expected=sorted(self.accepted_tcb_statuses),
+                    actual=a.tcb_status,
+                )
+            )
+        denied = sorted(set(a.advisory_ids) & self.denied_advisory_ids)
+        if denied:
+            out.append(
+                RuleVerdict(
+                    "denied_advisory_ids",
+                    False,
+                    f"denied advisories: {denied}",
+                    reason=Reason.ADVISORY_REJECTED,
+                    expected=[],
+                    actual=denied,
+                )
+            )
+        if self.allowed_advisory_ids is not None:
+            extra = sorted(set(a.advisory_ids) - self.allowed_advisory_ids)
+            if extra:
+                out.append(
+                    RuleVerdict(
+                        "allowed_advisory_ids",
+                        False,
+                        f"advisories not allowed: {extra}",
+                        reason=Reason.ADVISORY_REJECTED,
+                        expected=sorted(self.allowed_advisory_ids),
+                        actual=extra,
+                    )
+                )
+            else:
+                out.append(RuleVerdict("allowed_advisory_ids", True, actual=list(a.advisory_ids)))
+        return out
+
+
+def _binding_rule(name: str, actual: bytes | None, expected: bytes, reason: Reason) -> RuleVerdict:
+    if actual is None:
+        return RuleVerdict(name, False, f"this evidence has no {name} field", reason=reason)
+    if len(expected) > len(actual):
+        return RuleVerdict(
+            name,
+            False,
+            f"expected {name} is longer than the field ({len(expected)} > {len(actual)} bytes)",
+            reason=reason,
+            expected=expected,
+            actual=actual,
+        )
+    padded = expected + b"\x00" * (len(actual) - len(expected))
+    if hmac.compare_digest(padded, actual):
+        return RuleVerdict(name, True, expected=padded, actual=actual)
+    return RuleVerdict(
+        name,
+        False,
+        f"{name} was {actual.hex()}, expected {padded.hex()}",
+        reason=reason,
+        expected=padded,
+        actual=actual,
+    )
+
+
+def _parse_document(text: bytes, source: str) -> Any:
+    stripped = text.lstrip()
+    if stripped.startswith((b"{", b"[")):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{source}: invalid JSON: {exc}", reason=Reason.INVALID_POLICY
+            ) from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(
+            f"{source}: invalid YAML: {exc}", reason=Reason.INVALID_POLICY
+        ) from None

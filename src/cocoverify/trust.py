@@ -1,0 +1,104 @@
+"""Trust anchors, pinned by the SHA-256 of their DER encoding.
+
+Vendor certificates travel with the evidence or the collateral; a chain is trusted only
+when its self-signed root's fingerprint is pinned here. The defaults are the real vendor
+roots (facts: shared/docs/intel.md §1, amd.md §6.2). Tests build a :class:`TrustStore`
+around the fake roots of :mod:`cocoverify.testing`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .errors import ConfigurationError, Reason
+
+__all__ = ["AMD_ARK_SHA256", "INTEL_SGX_ROOT_CA_SHA256", "TrustStore", "fingerprint"]
+
+#: Intel SGX Root CA (intel.md §1).
+INTEL_SGX_ROOT_CA_SHA256 = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"
+
+#: AMD Root Keys per product (amd.md §6.2). VCEK and VLEK chains share the ARK.
+AMD_ARK_SHA256: Mapping[str, str] = MappingProxyType(
+    {
+        "Milan": "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd",
+        "Genoa": "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1",
+        "Turin": "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",
+    }
+)
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 of the DER encoding, lower-case hex."""
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
+
+def _norm_fp(value: str) -> str:
+    fp = value.lower().replace(":", "").strip()
+    if len(fp) != 64 or any(c not in "0123456789abcdef" for c in fp):
+        raise ConfigurationError(
+            f"not a SHA-256 fingerprint: {value!r}", reason=Reason.INVALID_TRUST_STORE
+        )
+    return fp
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStore:
+    """Pinned roots per vendor. Immutable; safe to share between threads."""
+
+    intel_roots: frozenset[str] = frozenset({INTEL_SGX_ROOT_CA_SHA256})
+    amd_arks: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: MappingProxyType(
+            {p: frozenset({fp}) for p, fp in AMD_ARK_SHA256.items()}
+        )
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intel_roots", frozenset(_norm_fp(f) for f in self.intel_roots))
+        object.__setattr__(
+            self,
+            "amd_arks",
+            MappingProxyType(
+                {p: frozenset(_norm_fp(f) for f in fps) for p, fps in self.amd_arks.items()}
+            ),
+        )
+
+    @classmethod
+    def default(cls) -> TrustStore:
+        """The real vendor roots."""
+        return _DEFAULT
+
+    @classmethod
+    def from_certificates(
+        cls,
+        *,
+        intel: Iterable[x509.Certificate] = (),
+        amd: Mapping[str, Iterable[x509.Certificate]] | None = None,
+    ) -> TrustStore:
+        """A store pinning exactly the given root certificates (used with test PKIs)."""
+        return cls(
+            intel_roots=frozenset(fingerprint(c) for c in intel),
+            amd_arks=MappingProxyType(
+                {p: frozenset(fingerprint(c) for c in certs) for p, certs in (amd or {}).items()}
+            ),
+        )
+
+    def is_intel_root(self, cert: x509.Certificate) -> bool:
+        """Whether ``cert`` is a pinned Intel root."""
+        return fingerprint(cert) in self.intel_roots
+
+    def amd_product_for_ark(self, cert: x509.Certificate) -> str | None:
+        """The product whose pinned ARK ``cert`` is, else None."""
+        fp = fingerprint(cert)
+        for product, fps in self.amd_arks.items():
+            if fp in fps:
+                return product
+        return None
+
+
+_DEFAULT = TrustStore()
