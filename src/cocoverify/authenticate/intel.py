@@ -1,0 +1,410 @@
+"""Authenticate Intel quotes and collateral (intel.md §1-§5; QVL QuoteVerifier, PckCertVerifier).
+
+* the PCK chain (leaf, Platform/Processor CA, root) to the pinned Intel SGX Root CA;
+* the quote signature, the QE report signature and the QE report binding (§2.6);
+* the Root CA CRL and PCK CRL (signature, issuer, extensions, validity) and revocation (§3);
+* PCS-signed JSON (TCB Info, QE Identity): signature over the exact served text, by the TCB
+  Signing certificate chained to the pinned root (§5.1).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ..collateral import Collateral
+from ..errors import (
+    ChainInvalid,
+    CollateralInvalid,
+    CollateralUnavailable,
+    MalformedEvidence,
+    Reason,
+    SignatureInvalid,
+    UnsupportedEvidence,
+)
+from ..evidence.intel import INTEL_QE_VENDOR_ID, Quote
+from ..trust import TrustStore
+from . import der
+from .signatures import ec_public_key_from_raw, verify_ecdsa_raw
+from .x509util import check_crl, load_certificates, raise_if_revoked, signed_by, verify_chain
+
+__all__ = [
+    "PckChain",
+    "PckInfo",
+    "SignedJson",
+    "authenticate_quote",
+    "load_signed_json",
+    "order_chain",
+    "parse_pck_extension",
+    "pck_chain_for",
+    "verify_crls",
+    "verify_signed_json",
+]
+
+SGX_EXT_OID = "1.2.840.113741.1.13.1"
+_SHA256 = hashes.SHA256()
+
+
+@dataclass(frozen=True, slots=True)
+class PckInfo:
+    """Facts from the PCK leaf's Intel SGX extension (intel.md §4)."""
+
+    ppid: bytes
+    tcb_components: tuple[int, ...]
+    pce_svn: int
+    cpu_svn: bytes
+    pce_id: bytes
+    fmspc: bytes
+    sgx_type: int
+    platform_instance_id: bytes | None
+    dynamic_platform: bool | None
+    cached_keys: bool | None
+    smt_enabled: bool | None
+    ca: str
+
+
+@dataclass(frozen=True, slots=True)
+class PckChain:
+    """An authenticated PCK chain and its extension facts."""
+
+    leaf: x509.Certificate
+    intermediate: x509.Certificate
+    root: x509.Certificate
+    info: PckInfo
+
+
+def _cn(cert: x509.Certificate | x509.CertificateRevocationList, issuer: bool = False) -> str:
+    n = cert.issuer if issuer or isinstance(cert, x509.CertificateRevocationList) else cert.subject
+    attrs = n.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(attrs[0].value) if attrs else ""
+
+
+def order_chain(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """Leaf first, following issuer links (files list roots first or last; §2.5 (b))."""
+    if not certs:
+        return ()
+    issuers = {c.subject for c in certs if c.issuer != c.subject}
+    leaves = [c for c in certs if c.subject not in {x.issuer for x in certs if x is not c}]
+    leaf = leaves[0] if leaves else certs[0]
+    del issuers
+    out = [leaf]
+    while out[-1].issuer != out[-1].subject and len(out) <= len(certs):
+        parent = next((c for c in certs if c.subject == out[-1].issuer and c not in out), None)
+        if parent is None:
+            break
+        out.append(parent)
+    return tuple(out)
+
+
+def parse_pck_extension(cert: x509.Certificate) -> PckInfo:
+    """Decode OID 1.2.840.113741.1.13.1 (intel.md §4; QVL requires 5 or 7 entries)."""
+    try:
+        ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(SGX_EXT_OID))
+    except x509.ExtensionNotFound:
+        raise ChainInvalid("PCK certificate has no Intel SGX extension",
+                           reason=Reason.CERTIFICATE_PROFILE_INVALID) from None
+    raw = ext.value.value if isinstance(ext.value, x509.UnrecognizedExtension) else b""
+    try:
+        return _decode_sgx_extension(raw, cert)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ChainInvalid(f"PCK SGX extension: {exc}",
+                           reason=Reason.CERTIFICATE_PROFILE_INVALID) from None
+
+
+def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
+    top, end = der.parse_tlv(raw)
+    if end != len(raw) or top.tag != der.TAG_SEQUENCE:
+        raise ValueError("not a single SEQUENCE")
+    entries: dict[str, der.TLV] = {}
+    for item in top.children():
+        parts = item.children()
+        if len(parts) != 2:
+            raise ValueError("entry is not {OID, value}")
+        oid = der.decode_oid(parts[0])
+        if oid in entries:
+            raise ValueError(f"duplicate entry {oid}")
+        entries[oid] = parts[1]
+    base = SGX_EXT_OID
+    mandatory = [f"{base}.{i}" for i in (1, 2, 3, 4, 5)]
+    missing = [o for o in mandatory if o not in entries]
+    if missing or len(entries) not in (5, 7):
+        raise ValueError(f"{len(entries)} entries, missing {missing}")
+
+    def octets(oid: str, n: int) -> bytes:
+        t = entries[oid]
+        if t.tag != der.TAG_OCTET_STRING or len(t.value) != n:
+            raise ValueError(f"{oid}: expected OCTET STRING of {n} bytes")
+        return t.value
+
+    tcb: dict[str, der.TLV] = {}
+    for item in entries[f"{base}.2"].children():
+        parts = item.children()
+        if len(parts) != 2:
+            raise ValueError("TCB entry is not {OID, value}")
+        tcb[der.decode_oid(parts[0])] = parts[1]
+    comps = tuple(der.parse_int(tcb[f"{base}.2.{i}"]) for i in range(1, 17))
+    pce_svn = der.parse_int(tcb[f"{base}.2.17"])
+    cpusvn_tlv = tcb[f"{base}.2.18"]
+    if cpusvn_tlv.tag != der.TAG_OCTET_STRING or len(cpusvn_tlv.value) != 16:
+        raise ValueError("CPUSVN is not a 16-byte OCTET STRING")
+    instance_id = None
+    flags: dict[int, bool | None] = {1: None, 2: None, 3: None}
+    if f"{base}.6" in entries:
+        instance_id = octets(f"{base}.6", 16)
+        for item in entries[f"{base}.7"].children():
+            parts = item.children()
+            oid = der.decode_oid(parts[0])
+            idx = int(oid.rsplit(".", 1)[1])
+            if parts[1].tag != der.TAG_BOOLEAN or len(parts[1].value) != 1:
+                raise ValueError(f"{oid}: expected BOOLEAN")
+            flags[idx] = parts[1].value != b"\x00"
+    issuer_cn = _cn(cert, issuer=True)
+    ca = "platform" if "Platform" in issuer_cn else "processor" if "Processor" in issuer_cn else ""
+    return PckInfo(
+        ppid=octets(f"{base}.1", 16),
+        tcb_components=comps,
+        pce_svn=pce_svn,
+        cpu_svn=cpusvn_tlv.value,
+        pce_id=octets(f"{base}.3", 2),
+        fmspc=octets(f"{base}.4", 6),
+        sgx_type=der.parse_int(entries[f"{base}.5"]),
+        platform_instance_id=instance_id,
+        dynamic_platform=flags[1],
+        cached_keys=flags[2],
+        smt_enabled=flags[3],
+        ca=ca,
+    )
+
+
+def pck_chain_for(quote: Quote, collateral: Collateral) -> tuple[x509.Certificate, ...]:
+    """The PCK chain: certification data type 5, else a chain from the collateral (types 1-4)."""
+    cert = quote.certification
+    if cert.type == 5:
+        data = cert.data.rstrip(b"\x00")
+        try:
+            certs = load_certificates(data, what="PCK certificate chain")
+        except MalformedEvidence as exc:
+            raise MalformedEvidence(str(exc.args[0]), field="certification_data.data",
+                                    offset=cert.offset + 6,
+                                    reason=Reason.MALFORMED_CERTIFICATE) from None
+        return order_chain(certs)
+    # Types 1-4 carry no chain (intel.md §2.5): take a PCK chain from the collateral.
+    for chain in collateral.chains:
+        ordered = order_chain(chain)
+        if ordered and "SGX PCK Certificate" in _cn(ordered[0]):
+            return ordered
+    raise CollateralUnavailable(
+        f"certification data type {cert.type} carries no PCK chain and none was supplied",
+        reason=Reason.COLLATERAL_MISSING)
+
+
+def authenticate_quote(
+    quote: Quote, chain: Sequence[x509.Certificate], *, trust: TrustStore, at: _dt.datetime
+) -> PckChain:
+    """PCK chain to the pinned root, then the three signature checks (intel.md §2.6, §3)."""
+    if len(chain) != 3:
+        raise ChainInvalid(f"PCK chain has {len(chain)} certificates, expected 3",
+                           reason=Reason.CHAIN_INVALID)
+    leaf, inter, root = chain
+    verify_chain(chain, pinned=trust.intel_roots, at=at,
+                 names=("PCK certificate", "PCK CA certificate", "root CA certificate"))
+    # QVL PckCertVerifier: CN phrases (X509Constants.cpp)
+    if "SGX PCK Certificate" not in _cn(leaf) or "CA" not in _cn(inter):
+        raise ChainInvalid("PCK chain certificates do not have Intel's PCK profile",
+                           reason=Reason.CERTIFICATE_PROFILE_INVALID)
+    info = parse_pck_extension(leaf)
+    # 1. quote signature by the attestation key over header + body
+    try:
+        att_key = ec_public_key_from_raw(quote.attestation_key)
+    except ValueError:
+        raise SignatureInvalid("attestation key is not a P-256 point",
+                               reason=Reason.SIGNATURE_INVALID) from None
+    if not verify_ecdsa_raw(att_key, quote.signature, quote.signed_region, _SHA256):
+        raise SignatureInvalid("quote signature does not verify with the attestation key",
+                               reason=Reason.SIGNATURE_INVALID)
+    # 2. QE report signature by the PCK leaf key
+    pck_key = leaf.public_key()
+    if not isinstance(pck_key, ec.EllipticCurvePublicKey) or not verify_ecdsa_raw(
+        pck_key, quote.qe_report_signature, quote.qe_report.raw, _SHA256
+    ):
+        raise SignatureInvalid("QE report signature does not verify with the PCK key",
+                               reason=Reason.QE_REPORT_SIGNATURE_INVALID)
+    # 3. QE report data = SHA-256(attestation key || QE auth data) || 32 zero bytes
+    expected = hashlib.sha256(quote.attestation_key + quote.qe_auth_data).digest() + bytes(32)
+    if not hmac.compare_digest(expected, quote.qe_report.report_data):
+        raise SignatureInvalid("QE report data does not bind the attestation key",
+                               reason=Reason.QE_REPORT_DATA_MISMATCH)
+    # QE vendor ID (QVL Quote::validate): only Intel's QE is supported
+    if quote.header.qe_vendor_id != INTEL_QE_VENDOR_ID:
+        raise SignatureInvalid(f"QE vendor ID {quote.header.qe_vendor_id.hex()} is not Intel's",
+                               reason=Reason.QE_VENDOR_ID_UNKNOWN)
+    return PckChain(leaf=leaf, intermediate=inter, root=root, info=info)
+
+
+def _pick_crl(
+    crls: Sequence[x509.CertificateRevocationList],
+    issuer: x509.Certificate,
+    at: _dt.datetime,
+    what: str,
+) -> x509.CertificateRevocationList:
+    candidates = [c for c in crls if c.issuer == issuer.subject]
+    if not candidates:
+        raise CollateralUnavailable(f"no {what} issued by {issuer.subject.rfc4514_string()}",
+                                    reason=Reason.CRL_MISSING)
+    # Prefer a CRL current at `at`, newest first; report the newest one's defect otherwise.
+    candidates.sort(key=lambda c: c.last_update_utc, reverse=True)
+    first_error: CollateralInvalid | None = None
+    for crl in candidates:
+        try:
+            check_crl(crl, issuer, at, what=what, require_extensions=True)
+            return crl
+        except CollateralInvalid as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def verify_crls(pck: PckChain, collateral: Collateral, at: _dt.datetime,
+                ) -> tuple[x509.CertificateRevocationList, x509.CertificateRevocationList]:
+    """Root CA CRL and PCK CRL verified and applied (intel.md §3). Returns both."""
+    root_crl = _pick_crl(collateral.crls, pck.root, at, "Root CA CRL")
+    try:
+        pck_crl = _pick_crl(collateral.crls, pck.intermediate, at, "PCK CRL")
+    except CollateralUnavailable:
+        others = [c for c in collateral.crls if c.issuer != pck.root.subject]
+        if others:
+            # QVL: a PCK CRL whose issuer is not the leaf's issuer -> INVALID_PCK_CRL
+            raise CollateralInvalid("the PCK CRL supplied is not issued by the PCK leaf's "
+                                    f"issuer ({_cn(pck.leaf, issuer=True)})",
+                                    reason=Reason.CRL_INVALID) from None
+        raise
+    raise_if_revoked(root_crl, pck.intermediate, what="PCK CA certificate")
+    raise_if_revoked(pck_crl, pck.leaf, what="PCK certificate")
+    return root_crl, pck_crl
+
+
+@dataclass(frozen=True, slots=True)
+class SignedJson:
+    """A PCS response body: the parsed inner object and the exact signed text (§5.1)."""
+
+    member: str
+    body: dict[str, Any]
+    signed_text: bytes
+    signature: bytes
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate member {k!r}")
+        out[k] = v
+    return out
+
+
+def load_signed_json(raw: bytes, member: str) -> SignedJson:
+    """Split ``{"<member>": {...}, "signature": "<hex>"}`` keeping the member's exact text."""
+    try:
+        text = raw.decode("utf-8")
+        doc = json.loads(text, object_pairs_hook=_no_duplicates)
+        if not isinstance(doc, dict) or not isinstance(doc.get(member), dict):
+            raise ValueError(f"no {member} object")
+        signature = bytes.fromhex(doc["signature"])
+        if len(signature) != 64:
+            raise ValueError("signature is not 64 bytes")
+        span = _member_span(text, member)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise CollateralInvalid(f"{member}: malformed ({exc})",
+                                reason=Reason.COLLATERAL_MALFORMED) from None
+    return SignedJson(member=member, body=doc[member],
+                      signed_text=text[span[0]:span[1]].encode("utf-8"), signature=signature)
+
+
+def _member_span(text: str, member: str) -> tuple[int, int]:
+    """Character span of a top-level member's value, using the stdlib scanner."""
+    decoder = json.JSONDecoder()
+    ws = " \t\n\r"
+    pos = 0
+    while text[pos] in ws:
+        pos += 1
+    if text[pos] != "{":
+        raise ValueError("not an object")
+    pos += 1
+    while True:
+        while text[pos] in ws:
+            pos += 1
+        key, pos = decoder.raw_decode(text, pos)
+        while text[pos] in ws:
+            pos += 1
+        if text[pos] != ":":
+            raise ValueError("expected ':'")
+        pos += 1
+        while text[pos] in ws:
+            pos += 1
+        start = pos
+        _, pos = decoder.raw_decode(text, pos)
+        if key == member:
+            return start, pos
+        while text[pos] in ws:
+            pos += 1
+        if text[pos] != ",":
+            raise ValueError(f"member {member!r} not found")
+        pos += 1
+
+
+def verify_signed_json(
+    signed: SignedJson,
+    *,
+    collateral: Collateral,
+    pck: PckChain,
+    root_crl: x509.CertificateRevocationList,
+    trust: TrustStore,
+    at: _dt.datetime,
+) -> x509.Certificate:
+    """Signature by a TCB Signing certificate chained to the pinned root (§1, §5.1)."""
+    signers = [c for c in collateral.certificates if "TCB Signing" in _cn(c)]
+    if not signers:
+        raise CollateralUnavailable(f"no TCB Signing certificate for the {signed.member}",
+                                    reason=Reason.COLLATERAL_MISSING)
+    signer = None
+    for cert in signers:
+        key = cert.public_key()
+        if isinstance(key, ec.EllipticCurvePublicKey) and verify_ecdsa_raw(
+            key, signed.signature, signed.signed_text, _SHA256
+        ):
+            signer = cert
+            break
+    if signer is None:
+        raise CollateralInvalid(f"{signed.member} signature does not verify",
+                                reason=Reason.COLLATERAL_SIGNATURE_INVALID)
+    roots = [c for c in (*collateral.certificates, pck.root)
+             if c.subject == signer.issuer and signed_by(signer, c)]
+    root = next((c for c in roots if trust.is_intel_root(c)), roots[0] if roots else None)
+    if root is None:
+        raise CollateralInvalid("TCB Signing certificate: no issuer certificate supplied",
+                                reason=Reason.COLLATERAL_CHAIN_INVALID)
+    verify_chain((signer, root), pinned=trust.intel_roots, at=at,
+                 names=("TCB Signing certificate", "root CA certificate"), collateral=True)
+    if root_crl.get_revoked_certificate_by_serial_number(signer.serial_number) is not None:
+        raise CollateralInvalid("TCB Signing certificate is revoked",
+                                reason=Reason.COLLATERAL_CHAIN_INVALID)
+    return signer
+
+
+def require_p256(chain: Sequence[x509.Certificate]) -> None:
+    """Intel PKI keys are P-256 (intel.md §1)."""
+    for c in chain:
+        key = c.public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+            raise UnsupportedEvidence("PCK chain key is not P-256",
+                                      reason=Reason.UNSUPPORTED_ALGORITHM)
