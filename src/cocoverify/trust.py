@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
 from .errors import ConfigurationError, Reason
 
@@ -87,6 +88,23 @@ class TrustStore:
                 {p: frozenset(fingerprint(c) for c in certs) for p, certs in (amd or {}).items()}
             ),
         )
+
+    @classmethod
+    def from_root_certificates(cls, certs: Iterable[x509.Certificate]) -> TrustStore:
+        """Pin exactly these roots: ``ARK-<Product>`` certificates for AMD, others for Intel.
+
+        For test PKIs and pre-production roots; the CLI's ``--trust-root``.
+        """
+        intel: list[x509.Certificate] = []
+        amd: dict[str, list[x509.Certificate]] = {}
+        for cert in certs:
+            cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            cn = str(cns[0].value) if cns else ""
+            if cn.startswith("ARK-"):
+                amd.setdefault(cn.removeprefix("ARK-"), []).append(cert)
+            else:
+                intel.append(cert)
+        return cls.from_certificates(intel=intel, amd=amd)
 
     def is_intel_root(self, cert: x509.Certificate) -> bool:
         """Whether ``cert`` is a pinned Intel root."""

@@ -68,3 +68,14 @@ def detect(data: bytes) -> str:
         "evidence is neither an Intel quote, an SNP report nor a CCA token",
         reason=Reason.UNKNOWN_FORMAT,
     )
+
+
+def peek_tee(data: bytes) -> str | None:
+    """Best-effort TEE name from the first bytes, for reports about unparseable evidence."""
+    try:
+        kind = detect(data)
+    except EvidenceError:
+        return None
+    if kind != "intel":
+        return kind
+    return "tdx" if int.from_bytes(data[4:8], "little") == 0x81 else "sgx"

@@ -1,0 +1,64 @@
+"""Command line: a thin layer over the public API.
+
+Exit codes (a contract for scripts and CI pipelines):
+0 accepted; 1 usage or internal error; 2 evidence malformed or unsupported; 3 not authentic;
+4 collateral missing or invalid; 5 authentic but rejected by policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import CocoverifyError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_USAGE, EXIT_EVIDENCE, EXIT_AUTH, EXIT_COLLATERAL, EXIT_POLICY = range(6)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import policy_cmd, show, verify
+
+    p = argparse.ArgumentParser(
+        prog="cocoverify",
+        description="Verify confidential-computing evidence (Intel SGX/TDX, AMD SEV-SNP, Arm CCA).",
+        epilog="exit codes: 0 accepted, 1 usage/internal error, 2 evidence malformed or "
+        "unsupported, 3 not authentic, 4 collateral missing/invalid/expired, 5 rejected by policy",
+    )
+    from .. import __version__
+
+    p.add_argument("--version", action="version", version=f"cocoverify {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    verify.register(sub)
+    show.register(sub)
+    policy_cmd.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cocoverify`` command."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 on usage errors; the contract says 1
+        code = exc.code if isinstance(exc.code, int) else 1
+        return EXIT_OK if code == 0 else EXIT_USAGE
+    try:
+        rc: int = args.func(args)
+        return rc
+    except CocoverifyError as exc:  # errors outside a verification (e.g. a bad policy file)
+        print(f"cocoverify: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the CLI must not dump a traceback on users
+        print(f"cocoverify: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
