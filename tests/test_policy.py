@@ -1,0 +1,194 @@
+"""Policy: file forms, validation errors, and each rule accepting and rejecting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import require_shared
+
+import cocoverify
+from cocoverify import (
+    ConfigurationError,
+    MeasurementMismatch,
+    Policy,
+    PolicyRejected,
+    Reason,
+    TcbRejected,
+    load_collateral,
+)
+
+TDX = ("tdx-v4-dcapqvl-sample", "tdx_quote", "2025-07-04T10:16:31Z")
+SGX = ("sgx-v3-dcapqvl-sample", "sgx_quote", "2025-07-04T10:28:44Z")
+SGX_STATUS = "ConfigurationAndSWHardeningNeeded"
+
+
+def _verify(case: tuple[str, str, str], policy: Policy, **kw: Any) -> cocoverify.VerificationResult:
+    base = require_shared("intel") / case[0]
+    return cocoverify.verify((base / case[1]).read_bytes(), collateral=load_collateral([base]),
+                             at=case[2], policy=policy, **kw)
+
+
+def _claims(case: tuple[str, str, str]) -> Any:
+    try:
+        return _verify(case, Policy(accepted_tcb_statuses=frozenset({SGX_STATUS, "UpToDate"})))
+    except PolicyRejected as exc:  # pragma: no cover - diagnostic
+        raise AssertionError(exc) from None
+
+
+def test_default_policy_is_secure() -> None:
+    p = Policy()
+    assert p.accepted_tcb_statuses == frozenset({"UpToDate"})
+    assert not p.unsafe_allow_debug
+    assert not p.tdx.unsafe_allow_sept_ve_disabled
+    assert Policy.from_dict({}) == p == Policy.from_dict(None)
+
+
+def test_roundtrip_json_and_yaml(tmp_path: Path) -> None:
+    doc = {
+        "accepted_tcb_statuses": ["UpToDate", "SWHardeningNeeded"],
+        "allowed_advisory_ids": ["INTEL-SA-00615"],
+        "denied_advisory_ids": ["INTEL-SA-00289"],
+        "sgx": {"mr_signer": ["aa" * 32], "min_isv_svn": 2, "isv_prod_id": [1]},
+        "tdx": {"rtmr2": ["0x" + "bb" * 48]},
+    }
+    p = Policy.from_dict(doc)
+    assert Policy.from_dict(p.to_dict()) == p
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    (tmp_path / "p.yaml").write_text(
+        "accepted_tcb_statuses: [UpToDate, SWHardeningNeeded]\n"
+        "allowed_advisory_ids: [INTEL-SA-00615]\n"
+        "denied_advisory_ids: [INTEL-SA-00289]\n"
+        "sgx:\n  mr_signer: ['" + "aa" * 32 + "']\n  min_isv_svn: 2\n  isv_prod_id: [1]\n"
+        "tdx:\n  rtmr2: ['0x" + "bb" * 48 + "']\n"
+    )
+    assert Policy.from_file(tmp_path / "p.json") == p == Policy.from_file(tmp_path / "p.yaml")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"acepted_tcb_statuses": ["UpToDate"]},
+        {"accepted_tcb_statuses": ["Uptodate"]},
+        {"accepted_tcb_statuses": []},
+        {"sgx": {"mr_enclave": ["abcd"]}},
+        {"sgx": {"mr_enclave": ["zz" * 32]}},
+        {"sgx": {"min_isv_svn": -1}},
+        {"sgx": {"min_isv_svn": "3"}},
+        {"tdx": {"rtmr0": ["aa" * 32]}},
+        {"tdx": {"unsafe_allow_sept_ve_disabled": "yes"}},
+        {"unsafe_allow_debug": 1},
+        {"sgx": ["not", "a", "mapping"]},
+        ["not a mapping"],
+    ],
+)
+def test_invalid_policies_rejected(doc: Any) -> None:
+    with pytest.raises(ConfigurationError) as ei:
+        Policy.from_dict(doc)
+    assert ei.value.reason is Reason.INVALID_POLICY
+
+
+def test_tcb_status_rule() -> None:
+    with pytest.raises(TcbRejected) as ei:
+        _verify(SGX, Policy())
+    assert ei.value.status == SGX_STATUS
+    r = _verify(SGX, Policy(accepted_tcb_statuses=frozenset({SGX_STATUS})))
+    assert r.accepted and r.tcb_status == SGX_STATUS
+
+
+def test_advisory_rules() -> None:
+    statuses = frozenset({SGX_STATUS})
+    with pytest.raises(TcbRejected) as ei:
+        _verify(SGX, Policy(accepted_tcb_statuses=statuses,
+                            denied_advisory_ids=frozenset({"INTEL-SA-00615"})))
+    assert ei.value.reason is Reason.ADVISORY_REJECTED
+    with pytest.raises(TcbRejected) as ei:
+        _verify(SGX, Policy(accepted_tcb_statuses=statuses,
+                            allowed_advisory_ids=frozenset({"INTEL-SA-00615"})))
+    assert ei.value.reason is Reason.ADVISORY_REJECTED
+    r = _verify(SGX, Policy(accepted_tcb_statuses=statuses,
+                            allowed_advisory_ids=frozenset({"INTEL-SA-00615", "INTEL-SA-00289"})))
+    assert r.accepted
+
+
+def test_sgx_measurement_rules() -> None:
+    claims = _claims(SGX).claims
+    ok = {"accepted_tcb_statuses": [SGX_STATUS],
+          "sgx": {"mr_enclave": [claims["mr_enclave"].hex()],
+                  "mr_signer": [claims["mr_signer"].hex()],
+                  "isv_prod_id": [claims["isv_prod_id"]],
+                  "min_isv_svn": claims["isv_svn"]}}
+    assert _verify(SGX, Policy.from_dict(ok)).accepted
+    for key, bad in (("mr_enclave", ["00" * 32]), ("mr_signer", ["11" * 32]),
+                     ("isv_prod_id", [claims["isv_prod_id"] + 1]),
+                     ("min_isv_svn", claims["isv_svn"] + 1)):
+        doc = json.loads(json.dumps(ok))
+        doc["sgx"][key] = bad
+        with pytest.raises(MeasurementMismatch) as ei:
+            _verify(SGX, Policy.from_dict(doc))
+        assert ei.value.reason is Reason.MEASUREMENT_MISMATCH
+        assert ei.value.claim == key
+
+
+def test_tdx_measurement_rules() -> None:
+    claims = _claims(TDX).claims
+    names = ("mr_td", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mr_seam", "mr_config_id")
+    ok = {"tdx": {n: [claims[n].hex()] for n in names}}
+    r = _verify(TDX, Policy.from_dict(ok))
+    assert {v.rule for v in r.policy if v.passed} >= set(names)
+    for n in names:
+        doc = json.loads(json.dumps(ok))
+        doc["tdx"][n] = ["ee" * 48]
+        with pytest.raises(MeasurementMismatch) as ei:
+            _verify(TDX, Policy.from_dict(doc))
+        assert ei.value.claim == n
+        assert ei.value.result is not None
+        msg = ei.value.result.failed_rules()[0].message
+        assert claims[n].hex() in msg  # the rejection explains itself
+
+
+def test_report_data_binding() -> None:
+    rd = _claims(TDX).claims["report_data"]
+    assert _verify(TDX, Policy(), expected_report_data=rd).accepted
+    assert _verify(TDX, Policy(), expected_report_data=rd.hex()).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        _verify(TDX, Policy(), expected_report_data=bytes(64))
+    assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
+    sgx_rd = _claims(SGX).claims["report_data"]
+    prefix = sgx_rd.rstrip(b"\x00")  # shorter expectation: zero-padded to the field
+    r = _verify(SGX, Policy(accepted_tcb_statuses=frozenset({SGX_STATUS})),
+                expected_report_data=prefix)
+    assert r.accepted
+
+
+def test_init_data_binding() -> None:
+    assert _verify(TDX, Policy(), expected_init_data=bytes(48)).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        _verify(TDX, Policy(), expected_init_data=b"\x01" * 48)
+    assert ei.value.reason is Reason.INIT_DATA_MISMATCH
+
+
+def test_debug_and_attribute_rules() -> None:
+    case = ("tdx-v4-trustee-q4", "tdx_quote_4.dat", "2023-07-01T01:00:00Z")
+    base = require_shared("intel") / case[0]
+    coll = load_collateral([base / f for f in (
+        "sample_tcbInfo_response", "sample_qeIdentity_response", "pckcrl", "rootcrl.der",
+        "pck_crl_issuer_chain.pem", "tcb_info_issuer_chain.pem", "qe_identity_issuer_chain.pem")])
+    quote = (base / case[1]).read_bytes()
+    with pytest.raises(PolicyRejected) as ei:
+        cocoverify.verify(quote, collateral=coll, at=case[2])
+    assert ei.value.reason is Reason.DEBUG_ENABLED
+    permissive = Policy(unsafe_allow_debug=True,
+                        tdx=Policy.from_dict({"tdx": {"unsafe_allow_sept_ve_disabled": True}}).tdx)
+    assert cocoverify.verify(quote, collateral=coll, at=case[2], policy=permissive).accepted
+
+
+def test_result_to_dict_is_json() -> None:
+    r = _verify(TDX, Policy())
+    doc = json.loads(json.dumps(r.to_dict()))
+    assert doc["accepted"] is True and doc["tee"] == "tdx" and doc["reason"] is None
+    assert doc["claims"]["mr_td"] == r.claims["mr_td"].hex()
+    assert doc["claims"]["pck"]["fmspc"] == "b0c06f000000"
+    assert doc["collateral"]["tcb_evaluation_data_number"] >= 1
