@@ -37,9 +37,9 @@ def error_dict(exc: CocoverifyError, tee: str | None) -> dict[str, Any]:
     return out
 
 
-def write_json(obj: Any, stream: TextIO = sys.stdout) -> None:
+def write_json(obj: Any, stream: TextIO | None = None) -> None:
     """One JSON document on one line."""
-    stream.write(json.dumps(obj, sort_keys=False, separators=(",", ":")) + "\n")
+    (stream or sys.stdout).write(json.dumps(obj, sort_keys=False, separators=(",", ":")) + "\n")
 
 
 def _c(text: str, code: str, colour: bool) -> str:

@@ -26,7 +26,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         policy = Policy.from_file(args.file)
     except CocoverifyError as exc:
-        print(f"{args.file}: {exc.args[0]}")
+        print(exc.args[0])
         return 1
     print(json.dumps(policy.to_dict(), indent=2))
     return 0

@@ -157,7 +157,17 @@ class Policy:
             raise ConfigurationError(
                 f"{os.fspath(path)}: {exc.strerror}", reason=Reason.INVALID_POLICY
             ) from None
-        return cls.from_dict(_parse_document(text, os.fspath(path)))
+        source = os.fspath(path)
+        try:
+            return cls.from_dict(_parse_document(text, source))
+        except ConfigurationError as exc:
+            message = str(exc.args[0])
+            if message.startswith(source):
+                raise
+            line = _locate(text, message.split(":", 1)[0])
+            where = f"{source}:{line}" if line else source
+            raise ConfigurationError(f"{where}: {message}", reason=exc.reason,
+                                     line=line) from None
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :meth:`from_dict`)."""
@@ -308,6 +318,37 @@ def _binding_rule(name: str, actual: bytes | None, expected: bytes, reason: Reas
         expected=padded,
         actual=actual,
     )
+
+
+def _locate(text: bytes, path: str) -> int | None:
+    """1-based line of a dotted key path (``tdx.rtmr2[1]``) in a YAML/JSON document."""
+    import re
+
+    import yaml
+
+    try:
+        node: Any = yaml.compose(text.decode("utf-8", "replace"))
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if node is None:
+            break
+        if part.startswith("[") and isinstance(node, yaml.SequenceNode):
+            i = int(part[1:-1])
+            node = node.value[i] if i < len(node.value) else None
+        elif isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line = match[0].start_mark.line + 1
+            node = match[1]
+            continue
+        else:
+            break
+        if node is not None:
+            line = node.start_mark.line + 1
+    return line
 
 
 def _parse_document(text: bytes, source: str) -> Any:

@@ -29,7 +29,7 @@ def reject_unknown_keys(where: str, data: Mapping[str, Any], known: Iterable[str
     for key in data:
         if key not in allowed:
             raise ConfigurationError(
-                f"{where}: unknown key {key!r} (known: {', '.join(sorted(allowed))})",
+                f"{where}.{key}: unknown key (known: {', '.join(sorted(allowed))})",
                 reason=Reason.INVALID_POLICY,
             )
 
