@@ -1,1 +1,36 @@
-"""hazmat."""
+"""Low-level building blocks. HAZARDOUS: each does one step and proves nothing on its own.
+
+Use :func:`cocoverify.verify` unless you are composing your own verifier and know which
+checks you are responsible for.
+"""
+
+from __future__ import annotations
+
+from ..appraise.intel import appraise_tcb, parse_enclave_identity, parse_tcb_info
+from ..authenticate.intel import (
+    authenticate_quote,
+    load_signed_json,
+    parse_pck_extension,
+    verify_crls,
+    verify_signed_json,
+)
+from ..authenticate.x509util import check_crl, load_certificates, verify_chain
+from ..evidence import decode_text, detect
+from ..evidence.intel import parse_quote
+
+__all__ = [
+    "appraise_tcb",
+    "authenticate_quote",
+    "check_crl",
+    "decode_text",
+    "detect",
+    "load_certificates",
+    "load_signed_json",
+    "parse_enclave_identity",
+    "parse_pck_extension",
+    "parse_quote",
+    "parse_tcb_info",
+    "verify_chain",
+    "verify_crls",
+    "verify_signed_json",
+]
