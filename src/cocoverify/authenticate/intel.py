@@ -30,7 +30,6 @@ from ..errors import (
     MalformedEvidence,
     Reason,
     SignatureInvalid,
-    UnsupportedEvidence,
 )
 from ..evidence.intel import INTEL_QE_VENDOR_ID, Quote
 from ..trust import TrustStore
@@ -93,10 +92,8 @@ def order_chain(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ..
     """Leaf first, following issuer links (files list roots first or last; §2.5 (b))."""
     if not certs:
         return ()
-    issuers = {c.subject for c in certs if c.issuer != c.subject}
     leaves = [c for c in certs if c.subject not in {x.issuer for x in certs if x is not c}]
     leaf = leaves[0] if leaves else certs[0]
-    del issuers
     out = [leaf]
     while out[-1].issuer != out[-1].subject and len(out) <= len(certs):
         parent = next((c for c in certs if c.subject == out[-1].issuer and c not in out), None)
@@ -399,12 +396,3 @@ def verify_signed_json(
         raise CollateralInvalid("TCB Signing certificate is revoked",
                                 reason=Reason.COLLATERAL_CHAIN_INVALID)
     return signer
-
-
-def require_p256(chain: Sequence[x509.Certificate]) -> None:
-    """Intel PKI keys are P-256 (intel.md §1)."""
-    for c in chain:
-        key = c.public_key()
-        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-            raise UnsupportedEvidence("PCK chain key is not P-256",
-                                      reason=Reason.UNSUPPORTED_ALGORITHM)

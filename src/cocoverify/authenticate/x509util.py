@@ -46,12 +46,31 @@ def load_certificates(data: bytes, *, what: str = "certificate") -> tuple[x509.C
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
             blocks = [m.group(0) for m in _PEM_CERT.finditer(data)]
-            return tuple(x509.load_pem_x509_certificate(b) for b in blocks)
-        return _load_der_sequence(data)
-    except (ValueError, IndexError) as exc:
+            certs = tuple(x509.load_pem_x509_certificate(b) for b in blocks)
+        else:
+            certs = _load_der_sequence(data)
+        for c in certs:
+            force_parse(c)
+        return certs
+    except (ValueError, IndexError, TypeError, UnsupportedAlgorithm) as exc:
         raise MalformedEvidence(
             f"{what}: not a certificate ({exc})", reason=Reason.MALFORMED_CERTIFICATE
         ) from None
+
+
+def force_parse(item: x509.Certificate | x509.CertificateRevocationList) -> None:
+    """Decode every field now: ``cryptography`` parses lazily and would raise later.
+
+    Raises ValueError (or TypeError / UnsupportedAlgorithm) on a malformed field.
+    """
+    _ = item.issuer, item.extensions, item.signature_hash_algorithm
+    if isinstance(item, x509.Certificate):
+        _ = item.subject, item.not_valid_before_utc, item.not_valid_after_utc, item.public_key()
+        _ = item.serial_number
+    else:
+        _ = item.last_update_utc, item.next_update_utc
+        for revoked in item:
+            _ = revoked.serial_number
 
 
 def _load_der_sequence(data: bytes) -> tuple[x509.Certificate, ...]:

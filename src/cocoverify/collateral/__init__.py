@@ -19,9 +19,10 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
@@ -44,6 +45,20 @@ class Collateral:
     public_keys: tuple[PublicKeyTypes, ...] = ()
     documents: tuple[Any, ...] = field(default=())
     sources: tuple[str, ...] = ()
+    _certificates: tuple[x509.Certificate, ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        seen: set[bytes] = set()
+        unique = []
+        for chain in self.chains:
+            for c in chain:
+                fp = c.fingerprint(_SHA256)
+                if fp not in seen:
+                    seen.add(fp)
+                    unique.append(c)
+        object.__setattr__(self, "_certificates", tuple(unique))
 
     def __add__(self, other: Collateral) -> Collateral:
         return Collateral(
@@ -60,15 +75,7 @@ class Collateral:
     @property
     def certificates(self) -> tuple[x509.Certificate, ...]:
         """Every certificate of every chain, in order, without duplicates."""
-        seen: set[bytes] = set()
-        out = []
-        for chain in self.chains:
-            for c in chain:
-                fp = c.fingerprint(_SHA256)
-                if fp not in seen:
-                    seen.add(fp)
-                    out.append(c)
-        return tuple(out)
+        return self._certificates
 
     @classmethod
     def from_bytes(cls, data: bytes, *, source: str = "<bytes>") -> Collateral:
@@ -120,7 +127,7 @@ def _classify(data: bytes, source: str) -> Collateral | None:
         return _classify_json(stripped, source)
     if b"-----BEGIN " in stripped:
         return _classify_pem(stripped, source)
-    der = stripped
+    der = data if data[:1] == b"\x30" else stripped  # DER may end in a whitespace byte
     if re.fullmatch(rb"(0x)?[0-9a-fA-F\s]+", stripped) and len(stripped) % 2 == 0:
         try:
             der = binascii.unhexlify(re.sub(rb"\s", b"", stripped.removeprefix(b"0x")))
@@ -133,9 +140,11 @@ def _classify_der(der: bytes) -> Collateral | None:
     if not der.startswith(b"\x30"):
         return None
     try:
-        return Collateral(crls=(x509.load_der_x509_crl(der),))
+        crl = x509.load_der_x509_crl(der)
     except ValueError:
         pass
+    else:
+        return Collateral(crls=(_checked(crl, "CRL"),))
     try:
         from ..authenticate.x509util import load_certificates
 
@@ -148,6 +157,20 @@ def _classify_der(der: bytes) -> Collateral | None:
         return None
 
 
+X = TypeVar("X", x509.Certificate, x509.CertificateRevocationList)
+
+
+def _checked(item: X, source: str) -> X:
+    from ..authenticate.x509util import force_parse
+
+    try:
+        force_parse(item)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise CollateralInvalid(f"{source}: malformed {type(item).__name__} ({exc})",
+                                reason=Reason.COLLATERAL_MALFORMED) from None
+    return item
+
+
 def _classify_pem(data: bytes, source: str) -> Collateral | None:
     certs: list[x509.Certificate] = []
     out = Collateral()
@@ -155,12 +178,12 @@ def _classify_pem(data: bytes, source: str) -> Collateral | None:
         kind, block = m.group(1), m.group(0)
         try:
             if kind in (b"CERTIFICATE", b"TRUSTED CERTIFICATE"):
-                certs.append(x509.load_pem_x509_certificate(block))
+                certs.append(_checked(x509.load_pem_x509_certificate(block), source))
             elif kind == b"X509 CRL":
-                out = out + Collateral(crls=(x509.load_pem_x509_crl(block),))
+                out = out + Collateral(crls=(_checked(x509.load_pem_x509_crl(block), source),))
             elif kind == b"PUBLIC KEY":
                 out = out + Collateral(public_keys=(serialization.load_pem_public_key(block),))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise CollateralInvalid(
                 f"{source}: bad PEM {kind.decode()} ({exc})", reason=Reason.COLLATERAL_MALFORMED
             ) from None

@@ -51,8 +51,12 @@ def detect(data: bytes) -> str:
         u16 = int.from_bytes(data[0:2], "little")
         u32 = int.from_bytes(data[0:4], "little")
         key_type = int.from_bytes(data[2:4], "little")
-        # Intel quote header: version 3..5, attestation key type != 0 (intel.md §2.1)
-        if u16 in (3, 4, 5) and key_type != 0:
+        tee_type = int.from_bytes(data[4:8], "little")
+        # Intel quote header: version 3..5, attestation key type != 0 (intel.md §2.1); an
+        # unknown version with an Intel key type and TEE type is still an Intel quote
+        if (u16 in (3, 4, 5) and key_type != 0) or (
+            key_type in (2, 3) and tee_type in (0, 0x81) and u16 > 5
+        ):
             return "intel"
         # SNP report: u32 VERSION 2..5 (amd.md §1)
         if 2 <= u32 <= 5:
