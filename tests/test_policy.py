@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,29 @@ def test_policy_errors_name_line_and_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as ei:
         Policy.from_file(f)
     assert ei.value.details["line"] == 4 and "sgx.bogus" in str(ei.value)
+
+
+def test_tcb_evaluation_number_and_collateral_age() -> None:
+    r = _verify(TDX, Policy())
+    n = r.collateral["tcb_evaluation_data_number"]
+    assert _verify(TDX, Policy(min_tcb_evaluation_data_number=n)).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        _verify(TDX, Policy(min_tcb_evaluation_data_number=n + 1))
+    assert ei.value.reason is Reason.COLLATERAL_TOO_OLD
+    assert _verify(TDX, Policy(max_collateral_age_days=30)).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        _verify(TDX, Policy(max_collateral_age_days=0))
+    assert ei.value.reason is Reason.COLLATERAL_TOO_OLD
+
+
+def test_out_of_date_grace_period() -> None:
+    case = ("tdx-v4-automata-quote-tdx-1025", "quote_tdx.bin", "2025-10-31T14:17:11Z")
+    with pytest.raises(TcbRejected) as ei:
+        _verify(case, Policy())
+    assert ei.value.result is not None
+    tcb_date = ei.value.result.tcb_date
+    assert tcb_date is not None and ei.value.status == "OutOfDate"
+    age = (dt.datetime(2025, 10, 31, 14, 17, 11, tzinfo=dt.UTC) - tcb_date).days
+    assert _verify(case, Policy(out_of_date_grace_days=age + 1)).accepted
+    with pytest.raises(TcbRejected):
+        _verify(case, Policy(out_of_date_grace_days=age - 1))

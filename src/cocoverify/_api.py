@@ -158,6 +158,7 @@ class Verifier:
         )
         verdicts = pol.evaluate(
             appraisal,
+            at=when,
             expected_report_data=_as_bytes("expected_report_data", expected_report_data),
             expected_init_data=_as_bytes("expected_init_data", expected_init_data),
         )

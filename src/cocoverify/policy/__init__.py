@@ -10,6 +10,7 @@ Anything permissive is spelled ``unsafe_*``. Load from JSON or YAML with
 
 from __future__ import annotations
 
+import datetime as _dt
 import hmac
 import json
 import logging
@@ -19,7 +20,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, Reason
 from ..result import Appraisal, RuleVerdict
-from ._rules import reject_unknown_keys
+from ._rules import opt_int, reject_unknown_keys, rule_min
 from .cca import CcaPolicy
 from .intel import SgxPolicy, TdxPolicy
 from .snp import SnpPolicy
@@ -49,6 +50,9 @@ _TOP_KEYS = (
     "denied_advisory_ids",
     "unsafe_allow_debug",
     "require_crl",
+    "min_tcb_evaluation_data_number",
+    "out_of_date_grace_days",
+    "max_collateral_age_days",
     "sgx",
     "tdx",
     "snp",
@@ -83,6 +87,9 @@ class Policy:
     denied_advisory_ids: frozenset[str] = frozenset()
     unsafe_allow_debug: bool = False
     require_crl: bool = False
+    min_tcb_evaluation_data_number: int | None = None
+    out_of_date_grace_days: int | None = None
+    max_collateral_age_days: int | None = None
     sgx: SgxPolicy = field(default_factory=SgxPolicy)
     tdx: TdxPolicy = field(default_factory=TdxPolicy)
     snp: SnpPolicy = field(default_factory=SnpPolicy)
@@ -132,6 +139,13 @@ class Policy:
         for key in ("unsafe_allow_debug", "require_crl"):
             if key in data:
                 kwargs[key] = _bool(key, data[key])
+        for key in (
+            "min_tcb_evaluation_data_number",
+            "out_of_date_grace_days",
+            "max_collateral_age_days",
+        ):
+            if key in data:
+                kwargs[key] = opt_int(key, data[key])
         for key, section in (
             ("sgx", SgxPolicy),
             ("tdx", TdxPolicy),
@@ -166,8 +180,7 @@ class Policy:
                 raise
             line = _locate(text, message.split(":", 1)[0])
             where = f"{source}:{line}" if line else source
-            raise ConfigurationError(f"{where}: {message}", reason=exc.reason,
-                                     line=line) from None
+            raise ConfigurationError(f"{where}: {message}", reason=exc.reason, line=line) from None
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :meth:`from_dict`)."""
@@ -179,6 +192,13 @@ class Policy:
         }
         if self.allowed_advisory_ids is not None:
             out["allowed_advisory_ids"] = sorted(self.allowed_advisory_ids)
+        for key in (
+            "min_tcb_evaluation_data_number",
+            "out_of_date_grace_days",
+            "max_collateral_age_days",
+        ):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         for key in ("sgx", "tdx", "snp", "cca"):
             section = getattr(self, key).to_dict()
             if section:
@@ -189,12 +209,14 @@ class Policy:
         self,
         appraisal: Appraisal,
         *,
+        at: _dt.datetime | None = None,
         expected_report_data: bytes | None = None,
         expected_init_data: bytes | None = None,
     ) -> tuple[RuleVerdict, ...]:
         """Every rule's verdict for this appraisal (in a fixed order)."""
         verdicts: list[RuleVerdict] = []
-        verdicts.extend(self._tcb_rules(appraisal))
+        verdicts.extend(self._tcb_rules(appraisal, at))
+        verdicts.extend(self._collateral_rules(appraisal, at))
         if appraisal.debug:
             if self.unsafe_allow_debug:
                 verdicts.append(
@@ -238,7 +260,68 @@ class Policy:
             verdicts.extend(section_rules(appraisal, self))
         return tuple(verdicts)
 
-    def _tcb_rules(self, a: Appraisal) -> list[RuleVerdict]:
+    def _collateral_rules(self, a: Appraisal, at: _dt.datetime | None) -> list[RuleVerdict]:
+        out: list[RuleVerdict] = []
+        facts = a.collateral
+        if (
+            self.min_tcb_evaluation_data_number is not None
+            and "tcb_evaluation_data_number" in facts
+        ):
+            numbers = [
+                int(facts[k])
+                for k in ("tcb_evaluation_data_number", "qe_identity_evaluation_data_number")
+                if k in facts
+            ]
+            v = rule_min(
+                "min_tcb_evaluation_data_number",
+                min(numbers),
+                self.min_tcb_evaluation_data_number,
+                reason=Reason.COLLATERAL_TOO_OLD,
+            )
+            if v is not None:
+                out.append(v)
+        if self.max_collateral_age_days is not None and at is not None:
+            issued = [
+                facts[k]
+                for k in ("tcb_info_issue_date", "qe_identity_issue_date")
+                if isinstance(facts.get(k), _dt.datetime)
+            ]
+            if issued:
+                age = at - min(issued)
+                limit = _dt.timedelta(days=self.max_collateral_age_days)
+                days = round(age.total_seconds() / 86400, 2)
+                if age <= limit:
+                    out.append(
+                        RuleVerdict(
+                            "max_collateral_age_days",
+                            True,
+                            expected=self.max_collateral_age_days,
+                            actual=days,
+                        )
+                    )
+                else:
+                    out.append(
+                        RuleVerdict(
+                            "max_collateral_age_days",
+                            False,
+                            f"collateral issued {days} days before the "
+                            f"verification time, maximum {self.max_collateral_age_days}",
+                            reason=Reason.COLLATERAL_TOO_OLD,
+                            expected=self.max_collateral_age_days,
+                            actual=days,
+                        )
+                    )
+        return out
+
+    def _grace(self, a: Appraisal, at: _dt.datetime | None) -> bool:
+        """OutOfDate within ``out_of_date_grace_days`` of the matched level's tcbDate."""
+        if self.out_of_date_grace_days is None or at is None or a.tcb_date is None:
+            return False
+        if a.tcb_status not in ("OutOfDate", "OutOfDateConfigurationNeeded"):
+            return False
+        return at <= a.tcb_date + _dt.timedelta(days=self.out_of_date_grace_days)
+
+    def _tcb_rules(self, a: Appraisal, at: _dt.datetime | None) -> list[RuleVerdict]:
         out: list[RuleVerdict] = []
         if a.tcb_error is not None:
             out.append(
@@ -254,6 +337,16 @@ class Policy:
             return out
         if a.tcb_status in self.accepted_tcb_statuses:
             out.append(RuleVerdict("tcb_status", True, actual=a.tcb_status))
+        elif self._grace(a, at):
+            out.append(
+                RuleVerdict(
+                    "tcb_status",
+                    True,
+                    f"{a.tcb_status} accepted within the "
+                    f"{self.out_of_date_grace_days}-day grace period from tcbDate",
+                    actual=a.tcb_status,
+                )
+            )
         else:
             out.append(
                 RuleVerdict(
