@@ -100,7 +100,7 @@ def _load_der_sequence(data: bytes) -> tuple[x509.Certificate, ...]:
 def _fail(
     collateral: bool, message: str, reason: Reason, collateral_reason: Reason | None = None
 ) -> CocoverifyError:
-    if collateral and reason is not Reason.UNTRUSTED_ROOT:
+    if collateral:
         return CollateralInvalid(
             message, reason=collateral_reason or Reason.COLLATERAL_CHAIN_INVALID
         )
@@ -163,9 +163,10 @@ def verify_chain(
         raise _fail(collateral, f"chain of {len(chain)} certificate(s)", Reason.CHAIN_INVALID)
     root = chain[-1]
     if fingerprint(root) not in pinned:
-        raise ChainInvalid(
+        raise _fail(
+            collateral,
             f"{names[-1]} is not a pinned root (sha256 {fingerprint(root)})",
-            reason=Reason.UNTRUSTED_ROOT,
+            Reason.UNTRUSTED_ROOT,
         )
     if not signed_by(root, root):
         raise _fail(collateral, f"{names[-1]} is not self-signed", Reason.CHAIN_INVALID)
