@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _shared import require_shared
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -19,8 +18,12 @@ import cocoverify
 from cocoverify import Policy, Verifier, load_collateral
 from cocoverify.evidence.intel import parse_quote
 
-CASES = [("tdx-v4-dcapqvl-sample", "tdx_quote", "2025-07-04T10:16:31Z"),
-         ("sgx-v3-automata-quotev3", "quote.bin", "2025-08-30T05:09:06Z")]
+from _shared import require_shared
+
+CASES = [
+    ("tdx-v4-dcapqvl-sample", "tdx_quote", "2025-07-04T10:16:31Z"),
+    ("sgx-v3-automata-quotev3", "quote.bin", "2025-08-30T05:09:06Z"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,8 @@ def test_verify_end_to_end(benchmark: Any, case: str, quote: str, at: str) -> No
     base = require_shared("intel") / case
     data = (base / quote).read_bytes()
     statuses = frozenset({"UpToDate", "SWHardeningNeeded"})
-    verifier = Verifier(collateral=load_collateral([base]),
-                        policy=Policy(accepted_tcb_statuses=statuses))
+    verifier = Verifier(
+        collateral=load_collateral([base]), policy=Policy(accepted_tcb_statuses=statuses)
+    )
     result = benchmark(verifier.verify, data, at=at)
     assert isinstance(result, cocoverify.VerificationResult)

@@ -8,10 +8,11 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import require_shared
 
 import cocoverify
 from cocoverify import ConfigurationError, Policy, Reason, Verifier, load_collateral
+
+from conftest import require_shared
 
 CASE, QUOTE, AT = "tdx-v4-dcapqvl-sample", "tdx_quote", "2025-07-04T10:16:31Z"
 
@@ -33,9 +34,12 @@ def test_async_entry_points() -> None:
     quote, verifier = _setup()
 
     async def main() -> list[cocoverify.VerificationResult]:
-        return list(await asyncio.gather(
-            verifier.averify(quote, at=AT),
-            cocoverify.averify(quote, collateral=verifier.collateral, at=AT)))
+        return list(
+            await asyncio.gather(
+                verifier.averify(quote, at=AT),
+                cocoverify.averify(quote, collateral=verifier.collateral, at=AT),
+            )
+        )
 
     assert [r.accepted for r in asyncio.run(main())] == [True, True]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_shared
 
 from cocoverify._cli import main
+
+from conftest import require_shared
 
 TDX = "tdx-v4-dcapqvl-sample"
 SGX = "sgx-v3-dcapqvl-sample"
@@ -43,8 +44,14 @@ def _renamed_collateral(case: str, tmp_path: Path) -> list[str]:
 
 def test_accepted_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     base = require_shared("intel") / TDX
-    rc, doc = _json(capsys, "verify", str(base / "tdx_quote"), *_renamed_collateral(TDX, tmp_path),
-                    "--at", "2025-07-04T10:16:31Z")
+    rc, doc = _json(
+        capsys,
+        "verify",
+        str(base / "tdx_quote"),
+        *_renamed_collateral(TDX, tmp_path),
+        "--at",
+        "2025-07-04T10:16:31Z",
+    )
     assert rc == 0
     assert doc["accepted"] is True and doc["tee"] == "tdx" and doc["reason"] is None
     assert doc["tcb_status"] == "UpToDate" and doc["advisory_ids"] == []
@@ -53,8 +60,15 @@ def test_accepted_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
 def test_policy_rejection_exit_5_keeps_claims(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / SGX
-    rc, doc = _json(capsys, "verify", str(base / "sgx_quote"), "--collateral", str(base),
-                    "--at", "2025-07-04T10:28:44Z")
+    rc, doc = _json(
+        capsys,
+        "verify",
+        str(base / "sgx_quote"),
+        "--collateral",
+        str(base),
+        "--at",
+        "2025-07-04T10:28:44Z",
+    )
     assert rc == 5
     assert doc["accepted"] is False and doc["reason"] == "tcb_status_rejected"
     assert doc["tcb_status"] == "ConfigurationAndSWHardeningNeeded"
@@ -66,8 +80,17 @@ def test_policy_file_accepts(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     base = require_shared("intel") / SGX
     pol = tmp_path / "policy.yaml"
     pol.write_text("accepted_tcb_statuses: [UpToDate, ConfigurationAndSWHardeningNeeded]\n")
-    rc, doc = _json(capsys, "verify", str(base / "sgx_quote"), "--collateral", str(base),
-                    "--at", "2025-07-04T10:28:44Z", "--policy", str(pol))
+    rc, doc = _json(
+        capsys,
+        "verify",
+        str(base / "sgx_quote"),
+        "--collateral",
+        str(base),
+        "--at",
+        "2025-07-04T10:28:44Z",
+        "--policy",
+        str(pol),
+    )
     assert rc == 0 and doc["accepted"] is True
 
 
@@ -80,8 +103,15 @@ def test_collateral_missing_exit_4(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_expired_collateral_exit_4(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / TDX
-    rc, doc = _json(capsys, "verify", str(base / "tdx_quote"), "--collateral", str(base),
-                    "--at", "2026-07-04T10:16:31Z")
+    rc, _doc = _json(
+        capsys,
+        "verify",
+        str(base / "tdx_quote"),
+        "--collateral",
+        str(base),
+        "--at",
+        "2026-07-04T10:16:31Z",
+    )
     assert rc == 4
 
 
@@ -99,23 +129,45 @@ def test_malformed_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
 
 def test_untrusted_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / "sgx-v3-qvl-sample"
-    rc, doc = _json(capsys, "verify", str(base / "quote.dat"), "--collateral", str(base),
-                    "--at", "2023-03-02T21:42:01Z")
+    rc, doc = _json(
+        capsys,
+        "verify",
+        str(base / "quote.dat"),
+        "--collateral",
+        str(base),
+        "--at",
+        "2023-03-02T21:42:01Z",
+    )
     assert rc == 3 and doc["reason"] == "untrusted_root"
 
 
 def test_trust_root_option(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / "sgx-v3-qvl-sample"
-    rc, doc = _json(capsys, "verify", str(base / "quote.dat"), "--collateral", str(base),
-                    "--at", "2023-03-02T21:42:01Z", "--trust-root",
-                    str(base / "trustedRootCaCert.pem"))
+    rc, doc = _json(
+        capsys,
+        "verify",
+        str(base / "quote.dat"),
+        "--collateral",
+        str(base),
+        "--at",
+        "2023-03-02T21:42:01Z",
+        "--trust-root",
+        str(base / "trustedRootCaCert.pem"),
+    )
     assert rc == 0 and doc["tcb_status"] == "UpToDate"
 
 
 def test_hex_evidence_and_text_output(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / "tdx-v4-dcapqvl-near"
-    rc, out = _run(capsys, "verify", str(base / "quote_hex.txt"), "--collateral", str(base),
-                   "--at", "2025-09-17T07:22:55Z")
+    rc, out = _run(
+        capsys,
+        "verify",
+        str(base / "quote_hex.txt"),
+        "--collateral",
+        str(base),
+        "--at",
+        "2025-09-17T07:22:55Z",
+    )
     assert rc == 0
     assert out.splitlines()[0].startswith("ACCEPTED")
     assert "\033[" not in out  # no colour when not a terminal
@@ -123,8 +175,14 @@ def test_hex_evidence_and_text_output(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_nonce_option(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / TDX
-    args = ["verify", str(base / "tdx_quote"), "--collateral", str(base),
-            "--at", "2025-07-04T10:16:31Z"]
+    args = [
+        "verify",
+        str(base / "tdx_quote"),
+        "--collateral",
+        str(base),
+        "--at",
+        "2025-07-04T10:16:31Z",
+    ]
     rc, doc = _json(capsys, *args, "--nonce", "00" * 64)
     assert rc == 5 and doc["reason"] == "report_data_mismatch"
     rc, doc = _json(capsys, *args, "--report-data", doc["claims"]["report_data"])
@@ -163,6 +221,10 @@ def test_show(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_console_script_runs() -> None:
-    proc = subprocess.run([sys.executable, "-m", "cocoverify", "--version"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cocoverify", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0 and "cocoverify" in proc.stdout

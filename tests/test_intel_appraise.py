@@ -28,54 +28,127 @@ DATE = "2024-03-13T00:00:00Z"
 
 def _sgx_body(**kw: Any) -> SgxReportBody:
     fields: dict[str, Any] = dict(
-        cpu_svn=bytes(16), misc_select=0, isv_ext_prod_id=bytes(16),
-        attributes=bytes.fromhex("11000000000000000000000000000000"), mr_enclave=bytes(32),
-        mr_signer=b"\x8c" * 32, config_id=bytes(64), isv_prod_id=1, isv_svn=8, config_svn=0,
-        isv_family_id=bytes(16), report_data=bytes(64), raw=bytes(384))
+        cpu_svn=bytes(16),
+        misc_select=0,
+        isv_ext_prod_id=bytes(16),
+        attributes=bytes.fromhex("11000000000000000000000000000000"),
+        mr_enclave=bytes(32),
+        mr_signer=b"\x8c" * 32,
+        config_id=bytes(64),
+        isv_prod_id=1,
+        isv_svn=8,
+        config_svn=0,
+        isv_family_id=bytes(16),
+        report_data=bytes(64),
+        raw=bytes(384),
+    )
     fields.update(kw)
     return SgxReportBody(**fields)
 
 
-def _quote(svn: list[int], svn2: list[int] | None = None, *, signer: str = SIGNER,
-           seam_attrs: bytes = bytes(8), version: int = 4) -> Quote:
+def _quote(
+    svn: list[int],
+    svn2: list[int] | None = None,
+    *,
+    signer: str = SIGNER,
+    seam_attrs: bytes = bytes(8),
+    version: int = 4,
+) -> Quote:
     body = TdReportBody(
-        tee_tcb_svn=bytes(svn + [0] * (16 - len(svn))), mr_seam=bytes(48),
-        mr_signer_seam=bytes.fromhex(signer), seam_attributes=seam_attrs,
-        td_attributes=bytes(8), xfam=bytes(8), mr_td=bytes(48), mr_config_id=bytes(48),
-        mr_owner=bytes(48), mr_owner_config=bytes(48), rtmrs=(bytes(48),) * 4,
+        tee_tcb_svn=bytes(svn + [0] * (16 - len(svn))),
+        mr_seam=bytes(48),
+        mr_signer_seam=bytes.fromhex(signer),
+        seam_attributes=seam_attrs,
+        td_attributes=bytes(8),
+        xfam=bytes(8),
+        mr_td=bytes(48),
+        mr_config_id=bytes(48),
+        mr_owner=bytes(48),
+        mr_owner_config=bytes(48),
+        rtmrs=(bytes(48),) * 4,
         report_data=bytes(64),
         tee_tcb_svn2=bytes(svn2 + [0] * (16 - len(svn2))) if svn2 is not None else None,
-        mr_service_td=bytes(48) if svn2 is not None else None, raw=b"")
-    header = QuoteHeader(version=version, attestation_key_type=2, tee_type=0x81, qe_svn=0,
-                         pce_svn=0, qe_vendor_id=bytes(16), user_data=bytes(20))
-    return Quote(header=header, body_type=3 if svn2 is not None else 2, body=body,
-                 signed_region=b"", signature=b"", attestation_key=b"", qe_report=_sgx_body(),
-                 qe_report_signature=b"", qe_auth_data=b"",
-                 certification=CertificationData(5, b"", 0), length=0, trailing=0)
+        mr_service_td=bytes(48) if svn2 is not None else None,
+        raw=b"",
+    )
+    header = QuoteHeader(
+        version=version,
+        attestation_key_type=2,
+        tee_type=0x81,
+        qe_svn=0,
+        pce_svn=0,
+        qe_vendor_id=bytes(16),
+        user_data=bytes(20),
+    )
+    return Quote(
+        header=header,
+        body_type=3 if svn2 is not None else 2,
+        body=body,
+        signed_region=b"",
+        signature=b"",
+        attestation_key=b"",
+        qe_report=_sgx_body(),
+        qe_report_signature=b"",
+        qe_auth_data=b"",
+        certification=CertificationData(5, b"", 0),
+        length=0,
+        trailing=0,
+    )
 
 
-def _level(sgx: int, pce: int, tdx: list[int], status: str, adv: list[str] | None = None,
-           date: str = DATE) -> dict[str, Any]:
-    return {"tcb": {"sgxtcbcomponents": [{"svn": sgx}] * 16, "pcesvn": pce,
-                    "tdxtcbcomponents": [{"svn": t} for t in tdx + [0] * (16 - len(tdx))]},
-            "tcbDate": date, "tcbStatus": status, "advisoryIDs": adv or []}
+def _level(
+    sgx: int, pce: int, tdx: list[int], status: str, adv: list[str] | None = None, date: str = DATE
+) -> dict[str, Any]:
+    return {
+        "tcb": {
+            "sgxtcbcomponents": [{"svn": sgx}] * 16,
+            "pcesvn": pce,
+            "tdxtcbcomponents": [{"svn": t} for t in tdx + [0] * (16 - len(tdx))],
+        },
+        "tcbDate": date,
+        "tcbStatus": status,
+        "advisoryIDs": adv or [],
+    }
 
 
 def _tcb(levels: list[dict[str, Any]], modules: list[dict[str, Any]] | None = None) -> Any:
-    return parse_tcb_info({
-        "id": "TDX", "version": 3, "issueDate": DATE, "nextUpdate": "2024-04-13T00:00:00Z",
-        "fmspc": "00806f050000", "pceId": "0000", "tcbType": 0, "tcbEvaluationDataNumber": 17,
-        "tdxModule": {"mrsigner": SIGNER, "attributes": "0000000000000000",
-                      "attributesMask": "FFFFFFFFFFFFFFFF"},
-        "tdxModuleIdentities": modules if modules is not None else [
-            {"id": "TDX_01", "mrsigner": SIGNER, "attributes": "0000000000000000",
-             "attributesMask": "FFFFFFFFFFFFFFFF",
-             "tcbLevels": [
-                 {"tcb": {"isvsvn": 4}, "tcbDate": DATE, "tcbStatus": "UpToDate"},
-                 {"tcb": {"isvsvn": 2}, "tcbDate": DATE, "tcbStatus": "OutOfDate",
-                  "advisoryIDs": ["INTEL-SA-MOD"]}]}],
-        "tcbLevels": levels,
-    })
+    return parse_tcb_info(
+        {
+            "id": "TDX",
+            "version": 3,
+            "issueDate": DATE,
+            "nextUpdate": "2024-04-13T00:00:00Z",
+            "fmspc": "00806f050000",
+            "pceId": "0000",
+            "tcbType": 0,
+            "tcbEvaluationDataNumber": 17,
+            "tdxModule": {
+                "mrsigner": SIGNER,
+                "attributes": "0000000000000000",
+                "attributesMask": "FFFFFFFFFFFFFFFF",
+            },
+            "tdxModuleIdentities": modules
+            if modules is not None
+            else [
+                {
+                    "id": "TDX_01",
+                    "mrsigner": SIGNER,
+                    "attributes": "0000000000000000",
+                    "attributesMask": "FFFFFFFFFFFFFFFF",
+                    "tcbLevels": [
+                        {"tcb": {"isvsvn": 4}, "tcbDate": DATE, "tcbStatus": "UpToDate"},
+                        {
+                            "tcb": {"isvsvn": 2},
+                            "tcbDate": DATE,
+                            "tcbStatus": "OutOfDate",
+                            "advisoryIDs": ["INTEL-SA-MOD"],
+                        },
+                    ],
+                }
+            ],
+            "tcbLevels": levels,
+        }
+    )
 
 
 QE_OK = SimpleLevel(8, parse_tcb_info.__globals__["_time"]("d", DATE), "UpToDate", ())
@@ -186,22 +259,37 @@ def test_td_relaunch_advised() -> None:
 
 
 def test_qe_identity_checks() -> None:
-    ident = parse_enclave_identity({
-        "id": "QE", "version": 2, "issueDate": DATE, "nextUpdate": "2024-04-13T00:00:00Z",
-        "tcbEvaluationDataNumber": 17, "miscselect": "00000000", "miscselectMask": "FFFFFFFF",
-        "attributes": "11000000000000000000000000000000",
-        "attributesMask": "FBFFFFFFFFFFFFFF0000000000000000", "mrsigner": "8c" * 32,
-        "isvprodid": 1,
-        "tcbLevels": [{"tcb": {"isvsvn": 8}, "tcbDate": DATE, "tcbStatus": "UpToDate"},
-                      {"tcb": {"isvsvn": 6}, "tcbDate": DATE, "tcbStatus": "OutOfDate"}]})
+    ident = parse_enclave_identity(
+        {
+            "id": "QE",
+            "version": 2,
+            "issueDate": DATE,
+            "nextUpdate": "2024-04-13T00:00:00Z",
+            "tcbEvaluationDataNumber": 17,
+            "miscselect": "00000000",
+            "miscselectMask": "FFFFFFFF",
+            "attributes": "11000000000000000000000000000000",
+            "attributesMask": "FBFFFFFFFFFFFFFF0000000000000000",
+            "mrsigner": "8c" * 32,
+            "isvprodid": 1,
+            "tcbLevels": [
+                {"tcb": {"isvsvn": 8}, "tcbDate": DATE, "tcbStatus": "UpToDate"},
+                {"tcb": {"isvsvn": 6}, "tcbDate": DATE, "tcbStatus": "OutOfDate"},
+            ],
+        }
+    )
     assert check_qe_identity(_sgx_body(), ident).status == "UpToDate"  # type: ignore[union-attr]
     assert check_qe_identity(_sgx_body(isv_svn=7), ident).status == "OutOfDate"  # type: ignore[union-attr]
     assert check_qe_identity(_sgx_body(isv_svn=5), ident) is None
     # MODE64BIT (bit 2) is masked out; DEBUG (bit 1) is not
     masked = bytes.fromhex("15000000000000000000000000000000")
     assert check_qe_identity(_sgx_body(attributes=masked), ident) is not None
-    for kw in ({"misc_select": 1}, {"mr_signer": bytes(32)}, {"isv_prod_id": 2},
-               {"attributes": bytes.fromhex("13000000000000000000000000000000")}):
+    for kw in (
+        {"misc_select": 1},
+        {"mr_signer": bytes(32)},
+        {"isv_prod_id": 2},
+        {"attributes": bytes.fromhex("13000000000000000000000000000000")},
+    ):
         with pytest.raises(AuthenticityError) as ei:
             check_qe_identity(_sgx_body(**kw), ident)
         assert ei.value.reason is Reason.QE_IDENTITY_MISMATCH

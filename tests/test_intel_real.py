@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_shared, shared_manifest
 
 import cocoverify
 from cocoverify import (
@@ -20,6 +19,8 @@ from cocoverify import (
     TcbRejected,
     load_collateral,
 )
+
+from conftest import require_shared, shared_manifest
 
 MANIFEST = shared_manifest("intel")
 CASES = MANIFEST["cases"] if MANIFEST else []
@@ -112,8 +113,11 @@ def test_real_case(case: dict[str, Any]) -> None:
     elif kind in ("debug", "sept", "service_td"):
         with pytest.raises(PolicyRejected) as ei:
             _run(case)
-        want = {"debug": "debug_enabled", "sept": "attribute_rejected",
-                "service_td": "measurement_mismatch"}[kind]
+        want = {
+            "debug": "debug_enabled",
+            "sept": "attribute_rejected",
+            "service_td": "measurement_mismatch",
+        }[kind]
         assert want in _failed(ei.value)
         assert ei.value.result is not None
         assert ei.value.result.tcb_status == cross["status"]

@@ -31,8 +31,17 @@ def test_auto_falls_back_with_a_debug_line(caplog: pytest.LogCaptureFixture) -> 
 
 
 def test_public_surface() -> None:
-    for name in ("verify", "averify", "Verifier", "Policy", "TrustStore", "Reason",
-                 "VerificationResult", "load_collateral", "CocoverifyError"):
+    for name in (
+        "verify",
+        "averify",
+        "Verifier",
+        "Policy",
+        "TrustStore",
+        "Reason",
+        "VerificationResult",
+        "load_collateral",
+        "CocoverifyError",
+    ):
         assert name in cocoverify.__all__
     assert issubclass(cocoverify.MalformedEvidence, ValueError)
     assert issubclass(cocoverify.TcbRejected, cocoverify.PolicyRejected)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_shared
 
 import cocoverify
 from cocoverify import (
@@ -21,6 +20,8 @@ from cocoverify import (
     load_collateral,
 )
 
+from conftest import require_shared
+
 TDX = ("tdx-v4-dcapqvl-sample", "tdx_quote", "2025-07-04T10:16:31Z")
 SGX = ("sgx-v3-dcapqvl-sample", "sgx_quote", "2025-07-04T10:28:44Z")
 SGX_STATUS = "ConfigurationAndSWHardeningNeeded"
@@ -28,8 +29,13 @@ SGX_STATUS = "ConfigurationAndSWHardeningNeeded"
 
 def _verify(case: tuple[str, str, str], policy: Policy, **kw: Any) -> cocoverify.VerificationResult:
     base = require_shared("intel") / case[0]
-    return cocoverify.verify((base / case[1]).read_bytes(), collateral=load_collateral([base]),
-                             at=case[2], policy=policy, **kw)
+    return cocoverify.verify(
+        (base / case[1]).read_bytes(),
+        collateral=load_collateral([base]),
+        at=case[2],
+        policy=policy,
+        **kw,
+    )
 
 
 def _claims(case: tuple[str, str, str]) -> Any:
@@ -102,29 +108,49 @@ def test_tcb_status_rule() -> None:
 def test_advisory_rules() -> None:
     statuses = frozenset({SGX_STATUS})
     with pytest.raises(TcbRejected) as ei:
-        _verify(SGX, Policy(accepted_tcb_statuses=statuses,
-                            denied_advisory_ids=frozenset({"INTEL-SA-00615"})))
+        _verify(
+            SGX,
+            Policy(
+                accepted_tcb_statuses=statuses, denied_advisory_ids=frozenset({"INTEL-SA-00615"})
+            ),
+        )
     assert ei.value.reason is Reason.ADVISORY_REJECTED
     with pytest.raises(TcbRejected) as ei:
-        _verify(SGX, Policy(accepted_tcb_statuses=statuses,
-                            allowed_advisory_ids=frozenset({"INTEL-SA-00615"})))
+        _verify(
+            SGX,
+            Policy(
+                accepted_tcb_statuses=statuses, allowed_advisory_ids=frozenset({"INTEL-SA-00615"})
+            ),
+        )
     assert ei.value.reason is Reason.ADVISORY_REJECTED
-    r = _verify(SGX, Policy(accepted_tcb_statuses=statuses,
-                            allowed_advisory_ids=frozenset({"INTEL-SA-00615", "INTEL-SA-00289"})))
+    r = _verify(
+        SGX,
+        Policy(
+            accepted_tcb_statuses=statuses,
+            allowed_advisory_ids=frozenset({"INTEL-SA-00615", "INTEL-SA-00289"}),
+        ),
+    )
     assert r.accepted
 
 
 def test_sgx_measurement_rules() -> None:
     claims = _claims(SGX).claims
-    ok = {"accepted_tcb_statuses": [SGX_STATUS],
-          "sgx": {"mr_enclave": [claims["mr_enclave"].hex()],
-                  "mr_signer": [claims["mr_signer"].hex()],
-                  "isv_prod_id": [claims["isv_prod_id"]],
-                  "min_isv_svn": claims["isv_svn"]}}
+    ok = {
+        "accepted_tcb_statuses": [SGX_STATUS],
+        "sgx": {
+            "mr_enclave": [claims["mr_enclave"].hex()],
+            "mr_signer": [claims["mr_signer"].hex()],
+            "isv_prod_id": [claims["isv_prod_id"]],
+            "min_isv_svn": claims["isv_svn"],
+        },
+    }
     assert _verify(SGX, Policy.from_dict(ok)).accepted
-    for key, bad in (("mr_enclave", ["00" * 32]), ("mr_signer", ["11" * 32]),
-                     ("isv_prod_id", [claims["isv_prod_id"] + 1]),
-                     ("min_isv_svn", claims["isv_svn"] + 1)):
+    for key, bad in (
+        ("mr_enclave", ["00" * 32]),
+        ("mr_signer", ["11" * 32]),
+        ("isv_prod_id", [claims["isv_prod_id"] + 1]),
+        ("min_isv_svn", claims["isv_svn"] + 1),
+    ):
         doc = json.loads(json.dumps(ok))
         doc["sgx"][key] = bad
         with pytest.raises(MeasurementMismatch) as ei:
@@ -159,8 +185,9 @@ def test_report_data_binding() -> None:
     assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
     sgx_rd = _claims(SGX).claims["report_data"]
     prefix = sgx_rd.rstrip(b"\x00")  # shorter expectation: zero-padded to the field
-    r = _verify(SGX, Policy(accepted_tcb_statuses=frozenset({SGX_STATUS})),
-                expected_report_data=prefix)
+    r = _verify(
+        SGX, Policy(accepted_tcb_statuses=frozenset({SGX_STATUS})), expected_report_data=prefix
+    )
     assert r.accepted
 
 
@@ -174,15 +201,28 @@ def test_init_data_binding() -> None:
 def test_debug_and_attribute_rules() -> None:
     case = ("tdx-v4-trustee-q4", "tdx_quote_4.dat", "2023-07-01T01:00:00Z")
     base = require_shared("intel") / case[0]
-    coll = load_collateral([base / f for f in (
-        "sample_tcbInfo_response", "sample_qeIdentity_response", "pckcrl", "rootcrl.der",
-        "pck_crl_issuer_chain.pem", "tcb_info_issuer_chain.pem", "qe_identity_issuer_chain.pem")])
+    coll = load_collateral(
+        [
+            base / f
+            for f in (
+                "sample_tcbInfo_response",
+                "sample_qeIdentity_response",
+                "pckcrl",
+                "rootcrl.der",
+                "pck_crl_issuer_chain.pem",
+                "tcb_info_issuer_chain.pem",
+                "qe_identity_issuer_chain.pem",
+            )
+        ]
+    )
     quote = (base / case[1]).read_bytes()
     with pytest.raises(PolicyRejected) as ei:
         cocoverify.verify(quote, collateral=coll, at=case[2])
     assert ei.value.reason is Reason.DEBUG_ENABLED
-    permissive = Policy(unsafe_allow_debug=True,
-                        tdx=Policy.from_dict({"tdx": {"unsafe_allow_sept_ve_disabled": True}}).tdx)
+    permissive = Policy(
+        unsafe_allow_debug=True,
+        tdx=Policy.from_dict({"tdx": {"unsafe_allow_sept_ve_disabled": True}}).tdx,
+    )
     assert cocoverify.verify(quote, collateral=coll, at=case[2], policy=permissive).accepted
 
 

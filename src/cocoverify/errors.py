@@ -121,6 +121,14 @@ class Reason(StrEnum):
     LIFECYCLE_REJECTED = "lifecycle_rejected"
     COLLATERAL_TOO_OLD = "collateral_too_old"
     POLICY_REJECTED = "policy_rejected"
+    REGO_REJECTED = "rego_rejected"
+
+    # --- EAR attestation-result tokens (cocoverify.ear; docs/ear.md)
+    EAR_MALFORMED = "ear_malformed"
+    EAR_ALGORITHM_REJECTED = "ear_algorithm_rejected"
+    EAR_SIGNATURE_INVALID = "ear_signature_invalid"
+    EAR_EXPIRED = "ear_expired"
+    EAR_NOT_YET_VALID = "ear_not_yet_valid"
 
 
 class CocoverifyError(Exception):

@@ -22,11 +22,15 @@ def select_backend(requested: str | None = None) -> str:
     """The backend to use for ``requested`` (default: the environment variable)."""
     want = (requested or os.environ.get("COCOVERIFY_BACKEND", "auto")).lower()
     if want not in ("auto", "python", "native"):
-        raise ConfigurationError(f"COCOVERIFY_BACKEND={want!r}: use auto, python or native",
-                                 reason=Reason.INVALID_CONFIGURATION)
+        raise ConfigurationError(
+            f"COCOVERIFY_BACKEND={want!r}: use auto, python or native",
+            reason=Reason.INVALID_CONFIGURATION,
+        )
     if want == "native":
-        raise ConfigurationError("COCOVERIFY_BACKEND=native: the native parsers are not built "
-                                 "in this version", reason=Reason.INVALID_CONFIGURATION)
+        raise ConfigurationError(
+            "COCOVERIFY_BACKEND=native: the native parsers are not built in this version",
+            reason=Reason.INVALID_CONFIGURATION,
+        )
     if want == "auto":
         log.debug("cocoverify: native parsers unavailable, using the Python backend")
     return "python"

@@ -12,9 +12,25 @@ from ..result import VerificationResult
 
 __all__ = ["error_dict", "render_text", "use_colour", "write_json"]
 
-_KEY_CLAIMS = ("mr_enclave", "mr_signer", "isv_prod_id", "isv_svn", "mr_td", "rtmr0", "rtmr1",
-               "rtmr2", "rtmr3", "mr_config_id", "measurement", "host_data", "vmpl", "product",
-               "realm_initial_measurement", "platform_implementation_id", "report_data")
+_KEY_CLAIMS = (
+    "mr_enclave",
+    "mr_signer",
+    "isv_prod_id",
+    "isv_svn",
+    "mr_td",
+    "rtmr0",
+    "rtmr1",
+    "rtmr2",
+    "rtmr3",
+    "mr_config_id",
+    "measurement",
+    "host_data",
+    "vmpl",
+    "product",
+    "realm_initial_measurement",
+    "platform_implementation_id",
+    "report_data",
+)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -27,8 +43,14 @@ def error_dict(exc: CocoverifyError, tee: str | None) -> dict[str, Any]:
     if exc.result is not None:
         out = exc.result.to_dict()
     else:
-        out = {"accepted": False, "tee": tee, "reason": None, "tcb_status": None,
-               "advisory_ids": [], "claims": None}
+        out = {
+            "accepted": False,
+            "tee": tee,
+            "reason": None,
+            "tcb_status": None,
+            "advisory_ids": [],
+            "claims": None,
+        }
     out["accepted"] = False
     out["reason"] = exc.reason.value
     out["error"] = type(exc).__name__

@@ -18,7 +18,8 @@ __all__ = ["describe", "register"]
 def register(sub: Any) -> None:
     """Add the subcommand."""
     p: argparse.ArgumentParser = sub.add_parser(
-        "show", help="print the decoded evidence as JSON (nothing is verified)")
+        "show", help="print the decoded evidence as JSON (nothing is verified)"
+    )
     p.add_argument("evidence", metavar="EVIDENCE")
     p.set_defaults(func=run)
 
@@ -35,12 +36,15 @@ def describe(data: bytes) -> dict[str, Any]:
     if kind == "snp":
         from ..evidence import snp
 
-        view: Any = snp.parse_report(data)  # type: ignore[attr-defined]
+        view: Any = snp.parse_report(data)
     else:
         from ..evidence import cca
 
-        view = cca.parse_token(data)  # type: ignore[attr-defined]
-    fields = dataclasses.asdict(view) if dataclasses.is_dataclass(view) else vars(view)
+        view = cca.parse_token(data)
+    if dataclasses.is_dataclass(view) and not isinstance(view, type):
+        fields = dataclasses.asdict(view)
+    else:
+        fields = vars(view)
     return {"kind": kind, "verified": False, "claims": to_jsonable(fields)}
 
 
@@ -49,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = describe(decode_text(read_evidence(args.evidence)))
     except CocoverifyError as exc:
-        write_json({"error": type(exc).__name__, "reason": exc.reason.value,
-                    "message": str(exc.args[0])})
+        write_json(
+            {"error": type(exc).__name__, "reason": exc.reason.value, "message": str(exc.args[0])}
+        )
         return exc.exit_code
     write_json(out)
     return 0

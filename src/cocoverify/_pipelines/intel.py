@@ -39,7 +39,7 @@ from ..collateral import Collateral
 from ..errors import CollateralInvalid, CollateralUnavailable, Reason
 from ..evidence.intel import Quote, SgxReportBody, TdReportBody, parse_quote
 from ..policy import Policy
-from ..result import Appraisal, freeze, format_time
+from ..result import Appraisal, format_time, freeze
 from ..trust import TrustStore
 
 __all__ = ["appraise_quote", "quote_claims"]
@@ -61,22 +61,29 @@ def _select(
         raise CollateralUnavailable(f"no {what} supplied", reason=Reason.COLLATERAL_MISSING)
     fitting = [(s, m) for s, m in docs if fits(m)]
     if not fitting:
-        raise CollateralInvalid(f"no {what} supplied for this platform (FMSPC / TEE type)",
-                                reason=Reason.COLLATERAL_MISMATCH)
-    fitting.sort(key=lambda d: (d[1].issue_date <= at <= d[1].next_update, d[1].issue_date),
-                 reverse=True)
+        raise CollateralInvalid(
+            f"no {what} supplied for this platform (FMSPC / TEE type)",
+            reason=Reason.COLLATERAL_MISMATCH,
+        )
+    fitting.sort(
+        key=lambda d: (d[1].issue_date <= at <= d[1].next_update, d[1].issue_date), reverse=True
+    )
     return fitting[0]
 
 
-def _check_window(what: str, issue: _dt.datetime, next_update: _dt.datetime,
-                  at: _dt.datetime) -> None:
+def _check_window(
+    what: str, issue: _dt.datetime, next_update: _dt.datetime, at: _dt.datetime
+) -> None:
     # intel.md §6.5: expired when at > nextUpdate; issue date in the future is refused too
     if at > next_update:
-        raise CollateralInvalid(f"{what} expired at {format_time(next_update)}",
-                                reason=Reason.COLLATERAL_EXPIRED)
+        raise CollateralInvalid(
+            f"{what} expired at {format_time(next_update)}", reason=Reason.COLLATERAL_EXPIRED
+        )
     if at < issue:
-        raise CollateralInvalid(f"{what} issued at {format_time(issue)}, after the "
-                                "verification time", reason=Reason.COLLATERAL_NOT_YET_VALID)
+        raise CollateralInvalid(
+            f"{what} issued at {format_time(issue)}, after the verification time",
+            reason=Reason.COLLATERAL_NOT_YET_VALID,
+        )
 
 
 def appraise_quote(
@@ -94,24 +101,43 @@ def appraise_quote(
     root_crl, pck_crl = verify_crls(pck, collateral, at)
     tee_id = "TDX" if quote.tee == "tdx" else "SGX"
     info = pck.info
-    tcb_signed, tcb = _select(collateral.tcb_infos, "tcbInfo", parse_tcb_info,
-                              lambda t: t.fmspc == info.fmspc and t.id == tee_id, at, "TCB Info")
+    tcb_signed, tcb = _select(
+        collateral.tcb_infos,
+        "tcbInfo",
+        parse_tcb_info,
+        lambda t: t.fmspc == info.fmspc and t.id == tee_id,
+        at,
+        "TCB Info",
+    )
     qe_id = "TD_QE" if quote.tee == "tdx" else "QE"
-    qe_signed, qe_ident = _select(collateral.qe_identities, "enclaveIdentity",
-                                  parse_enclave_identity, lambda e: e.id == qe_id, at,
-                                  f"QE Identity ({qe_id})")
+    qe_signed, qe_ident = _select(
+        collateral.qe_identities,
+        "enclaveIdentity",
+        parse_enclave_identity,
+        lambda e: e.id == qe_id,
+        at,
+        f"QE Identity ({qe_id})",
+    )
     for signed in (tcb_signed, qe_signed):
-        verify_signed_json(signed, collateral=collateral, pck=pck, root_crl=root_crl,
-                           trust=trust, at=at)
+        verify_signed_json(
+            signed, collateral=collateral, pck=pck, root_crl=root_crl, trust=trust, at=at
+        )
     _check_window("TCB Info", tcb.issue_date, tcb.next_update, at)
     _check_window("QE Identity", qe_ident.issue_date, qe_ident.next_update, at)
     # QVL QuoteVerifier step 4: PCE-ID of the PCK leaf equals the TCB Info's
     if tcb.pce_id != info.pce_id:
-        raise CollateralInvalid(f"TCB Info PCE-ID {tcb.pce_id.hex()} is not the PCK's "
-                                f"{info.pce_id.hex()}", reason=Reason.COLLATERAL_MISMATCH)
+        raise CollateralInvalid(
+            f"TCB Info PCE-ID {tcb.pce_id.hex()} is not the PCK's {info.pce_id.hex()}",
+            reason=Reason.COLLATERAL_MISMATCH,
+        )
     qe_level = check_qe_identity(quote.qe_report, qe_ident)
-    verdict = appraise_tcb(quote, pck_components=info.tcb_components, pck_pce_svn=info.pce_svn,
-                           tcb=tcb, qe_level=qe_level)
+    verdict = appraise_tcb(
+        quote,
+        pck_components=info.tcb_components,
+        pck_pce_svn=info.pce_svn,
+        tcb=tcb,
+        qe_level=qe_level,
+    )
     collateral_facts = {
         "tcb_info_issue_date": tcb.issue_date,
         "tcb_info_next_update": tcb.next_update,
@@ -159,8 +185,14 @@ def _flags(value: int, names: dict[int, str]) -> dict[str, bool]:
     return {name: bool(value >> bit & 1) for bit, name in names.items()}
 
 
-_SGX_FLAGS = {0: "init", 1: "debug", 2: "mode64bit", 4: "provision_key", 5: "einittoken_key",
-              7: "kss"}
+_SGX_FLAGS = {
+    0: "init",
+    1: "debug",
+    2: "mode64bit",
+    4: "provision_key",
+    5: "einittoken_key",
+    7: "kss",
+}
 _TD_FLAGS = {0: "debug", 28: "sept_ve_disable", 30: "pks", 31: "kl", 63: "perfmon"}
 
 
@@ -219,29 +251,36 @@ def quote_claims(quote: Quote) -> dict[str, Any]:
             claims["tee_tcb_svn2"] = body.tee_tcb_svn2
             claims["mr_service_td"] = body.mr_service_td
     qe = quote.qe_report
-    claims["qe"] = {"isv_svn": qe.isv_svn, "isv_prod_id": qe.isv_prod_id,
-                    "mr_enclave": qe.mr_enclave, "mr_signer": qe.mr_signer,
-                    "misc_select": qe.misc_select, "attributes": qe.attributes}
+    claims["qe"] = {
+        "isv_svn": qe.isv_svn,
+        "isv_prod_id": qe.isv_prod_id,
+        "mr_enclave": qe.mr_enclave,
+        "mr_signer": qe.mr_signer,
+        "misc_select": qe.misc_select,
+        "attributes": qe.attributes,
+    }
     claims["certification_data_type"] = quote.certification.type
     return claims
 
 
 def _pck_claims(pck: PckChain) -> dict[str, Any]:
     i = pck.info
-    return {"pck": {
-        "fmspc": i.fmspc,
-        "pce_id": i.pce_id,
-        "ppid": i.ppid,
-        "cpu_svn": i.cpu_svn,
-        "pce_svn": i.pce_svn,
-        "tcb_components": list(i.tcb_components),
-        "sgx_type": i.sgx_type,
-        "platform_instance_id": i.platform_instance_id,
-        "dynamic_platform": i.dynamic_platform,
-        "cached_keys": i.cached_keys,
-        "smt_enabled": i.smt_enabled,
-        "ca": i.ca,
-    }}
+    return {
+        "pck": {
+            "fmspc": i.fmspc,
+            "pce_id": i.pce_id,
+            "ppid": i.ppid,
+            "cpu_svn": i.cpu_svn,
+            "pce_svn": i.pce_svn,
+            "tcb_components": list(i.tcb_components),
+            "sgx_type": i.sgx_type,
+            "platform_instance_id": i.platform_instance_id,
+            "dynamic_platform": i.dynamic_platform,
+            "cached_keys": i.cached_keys,
+            "smt_enabled": i.smt_enabled,
+            "ca": i.ca,
+        }
+    }
 
 
 def _tcb_claims(v: IntelTcbResult, qe_ident: EnclaveIdentity) -> dict[str, Any]:
@@ -250,14 +289,16 @@ def _tcb_claims(v: IntelTcbResult, qe_ident: EnclaveIdentity) -> dict[str, Any]:
             return None
         return {"status": lv.status, "date": lv.date, "advisory_ids": list(lv.advisory_ids)}
 
-    return {"tcb": {
-        "status": v.status,
-        "date": v.tcb_date,
-        "advisory_ids": list(v.advisory_ids),
-        "platform_level": level(v.platform_level),
-        "sgx_level": level(v.sgx_level),
-        "qe_level": level(v.qe_level),
-        "tdx_module_level": level(v.module_level),
-        "tdx_module_id": v.module_id,
-        "qe_identity_id": qe_ident.id,
-    }}
+    return {
+        "tcb": {
+            "status": v.status,
+            "date": v.tcb_date,
+            "advisory_ids": list(v.advisory_ids),
+            "platform_level": level(v.platform_level),
+            "sgx_level": level(v.sgx_level),
+            "qe_level": level(v.qe_level),
+            "tdx_module_level": level(v.module_level),
+            "tdx_module_id": v.module_id,
+            "qe_identity_id": qe_ident.id,
+        }
+    }

@@ -9,6 +9,7 @@ relaunch (§6.4). Advisory IDs are the union of the matched levels'.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +33,17 @@ __all__ = [
 ]
 
 #: Platform level statuses (QVL Verifiers/TcbStatus.h).
-PLATFORM_STATUSES = frozenset({
-    "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
-    "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked",
-})
+PLATFORM_STATUSES = frozenset(
+    {
+        "UpToDate",
+        "SWHardeningNeeded",
+        "ConfigurationNeeded",
+        "ConfigurationAndSWHardeningNeeded",
+        "OutOfDate",
+        "OutOfDateConfigurationNeeded",
+        "Revoked",
+    }
+)
 #: QE identity and TDX module levels.
 SIMPLE_STATUSES = frozenset({"UpToDate", "OutOfDate", "Revoked"})
 
@@ -169,12 +177,14 @@ def _simple_levels(where: str, value: Any) -> tuple[SimpleLevel, ...]:
         w = f"{where}[{i}]"
         if not isinstance(lv, dict) or not isinstance(lv.get("tcb"), dict):
             raise _bad(f"{w}: malformed level")
-        out.append(SimpleLevel(
-            isv_svn=_int(f"{w}.tcb.isvsvn", lv["tcb"].get("isvsvn")),
-            date=_time(f"{w}.tcbDate", lv.get("tcbDate")),
-            status=_status(w, lv.get("tcbStatus"), SIMPLE_STATUSES),
-            advisory_ids=_advisories(w, lv),
-        ))
+        out.append(
+            SimpleLevel(
+                isv_svn=_int(f"{w}.tcb.isvsvn", lv["tcb"].get("isvsvn")),
+                date=_time(f"{w}.tcbDate", lv.get("tcbDate")),
+                status=_status(w, lv.get("tcbStatus"), SIMPLE_STATUSES),
+                advisory_ids=_advisories(w, lv),
+            )
+        )
     return tuple(out)
 
 
@@ -226,22 +236,26 @@ def parse_tcb_info(body: dict[str, Any]) -> TcbInfo:
         tcb = lv["tcb"]
         tdx = None
         if version == 2:
-            sgx = tuple(_int(f"{w}.tcb.sgxtcbcomp{n:02d}svn", tcb.get(f"sgxtcbcomp{n:02d}svn"))
-                        for n in range(1, 17))
+            sgx = tuple(
+                _int(f"{w}.tcb.sgxtcbcomp{n:02d}svn", tcb.get(f"sgxtcbcomp{n:02d}svn"))
+                for n in range(1, 17)
+            )
         else:
             sgx = _components(f"{w}.tcb.sgxtcbcomponents", tcb.get("sgxtcbcomponents"))
             if is_tdx:
                 tdx = _components(f"{w}.tcb.tdxtcbcomponents", tcb.get("tdxtcbcomponents"))
-        levels.append(TcbLevel(
-            sgx=sgx,
-            pce_svn=_int(f"{w}.tcb.pcesvn", tcb.get("pcesvn")),
-            tdx=tdx,
-            date=_time(f"{w}.tcbDate", lv.get("tcbDate")),
-            status=_status(w, lv.get("tcbStatus"), PLATFORM_STATUSES),
-            advisory_ids=_advisories(w, lv),
-        ))
+        levels.append(
+            TcbLevel(
+                sgx=sgx,
+                pce_svn=_int(f"{w}.tcb.pcesvn", tcb.get("pcesvn")),
+                tdx=tdx,
+                date=_time(f"{w}.tcbDate", lv.get("tcbDate")),
+                status=_status(w, lv.get("tcbStatus"), PLATFORM_STATUSES),
+                advisory_ids=_advisories(w, lv),
+            )
+        )
     levels.sort(key=lambda lv: lv.sort_key, reverse=True)
-    for a, b in zip(levels, levels[1:], strict=False):
+    for a, b in itertools.pairwise(levels):
         if a.sort_key == b.sort_key:
             raise _bad("tcbInfo.tcbLevels: duplicated TCB levels")
     module = None
@@ -251,8 +265,10 @@ def parse_tcb_info(body: dict[str, Any]) -> TcbInfo:
         raw_ids = body.get("tdxModuleIdentities", [])
         if not isinstance(raw_ids, list):
             raise _bad("tcbInfo.tdxModuleIdentities: expected a list")
-        identities = tuple(_module(f"tcbInfo.tdxModuleIdentities[{i}]", m, with_levels=True)
-                           for i, m in enumerate(raw_ids))
+        identities = tuple(
+            _module(f"tcbInfo.tdxModuleIdentities[{i}]", m, with_levels=True)
+            for i, m in enumerate(raw_ids)
+        )
     return TcbInfo(
         id=tee_id,
         version=version,
@@ -261,8 +277,9 @@ def parse_tcb_info(body: dict[str, Any]) -> TcbInfo:
         fmspc=_hex("tcbInfo.fmspc", body.get("fmspc"), 6),
         pce_id=_hex("tcbInfo.pceId", body.get("pceId"), 2),
         tcb_type=tcb_type,
-        evaluation_data_number=_int("tcbInfo.tcbEvaluationDataNumber",
-                                    body.get("tcbEvaluationDataNumber", 0)),
+        evaluation_data_number=_int(
+            "tcbInfo.tcbEvaluationDataNumber", body.get("tcbEvaluationDataNumber", 0)
+        ),
         tdx_module=module,
         tdx_module_identities=identities,
         levels=tuple(levels),
@@ -282,8 +299,9 @@ def parse_enclave_identity(body: dict[str, Any]) -> EnclaveIdentity:
         version=version,
         issue_date=_time("enclaveIdentity.issueDate", body.get("issueDate")),
         next_update=_time("enclaveIdentity.nextUpdate", body.get("nextUpdate")),
-        evaluation_data_number=_int("enclaveIdentity.tcbEvaluationDataNumber",
-                                    body.get("tcbEvaluationDataNumber", 0)),
+        evaluation_data_number=_int(
+            "enclaveIdentity.tcbEvaluationDataNumber", body.get("tcbEvaluationDataNumber", 0)
+        ),
         misc_select=_hex("enclaveIdentity.miscselect", body.get("miscselect"), 4),
         misc_select_mask=_hex("enclaveIdentity.miscselectMask", body.get("miscselectMask"), 4),
         attributes=_hex("enclaveIdentity.attributes", body.get("attributes"), 16),
@@ -317,17 +335,21 @@ def check_qe_identity(qe: SgxReportBody, ident: EnclaveIdentity) -> SimpleLevel 
     """QE identity match (§6.1 step 8, EnclaveReportVerifier.cpp); returns the QE level."""
     misc = qe.misc_select.to_bytes(4, "little")
     if _and(misc, ident.misc_select_mask) != ident.misc_select:
-        raise AuthenticityError("QE MISCSELECT does not match the QE identity",
-                                reason=Reason.QE_IDENTITY_MISMATCH)
+        raise AuthenticityError(
+            "QE MISCSELECT does not match the QE identity", reason=Reason.QE_IDENTITY_MISMATCH
+        )
     if _and(qe.attributes, ident.attributes_mask) != ident.attributes:
-        raise AuthenticityError("QE ATTRIBUTES do not match the QE identity",
-                                reason=Reason.QE_IDENTITY_MISMATCH)
+        raise AuthenticityError(
+            "QE ATTRIBUTES do not match the QE identity", reason=Reason.QE_IDENTITY_MISMATCH
+        )
     if qe.mr_signer != ident.mr_signer:
-        raise AuthenticityError("QE MRSIGNER does not match the QE identity",
-                                reason=Reason.QE_IDENTITY_MISMATCH)
+        raise AuthenticityError(
+            "QE MRSIGNER does not match the QE identity", reason=Reason.QE_IDENTITY_MISMATCH
+        )
     if qe.isv_prod_id != ident.isv_prod_id:
-        raise AuthenticityError("QE ISVPRODID does not match the QE identity",
-                                reason=Reason.QE_IDENTITY_MISMATCH)
+        raise AuthenticityError(
+            "QE ISVPRODID does not match the QE identity", reason=Reason.QE_IDENTITY_MISMATCH
+        )
     # first level in listed order with isvsvn <= QE ISVSVN
     return next((lv for lv in ident.levels if lv.isv_svn <= qe.isv_svn), None)
 
@@ -351,16 +373,21 @@ def check_tdx_module(quote: Quote, tcb: TcbInfo) -> tuple[SimpleLevel | None, st
     if quote.header.version > 3 and major > 0:
         ident = _module_identity(tcb, major)
         if ident is None:
-            raise CollateralInvalid(f"TCB Info has no TDX module identity TDX_{major:02X}",
-                                    reason=Reason.TDX_MODULE_IDENTITY_MISSING)
+            raise CollateralInvalid(
+                f"TCB Info has no TDX module identity TDX_{major:02X}",
+                reason=Reason.TDX_MODULE_IDENTITY_MISSING,
+            )
         expected = ident
     if body.mr_signer_seam != expected.mr_signer:
-        raise AuthenticityError("MRSIGNERSEAM is not the TDX module signer of the TCB Info",
-                                reason=Reason.TDX_MODULE_MISMATCH)
+        raise AuthenticityError(
+            "MRSIGNERSEAM is not the TDX module signer of the TCB Info",
+            reason=Reason.TDX_MODULE_MISMATCH,
+        )
     # QVL compares SEAMATTRIBUTES without the mask, and requires them zero
     if any(body.seam_attributes) or body.seam_attributes != expected.attributes:
-        raise AuthenticityError("SEAMATTRIBUTES do not match the TDX module identity",
-                                reason=Reason.TDX_MODULE_MISMATCH)
+        raise AuthenticityError(
+            "SEAMATTRIBUTES do not match the TDX module identity", reason=Reason.TDX_MODULE_MISMATCH
+        )
     if ident is None:
         return None, None, False
     level = next((lv for lv in ident.levels if body.tee_tcb_svn[0] >= lv.isv_svn), None)
@@ -371,9 +398,12 @@ def _sgx_match(level: TcbLevel, comps: Sequence[int], pce_svn: int) -> bool:
     return all(c >= lc for c, lc in zip(comps, level.sgx, strict=True)) and pce_svn >= level.pce_svn
 
 
-_OOD = {"UpToDate": "OutOfDate", "SWHardeningNeeded": "OutOfDate",
-        "ConfigurationNeeded": "OutOfDateConfigurationNeeded",
-        "ConfigurationAndSWHardeningNeeded": "OutOfDateConfigurationNeeded"}
+_OOD = {
+    "UpToDate": "OutOfDate",
+    "SWHardeningNeeded": "OutOfDate",
+    "ConfigurationNeeded": "OutOfDateConfigurationNeeded",
+    "ConfigurationAndSWHardeningNeeded": "OutOfDateConfigurationNeeded",
+}
 
 
 def _converge(status: str, other: str | None) -> str:
@@ -403,13 +433,13 @@ def appraise_tcb(
         module_level, module_id, module_checked = check_tdx_module(quote, tcb)
 
     def none(why: str, sgx_level: TcbLevel | None = None) -> IntelTcbResult:
-        return IntelTcbResult(None, (), None, None, sgx_level, qe_level, module_level,
-                              module_id, why)
+        return IntelTcbResult(
+            None, (), None, None, sgx_level, qe_level, module_level, module_id, why
+        )
 
     if qe_level is None:
         return none("no QE identity level matches the QE ISVSVN")
-    sgx_level = next((lv for lv in tcb.levels
-                      if _sgx_match(lv, pck_components, pck_pce_svn)), None)
+    sgx_level = next((lv for lv in tcb.levels if _sgx_match(lv, pck_components, pck_pce_svn)), None)
     if sgx_level is None:
         return none("no TCB level matches the PCK's SGX components and PCESVN")
     platform = sgx_level
@@ -419,9 +449,15 @@ def appraise_tcb(
         start = 2 if body.tee_tcb_svn[1] > 0 else 0
         svn = body.tee_tcb_svn
         tdx_level = next(
-            (lv for lv in tcb.levels
-             if _sgx_match(lv, pck_components, pck_pce_svn) and lv.tdx is not None
-             and all(svn[i] >= lv.tdx[i] for i in range(start, 16))), None)
+            (
+                lv
+                for lv in tcb.levels
+                if _sgx_match(lv, pck_components, pck_pce_svn)
+                and lv.tdx is not None
+                and all(svn[i] >= lv.tdx[i] for i in range(start, 16))
+            ),
+            None,
+        )
         if tdx_level is None:
             return none("no TCB level matches the TEE_TCB_SVN", sgx_level)
         platform = tdx_level
@@ -436,20 +472,39 @@ def appraise_tcb(
     for lv in (platform, module_level, qe_level):
         if lv is not None:
             advisories.extend(a for a in lv.advisory_ids if a not in advisories)
-    return IntelTcbResult(status, tuple(sorted(advisories)), platform.date, platform, sgx_level,
-                          qe_level, module_level, module_id, None)
+    return IntelTcbResult(
+        status,
+        tuple(sorted(advisories)),
+        platform.date,
+        platform,
+        sgx_level,
+        qe_level,
+        module_level,
+        module_id,
+        None,
+    )
 
 
-def _td_relaunch(quote: Quote, tcb: TcbInfo, sgx_level: TcbLevel, tdx_status: str,
-                 module_level: SimpleLevel, qe_level: SimpleLevel) -> str:
+def _td_relaunch(
+    quote: Quote,
+    tcb: TcbInfo,
+    sgx_level: TcbLevel,
+    tdx_status: str,
+    module_level: SimpleLevel,
+    qe_level: SimpleLevel,
+) -> str:
     """TDRelaunchCheck.cpp (§6.4): TD 1.5 bodies only."""
     body = quote.body
     if quote.body_type != 3 or not isinstance(body, TdReportBody) or body.tee_tcb_svn2 is None:
         return tdx_status
     if qe_level.status in ("OutOfDate", "Revoked"):
         return tdx_status
-    if sgx_level.status not in ("UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
-                                "ConfigurationAndSWHardeningNeeded"):
+    if sgx_level.status not in (
+        "UpToDate",
+        "SWHardeningNeeded",
+        "ConfigurationNeeded",
+        "ConfigurationAndSWHardeningNeeded",
+    ):
         return tdx_status
     if tdx_status not in ("OutOfDate", "OutOfDateConfigurationNeeded"):
         return tdx_status
@@ -464,8 +519,10 @@ def _td_relaunch(quote: Quote, tcb: TcbInfo, sgx_level: TcbLevel, tdx_status: st
     else:
         ident = _module_identity(tcb, svn2[1])
         if ident is None:
-            raise CollateralInvalid(f"TCB Info has no TDX module identity TDX_{svn2[1]:02X} "
-                                    "for TEE_TCB_SVN2", reason=Reason.TDX_MODULE_IDENTITY_MISSING)
+            raise CollateralInvalid(
+                f"TCB Info has no TDX module identity TDX_{svn2[1]:02X} for TEE_TCB_SVN2",
+                reason=Reason.TDX_MODULE_IDENTITY_MISSING,
+            )
         ok = svn2[0] >= ident.levels[0].isv_svn and svn2[2] >= highest.tdx[2]
     if not ok:
         return tdx_status

@@ -108,14 +108,16 @@ def parse_pck_extension(cert: x509.Certificate) -> PckInfo:
     try:
         ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(SGX_EXT_OID))
     except x509.ExtensionNotFound:
-        raise ChainInvalid("PCK certificate has no Intel SGX extension",
-                           reason=Reason.CERTIFICATE_PROFILE_INVALID) from None
+        raise ChainInvalid(
+            "PCK certificate has no Intel SGX extension", reason=Reason.CERTIFICATE_PROFILE_INVALID
+        ) from None
     raw = ext.value.value if isinstance(ext.value, x509.UnrecognizedExtension) else b""
     try:
         return _decode_sgx_extension(raw, cert)
     except (ValueError, KeyError, IndexError) as exc:
-        raise ChainInvalid(f"PCK SGX extension: {exc}",
-                           reason=Reason.CERTIFICATE_PROFILE_INVALID) from None
+        raise ChainInvalid(
+            f"PCK SGX extension: {exc}", reason=Reason.CERTIFICATE_PROFILE_INVALID
+        ) from None
 
 
 def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
@@ -191,9 +193,12 @@ def pck_chain_for(quote: Quote, collateral: Collateral) -> tuple[x509.Certificat
         try:
             certs = load_certificates(data, what="PCK certificate chain")
         except MalformedEvidence as exc:
-            raise MalformedEvidence(str(exc.args[0]), field="certification_data.data",
-                                    offset=cert.offset + 6,
-                                    reason=Reason.MALFORMED_CERTIFICATE) from None
+            raise MalformedEvidence(
+                str(exc.args[0]),
+                field="certification_data.data",
+                offset=cert.offset + 6,
+                reason=Reason.MALFORMED_CERTIFICATE,
+            ) from None
         return order_chain(certs)
     # Types 1-4 carry no chain (intel.md §2.5): take a PCK chain from the collateral.
     for chain in collateral.chains:
@@ -202,7 +207,8 @@ def pck_chain_for(quote: Quote, collateral: Collateral) -> tuple[x509.Certificat
             return ordered
     raise CollateralUnavailable(
         f"certification data type {cert.type} carries no PCK chain and none was supplied",
-        reason=Reason.COLLATERAL_MISSING)
+        reason=Reason.COLLATERAL_MISSING,
+    )
 
 
 def authenticate_quote(
@@ -210,41 +216,57 @@ def authenticate_quote(
 ) -> PckChain:
     """PCK chain to the pinned root, then the three signature checks (intel.md §2.6, §3)."""
     if len(chain) != 3:
-        raise ChainInvalid(f"PCK chain has {len(chain)} certificates, expected 3",
-                           reason=Reason.CHAIN_INVALID)
+        raise ChainInvalid(
+            f"PCK chain has {len(chain)} certificates, expected 3", reason=Reason.CHAIN_INVALID
+        )
     leaf, inter, root = chain
-    verify_chain(chain, pinned=trust.intel_roots, at=at,
-                 names=("PCK certificate", "PCK CA certificate", "root CA certificate"))
+    verify_chain(
+        chain,
+        pinned=trust.intel_roots,
+        at=at,
+        names=("PCK certificate", "PCK CA certificate", "root CA certificate"),
+    )
     # QVL PckCertVerifier: CN phrases (X509Constants.cpp)
     if "SGX PCK Certificate" not in _cn(leaf) or "CA" not in _cn(inter):
-        raise ChainInvalid("PCK chain certificates do not have Intel's PCK profile",
-                           reason=Reason.CERTIFICATE_PROFILE_INVALID)
+        raise ChainInvalid(
+            "PCK chain certificates do not have Intel's PCK profile",
+            reason=Reason.CERTIFICATE_PROFILE_INVALID,
+        )
     info = parse_pck_extension(leaf)
     # 1. quote signature by the attestation key over header + body
     try:
         att_key = ec_public_key_from_raw(quote.attestation_key)
     except ValueError:
-        raise SignatureInvalid("attestation key is not a P-256 point",
-                               reason=Reason.SIGNATURE_INVALID) from None
+        raise SignatureInvalid(
+            "attestation key is not a P-256 point", reason=Reason.SIGNATURE_INVALID
+        ) from None
     if not verify_ecdsa_raw(att_key, quote.signature, quote.signed_region, _SHA256):
-        raise SignatureInvalid("quote signature does not verify with the attestation key",
-                               reason=Reason.SIGNATURE_INVALID)
+        raise SignatureInvalid(
+            "quote signature does not verify with the attestation key",
+            reason=Reason.SIGNATURE_INVALID,
+        )
     # 2. QE report signature by the PCK leaf key
     pck_key = leaf.public_key()
     if not isinstance(pck_key, ec.EllipticCurvePublicKey) or not verify_ecdsa_raw(
         pck_key, quote.qe_report_signature, quote.qe_report.raw, _SHA256
     ):
-        raise SignatureInvalid("QE report signature does not verify with the PCK key",
-                               reason=Reason.QE_REPORT_SIGNATURE_INVALID)
+        raise SignatureInvalid(
+            "QE report signature does not verify with the PCK key",
+            reason=Reason.QE_REPORT_SIGNATURE_INVALID,
+        )
     # 3. QE report data = SHA-256(attestation key || QE auth data) || 32 zero bytes
     expected = hashlib.sha256(quote.attestation_key + quote.qe_auth_data).digest() + bytes(32)
     if not hmac.compare_digest(expected, quote.qe_report.report_data):
-        raise SignatureInvalid("QE report data does not bind the attestation key",
-                               reason=Reason.QE_REPORT_DATA_MISMATCH)
+        raise SignatureInvalid(
+            "QE report data does not bind the attestation key",
+            reason=Reason.QE_REPORT_DATA_MISMATCH,
+        )
     # QE vendor ID (QVL Quote::validate): only Intel's QE is supported
     if quote.header.qe_vendor_id != INTEL_QE_VENDOR_ID:
-        raise SignatureInvalid(f"QE vendor ID {quote.header.qe_vendor_id.hex()} is not Intel's",
-                               reason=Reason.QE_VENDOR_ID_UNKNOWN)
+        raise SignatureInvalid(
+            f"QE vendor ID {quote.header.qe_vendor_id.hex()} is not Intel's",
+            reason=Reason.QE_VENDOR_ID_UNKNOWN,
+        )
     return PckChain(leaf=leaf, intermediate=inter, root=root, info=info)
 
 
@@ -256,8 +278,9 @@ def _pick_crl(
 ) -> x509.CertificateRevocationList:
     candidates = [c for c in crls if c.issuer == issuer.subject]
     if not candidates:
-        raise CollateralUnavailable(f"no {what} issued by {issuer.subject.rfc4514_string()}",
-                                    reason=Reason.CRL_MISSING)
+        raise CollateralUnavailable(
+            f"no {what} issued by {issuer.subject.rfc4514_string()}", reason=Reason.CRL_MISSING
+        )
     # Prefer a CRL current at `at`, newest first; report the newest one's defect otherwise.
     candidates.sort(key=lambda c: c.last_update_utc, reverse=True)
     first_error: CollateralInvalid | None = None
@@ -271,8 +294,11 @@ def _pick_crl(
     raise first_error
 
 
-def verify_crls(pck: PckChain, collateral: Collateral, at: _dt.datetime,
-                ) -> tuple[x509.CertificateRevocationList, x509.CertificateRevocationList]:
+def verify_crls(
+    pck: PckChain,
+    collateral: Collateral,
+    at: _dt.datetime,
+) -> tuple[x509.CertificateRevocationList, x509.CertificateRevocationList]:
     """Root CA CRL and PCK CRL verified and applied (intel.md §3). Returns both."""
     root_crl = _pick_crl(collateral.crls, pck.root, at, "Root CA CRL")
     try:
@@ -281,9 +307,11 @@ def verify_crls(pck: PckChain, collateral: Collateral, at: _dt.datetime,
         others = [c for c in collateral.crls if c.issuer != pck.root.subject]
         if others:
             # QVL: a PCK CRL whose issuer is not the leaf's issuer -> INVALID_PCK_CRL
-            raise CollateralInvalid("the PCK CRL supplied is not issued by the PCK leaf's "
-                                    f"issuer ({_cn(pck.leaf, issuer=True)})",
-                                    reason=Reason.CRL_INVALID) from None
+            raise CollateralInvalid(
+                "the PCK CRL supplied is not issued by the PCK leaf's "
+                f"issuer ({_cn(pck.leaf, issuer=True)})",
+                reason=Reason.CRL_INVALID,
+            ) from None
         raise
     raise_if_revoked(root_crl, pck.intermediate, what="PCK CA certificate")
     raise_if_revoked(pck_crl, pck.leaf, what="PCK certificate")
@@ -321,10 +349,15 @@ def load_signed_json(raw: bytes, member: str) -> SignedJson:
             raise ValueError("signature is not 64 bytes")
         span = _member_span(text, member)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise CollateralInvalid(f"{member}: malformed ({exc})",
-                                reason=Reason.COLLATERAL_MALFORMED) from None
-    return SignedJson(member=member, body=doc[member],
-                      signed_text=text[span[0]:span[1]].encode("utf-8"), signature=signature)
+        raise CollateralInvalid(
+            f"{member}: malformed ({exc})", reason=Reason.COLLATERAL_MALFORMED
+        ) from None
+    return SignedJson(
+        member=member,
+        body=doc[member],
+        signed_text=text[span[0] : span[1]].encode("utf-8"),
+        signature=signature,
+    )
 
 
 def _member_span(text: str, member: str) -> tuple[int, int]:
@@ -371,8 +404,9 @@ def verify_signed_json(
     """Signature by a TCB Signing certificate chained to the pinned root (§1, §5.1)."""
     signers = [c for c in collateral.certificates if "TCB Signing" in _cn(c)]
     if not signers:
-        raise CollateralUnavailable(f"no TCB Signing certificate for the {signed.member}",
-                                    reason=Reason.COLLATERAL_MISSING)
+        raise CollateralUnavailable(
+            f"no TCB Signing certificate for the {signed.member}", reason=Reason.COLLATERAL_MISSING
+        )
     signer = None
     for cert in signers:
         key = cert.public_key()
@@ -382,17 +416,29 @@ def verify_signed_json(
             signer = cert
             break
     if signer is None:
-        raise CollateralInvalid(f"{signed.member} signature does not verify",
-                                reason=Reason.COLLATERAL_SIGNATURE_INVALID)
-    roots = [c for c in (*collateral.certificates, pck.root)
-             if c.subject == signer.issuer and signed_by(signer, c)]
+        raise CollateralInvalid(
+            f"{signed.member} signature does not verify", reason=Reason.COLLATERAL_SIGNATURE_INVALID
+        )
+    roots = [
+        c
+        for c in (*collateral.certificates, pck.root)
+        if c.subject == signer.issuer and signed_by(signer, c)
+    ]
     root = next((c for c in roots if trust.is_intel_root(c)), roots[0] if roots else None)
     if root is None:
-        raise CollateralInvalid("TCB Signing certificate: no issuer certificate supplied",
-                                reason=Reason.COLLATERAL_CHAIN_INVALID)
-    verify_chain((signer, root), pinned=trust.intel_roots, at=at,
-                 names=("TCB Signing certificate", "root CA certificate"), collateral=True)
+        raise CollateralInvalid(
+            "TCB Signing certificate: no issuer certificate supplied",
+            reason=Reason.COLLATERAL_CHAIN_INVALID,
+        )
+    verify_chain(
+        (signer, root),
+        pinned=trust.intel_roots,
+        at=at,
+        names=("TCB Signing certificate", "root CA certificate"),
+        collateral=True,
+    )
     if root_crl.get_revoked_certificate_by_serial_number(signer.serial_number) is not None:
-        raise CollateralInvalid("TCB Signing certificate is revoked",
-                                reason=Reason.COLLATERAL_CHAIN_INVALID)
+        raise CollateralInvalid(
+            "TCB Signing certificate is revoked", reason=Reason.COLLATERAL_CHAIN_INVALID
+        )
     return signer

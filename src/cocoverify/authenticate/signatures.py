@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -32,7 +34,7 @@ def verify_ecdsa_raw(
     if len(signature) % 2:
         return False
     half = len(signature) // 2
-    order = "little" if little_endian else "big"
+    order: Literal["little", "big"] = "little" if little_endian else "big"
     r = int.from_bytes(signature[:half], order)
     s = int.from_bytes(signature[half:], order)
     if r == 0 or s == 0:

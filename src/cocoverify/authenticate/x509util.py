@@ -52,10 +52,21 @@ def load_certificates(data: bytes, *, what: str = "certificate") -> tuple[x509.C
         for c in certs:
             force_parse(c)
         return certs
-    except (ValueError, IndexError, TypeError, UnsupportedAlgorithm) as exc:
+    except PARSE_ERRORS as exc:
         raise MalformedEvidence(
             f"{what}: not a certificate ({exc})", reason=Reason.MALFORMED_CERTIFICATE
         ) from None
+
+
+#: What ``cryptography`` raises for malformed certificate / CRL fields.
+PARSE_ERRORS = (
+    ValueError,
+    IndexError,
+    TypeError,
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 
 def force_parse(item: x509.Certificate | x509.CertificateRevocationList) -> None:
@@ -138,7 +149,7 @@ def signed_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
 
 def _is_ca(cert: x509.Certificate) -> bool:
     try:
-        bc = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value
+        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         return False
     return bool(bc.ca)

@@ -161,13 +161,14 @@ X = TypeVar("X", x509.Certificate, x509.CertificateRevocationList)
 
 
 def _checked(item: X, source: str) -> X:
-    from ..authenticate.x509util import force_parse
+    from ..authenticate.x509util import PARSE_ERRORS, force_parse
 
     try:
         force_parse(item)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise CollateralInvalid(f"{source}: malformed {type(item).__name__} ({exc})",
-                                reason=Reason.COLLATERAL_MALFORMED) from None
+    except PARSE_ERRORS as exc:
+        raise CollateralInvalid(
+            f"{source}: malformed {type(item).__name__} ({exc})", reason=Reason.COLLATERAL_MALFORMED
+        ) from None
     return item
 
 

@@ -216,9 +216,13 @@ def _parse_header(r: Reader) -> QuoteHeader:
             reason=Reason.UNSUPPORTED_KEY_TYPE,
         )
     if h.tee_type not in (TEE_SGX, TEE_TDX):
-        raise UnsupportedEvidence(f"TEE type {h.tee_type:#010x}", reason=Reason.UNSUPPORTED_TEE_TYPE)
+        raise UnsupportedEvidence(
+            f"TEE type {h.tee_type:#010x}", reason=Reason.UNSUPPORTED_TEE_TYPE
+        )
     if h.version == 3 and h.tee_type != TEE_SGX:
-        raise UnsupportedEvidence("quote v3 with a TDX TEE type", reason=Reason.UNSUPPORTED_TEE_TYPE)
+        raise UnsupportedEvidence(
+            "quote v3 with a TDX TEE type", reason=Reason.UNSUPPORTED_TEE_TYPE
+        )
     return h
 
 
@@ -239,8 +243,9 @@ def parse_quote(data: bytes) -> Quote:
         body_type = r.u16("body_descriptor.type")
         body_size = r.u32("body_descriptor.size")
         if body_type not in _BODY_SIZES:
-            raise UnsupportedEvidence(f"quote v5 body type {body_type}",
-                                      reason=Reason.UNSUPPORTED_VERSION)
+            raise UnsupportedEvidence(
+                f"quote v5 body type {body_type}", reason=Reason.UNSUPPORTED_VERSION
+            )
         if (body_type == BODY_SGX) != (header.tee_type == TEE_SGX):
             raise UnsupportedEvidence(
                 f"body type {body_type} does not fit TEE type {header.tee_type:#x}",
@@ -249,7 +254,10 @@ def parse_quote(data: bytes) -> Quote:
         if body_size != _BODY_SIZES[body_type]:
             raise MalformedEvidence(
                 f"body size {body_size}, type {body_type} needs {_BODY_SIZES[body_type]}",
-                field="body_descriptor.size", offset=50, reason=Reason.MALFORMED)
+                field="body_descriptor.size",
+                offset=50,
+                reason=Reason.MALFORMED,
+            )
     else:
         body_type = BODY_SGX if header.tee_type == TEE_SGX else BODY_TD10
     body: SgxReportBody | TdReportBody
@@ -270,33 +278,48 @@ def parse_quote(data: bytes) -> Quote:
         auth = sig.take(auth_len, "qe_auth_data")
         cert = _parse_cert_data(sig, "certification_data")
         if not 1 <= cert.type <= 5:
-            raise UnsupportedEvidence(f"certification data type {cert.type} in a v3 quote",
-                                      reason=Reason.UNSUPPORTED_CERTIFICATION_DATA)
+            raise UnsupportedEvidence(
+                f"certification data type {cert.type} in a v3 quote",
+                reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
+            )
     else:
         outer = _parse_cert_data(sig, "certification_data")
         if outer.type != 6:
             raise UnsupportedEvidence(
                 f"outer certification data type {outer.type} (v4/v5 need 6)",
-                reason=Reason.UNSUPPORTED_CERTIFICATION_DATA)
-        inner = Reader(data, start=outer.offset + 6, end=outer.offset + 6 + len(outer.data),
-                       what="QE report certification data")
+                reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
+            )
+        inner = Reader(
+            data,
+            start=outer.offset + 6,
+            end=outer.offset + 6 + len(outer.data),
+            what="QE report certification data",
+        )
         qe_report = parse_sgx_report(inner, "qe_report")
         qe_sig = inner.take(64, "qe_report_signature")
         auth_len = inner.u16("qe_auth_data.size")
         auth = inner.take(auth_len, "qe_auth_data")
         cert = _parse_cert_data(inner, "inner_certification_data")
         if not 1 <= cert.type <= 5:
-            raise UnsupportedEvidence(f"inner certification data type {cert.type}",
-                                      reason=Reason.UNSUPPORTED_CERTIFICATION_DATA)
+            raise UnsupportedEvidence(
+                f"inner certification data type {cert.type}",
+                reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
+            )
         if inner.remaining:
             raise MalformedEvidence(
                 f"{inner.remaining} bytes after the inner certification data",
-                field="certification_data.size", offset=outer.offset + 2, reason=Reason.MALFORMED)
+                field="certification_data.size",
+                offset=outer.offset + 2,
+                reason=Reason.MALFORMED,
+            )
     if sig.remaining:
         # QVL verifyCertificationData: declared sizes must agree with the parsed ones
-        raise MalformedEvidence(f"{sig.remaining} unparsed bytes inside the signature data",
-                                field="signature_data_length", offset=signed_end,
-                                reason=Reason.MALFORMED)
+        raise MalformedEvidence(
+            f"{sig.remaining} unparsed bytes inside the signature data",
+            field="signature_data_length",
+            offset=signed_end,
+            reason=Reason.MALFORMED,
+        )
     end = r.pos
     tail = data[end:]
     return Quote(

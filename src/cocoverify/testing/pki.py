@@ -12,6 +12,7 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -99,13 +100,17 @@ class CertSpec:
     key_usage: x509.KeyUsage | None = None
     extensions: Sequence[x509.ExtensionType] = field(default=())
     unrecognized: Sequence[x509.UnrecognizedExtension] = field(default=())
-    hash_alg: hashes.HashAlgorithm | None = None
+    hash_alg: hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None = None
     rsa_pss: bool = False
 
 
-def _hash_for(key: CertificateIssuerPrivateKeyTypes) -> hashes.HashAlgorithm:
+def _hash_for(
+    key: CertificateIssuerPrivateKeyTypes,
+) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return {256: hashes.SHA256(), 384: hashes.SHA384()}.get(key.curve.key_size, hashes.SHA512())
+        if key.curve.key_size == 256:
+            return hashes.SHA256()
+        return hashes.SHA384() if key.curve.key_size == 384 else hashes.SHA512()
     return hashes.SHA384()
 
 
@@ -131,7 +136,7 @@ def issue(
     b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(spec.public_key), False)
     if isinstance(issuer_key.public_key(), ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         b = b.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             False,
         )
     for ext in spec.extensions:
@@ -146,7 +151,7 @@ def issue(
             else padding.PKCS1v15()
         )
         return b.sign(issuer_key, alg, rsa_padding=pad)
-    return b.sign(issuer_key, alg, ecdsa_deterministic=True)  # type: ignore[arg-type]
+    return b.sign(issuer_key, alg, ecdsa_deterministic=True)
 
 
 CA_KEY_USAGE = x509.KeyUsage(
@@ -194,7 +199,7 @@ def make_crl(
     if with_extensions:
         b = b.add_extension(x509.CRLNumber(crl_number), False)
         b = b.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             False,
         )
     for serial in revoked_serials:
@@ -212,7 +217,7 @@ def make_crl(
             else padding.PKCS1v15()
         )
         return b.sign(issuer_key, alg, rsa_padding=pad)
-    return b.sign(issuer_key, alg, ecdsa_deterministic=True)  # type: ignore[arg-type]
+    return b.sign(issuer_key, alg, ecdsa_deterministic=True)
 
 
 def pem(*items: x509.Certificate | x509.CertificateRevocationList) -> bytes:
@@ -235,5 +240,5 @@ def sign_ecdsa_raw(
     der = key.sign(message, ec.ECDSA(alg, deterministic_signing=True))
     r, s = decode_dss_signature(der)
     n = width or (key.curve.key_size + 7) // 8
-    order = "little" if little_endian else "big"
+    order: Literal["little", "big"] = "little" if little_endian else "big"
     return r.to_bytes(n, order) + s.to_bytes(n, order)
