@@ -228,3 +228,22 @@ def test_console_script_runs() -> None:
         check=False,
     )
     assert proc.returncode == 0 and "cocoverify" in proc.stdout
+
+
+def test_collateral_named_after_a_role_must_hold_it(tmp_path: Path) -> None:
+    """Names never make collateral valid; a name contradicting the content rejects it."""
+    from cocoverify import ChainInvalid, Collateral
+
+    base = require_shared("amd") / "ms-milan-v3-vcek"
+    ask = (base / "ask.pem").read_bytes()
+    (tmp_path / "ark.pem").write_bytes(ask)
+    coll = Collateral.from_bytes(ask, source=str(tmp_path / "ark.pem"))
+    assert [role for role, _ in coll.labels] == ["ark"]
+    assert Collateral.from_bytes(ask, source="bundle.pem").labels == ()
+    import cocoverify
+
+    with pytest.raises(ChainInvalid) as ei:
+        cocoverify.verify((base / "report.bin").read_bytes(), at="2026-01-01T00:00:00Z",
+                          collateral=cocoverify.load_collateral(
+                              [base / "vcek.pem", tmp_path / "ark.pem", base / "ark.pem"]))
+    assert ei.value.reason.value == "chain_invalid"

@@ -45,6 +45,7 @@ class Collateral:
     public_keys: tuple[PublicKeyTypes, ...] = ()
     documents: tuple[Any, ...] = field(default=())
     sources: tuple[str, ...] = ()
+    labels: tuple[tuple[str, x509.Certificate], ...] = ()
     _certificates: tuple[x509.Certificate, ...] = field(
         default=(), init=False, repr=False, compare=False
     )
@@ -70,6 +71,7 @@ class Collateral:
             public_keys=self.public_keys + other.public_keys,
             documents=self.documents + other.documents,
             sources=self.sources + other.sources,
+            labels=self.labels + other.labels,
         )
 
     @property
@@ -85,7 +87,23 @@ class Collateral:
             raise CollateralInvalid(
                 f"{source}: not a recognised collateral file", reason=Reason.COLLATERAL_MALFORMED
             )
-        return replace(item, sources=(source,))
+        return replace(item, sources=(source,), labels=_labels(item, source))
+
+
+#: File stems that state a certificate's role (AMD file conventions: ark.pem, vcek.der, ...).
+ROLE_STEMS = frozenset({"ark", "ask", "asvk", "vcek", "vlek"})
+
+
+def _labels(item: Collateral, source: str) -> tuple[tuple[str, x509.Certificate], ...]:
+    """A role stated by the file name, for single-certificate files named exactly after one.
+
+    Names never make collateral acceptable: a pipeline only uses a label to reject a file
+    whose content contradicts its name (e.g. an ASK in ``ark.pem``: swapped roots).
+    """
+    stem = os.path.basename(source).split(".", 1)[0].lower()
+    if stem in ROLE_STEMS and len(item.chains) == 1 and len(item.chains[0]) == 1:
+        return ((stem, item.chains[0][0]),)
+    return ()
 
 
 def load_collateral(paths: Iterable[str | os.PathLike[str]]) -> Collateral:
@@ -101,7 +119,7 @@ def load_collateral(paths: Iterable[str | os.PathLike[str]]) -> Collateral:
                     with open(full, "rb") as fh:
                         item = _classify(fh.read(), full)
                     if item is not None:
-                        total = total + replace(item, sources=(full,))
+                        total = total + replace(item, sources=(full,), labels=_labels(item, full))
         else:
             try:
                 with open(path, "rb") as fh:

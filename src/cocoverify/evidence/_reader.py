@@ -12,8 +12,15 @@ class Reader:
 
     __slots__ = ("_data", "_end", "base", "pos", "what")
 
-    def __init__(self, data: bytes, *, start: int = 0, end: int | None = None,
-                 base: int = 0, what: str = "evidence") -> None:
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        base: int = 0,
+        what: str = "evidence",
+    ) -> None:
         self._data = data
         self.pos = start
         self._end = len(data) if end is None else end
@@ -50,8 +57,9 @@ class Reader:
         """A reader over the next ``n`` bytes (consumed from this one)."""
         start = self.pos
         self.take(n, field)
-        return Reader(self._data, start=start, end=start + n, base=self.base,
-                      what=what or self.what)
+        return Reader(
+            self._data, start=start, end=start + n, base=self.base, what=what or self.what
+        )
 
     def offset(self) -> int:
         """Absolute offset of the cursor."""

@@ -102,12 +102,8 @@ def _reserved_ranges(version: int) -> tuple[tuple[str, int, int], ...]:
         ("reserved_1eb", 0x1EB, 0x1EC),
         ("reserved_1ef", 0x1EF, 0x1F0),
     )
-    cpuid = (
-        (("reserved_18b", 0x18B, 0x1A0),) if version >= 3 else (("reserved_188", 0x188, 0x1A0),)
-    )
-    tail = (
-        (("reserved_208", 0x208, 0x2A0),) if version >= 5 else (("reserved_1f8", 0x1F8, 0x2A0),)
-    )
+    cpuid = (("reserved_18b", 0x18B, 0x1A0),) if version >= 3 else (("reserved_188", 0x188, 0x1A0),)
+    tail = (("reserved_208", 0x208, 0x2A0),) if version >= 5 else (("reserved_1f8", 0x1F8, 0x2A0),)
     return common + cpuid + tail
 
 
@@ -138,7 +134,10 @@ class GuestPolicy:
     @classmethod
     def from_int(cls, raw: int) -> GuestPolicy:
         """Decode the 64-bit POLICY value."""
-        bit = lambda n: bool(raw >> n & 1)  # noqa: E731
+
+        def bit(n: int) -> bool:
+            return bool(raw >> n & 1)
+
         return cls(
             raw=raw,
             abi_minor=raw & 0xFF,
@@ -175,7 +174,10 @@ class PlatformInfo:
     @classmethod
     def from_int(cls, raw: int) -> PlatformInfo:
         """Decode the 64-bit PLATFORM_INFO value; bit 6 (set on real Turin parts) is ignored."""
-        bit = lambda n: bool(raw >> n & 1)  # noqa: E731
+
+        def bit(n: int) -> bool:
+            return bool(raw >> n & 1)
+
         return cls(raw, bit(0), bit(1), bit(2), bit(3), bit(4), bit(5), bit(7))
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,8 +224,9 @@ class TcbVersion:
         return out
 
 
-def encode_tcb(product: str, *, bootloader: int, tee: int, snp: int, microcode: int,
-               fmc: int | None = None) -> bytes:
+def encode_tcb(
+    product: str, *, bootloader: int, tee: int, snp: int, microcode: int, fmc: int | None = None
+) -> bytes:
     """The 8-byte TCB_VERSION of ``product`` (inverse of :meth:`TcbVersion.decode`)."""
     raw = bytearray(8)
     if product == "Turin":
@@ -507,10 +510,9 @@ def parse_cert_table(data: bytes, *, base: int = 0) -> CertTable:
         entry = data[pos : pos + CERT_TABLE_ENTRY_SIZE]
         if not any(entry):
             break
-        guid = entry[:16]
         offset = int.from_bytes(entry[16:20], "little")
         length = int.from_bytes(entry[20:24], "little")
-        raw_entries.append((guid, offset, length, pos))
+        raw_entries.append((entry[:16], offset, length, pos))
         pos += CERT_TABLE_ENTRY_SIZE
     table_end = pos + CERT_TABLE_ENTRY_SIZE
     if not raw_entries:
