@@ -1,0 +1,245 @@
+"""Arm CCA pipeline: parse -> CPAK -> platform signature -> RAK -> realm signature -> binding.
+
+cca.md §7. The token is parsed and both claim sets validated first (EvidenceError), then
+authenticated (AuthenticityError); appraisal against reference values is the policy's
+(policy/cca.py). The CPAK comes from the collateral (docs/cca.md "Platform keys").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ..authenticate.arm import (
+    check_binding,
+    curve_name,
+    key_from_jwk,
+    sign1_verifies,
+    verify_realm,
+)
+from ..collateral import Collateral
+from ..errors import CollateralInvalid, CollateralUnavailable, Reason, SignatureInvalid
+from ..evidence.cca import (
+    ALGORITHMS,
+    DEBUG_LIFECYCLE_STATES,
+    HASH_ALGORITHMS,
+    CoseSign1,
+    PlatformClaims,
+    parse_platform_token,
+    parse_token,
+)
+from ..policy import Policy
+from ..result import Appraisal, freeze
+from ..trust import TrustStore
+
+__all__ = ["CpakCandidate", "appraise_token", "cpak_candidates", "verify_platform_token"]
+
+
+@dataclass(frozen=True, slots=True)
+class CpakCandidate:
+    """A platform key offered by the collateral; ``bound`` = tied to this instance-id."""
+
+    key: ec.EllipticCurvePublicKey
+    source: str
+    bound: bool
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the SubjectPublicKeyInfo DER, hex."""
+        spki = self.key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return hashlib.sha256(spki).hexdigest()
+
+
+def _id_bytes(value: Any) -> bytes | None:
+    """An id from a trust-anchor store: hex (as rust-ccatoken/trustee write it) or base64."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        pass
+    try:
+        return base64.urlsafe_b64decode(
+            text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4)
+        )
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _jwk_key(jwk: Mapping[str, Any], source: str) -> ec.EllipticCurvePublicKey:
+    try:
+        return key_from_jwk(jwk)
+    except ValueError as exc:
+        raise CollateralInvalid(
+            f"{source}: unusable CPAK ({exc})", reason=Reason.COLLATERAL_MALFORMED
+        ) from None
+
+
+def _is_jwk(doc: Any) -> bool:
+    return isinstance(doc, Mapping) and "kty" in doc
+
+
+def _is_ta_entry(doc: Any) -> bool:
+    return isinstance(doc, Mapping) and "pkey" in doc and "instance-id" in doc
+
+
+def _kid_matches(jwk: Mapping[str, Any], platform: PlatformClaims, kid: bytes | None) -> bool:
+    """A JWK ``kid`` naming this token: its COSE kid (text, hex or base64url) or instance-id."""
+    name = jwk.get("kid")
+    if not isinstance(name, str):
+        return False
+    wanted = {platform.instance_id}
+    if kid is not None:
+        wanted.add(kid)
+    if name.encode() in wanted:
+        return True
+    return _id_bytes(name) in wanted
+
+
+def cpak_candidates(
+    collateral: Collateral, platform: PlatformClaims, kid: bytes | None = None
+) -> list[CpakCandidate]:
+    """The keys to try for this platform token (docs/cca.md "Platform keys").
+
+    *Bound* keys name this token: trust-anchor store entries
+    (``[{instance-id, implementation-id, pkey: JWK}]``) whose instance-id (and
+    implementation-id, when given) equal the token's, and JWKs whose ``kid`` is the token's
+    COSE kid or instance-id. When any bound key exists only those are used; otherwise every
+    unbound key is tried: PEM/DER public keys, bare JWKs, JWK sets. Store entries for other
+    instances are never used.
+    """
+    bound: list[CpakCandidate] = []
+    unbound: list[CpakCandidate] = []
+
+    def add_jwk(jwk: Mapping[str, Any], where: str) -> None:
+        named = _kid_matches(jwk, platform, kid)
+        (bound if named else unbound).append(CpakCandidate(_jwk_key(jwk, where), where, named))
+
+    for i, key in enumerate(collateral.public_keys):
+        if isinstance(key, ec.EllipticCurvePublicKey) and curve_name(key) is not None:
+            unbound.append(CpakCandidate(key, f"public key #{i}", False))
+    for i, doc in enumerate(collateral.documents):
+        src = f"document #{i}"
+        entries: Sequence[Any] = doc if isinstance(doc, list) else [doc]
+        for j, entry in enumerate(entries):
+            where = f"{src}[{j}]" if isinstance(doc, list) else src
+            if _is_ta_entry(entry):
+                if _id_bytes(entry["instance-id"]) != platform.instance_id:
+                    continue
+                impl = entry.get("implementation-id")
+                if impl is not None and _id_bytes(impl) != platform.implementation_id:
+                    continue
+                pkey = entry["pkey"]
+                if not _is_jwk(pkey):
+                    raise CollateralInvalid(
+                        f"{where}: pkey is not a JWK", reason=Reason.COLLATERAL_MALFORMED
+                    )
+                bound.append(CpakCandidate(_jwk_key(pkey, where), where, True))
+            elif _is_jwk(entry):
+                add_jwk(entry, where)
+            elif isinstance(entry, Mapping) and isinstance(entry.get("keys"), list):
+                for k, jwk in enumerate(entry["keys"]):
+                    if _is_jwk(jwk):
+                        add_jwk(jwk, f"{where}.keys[{k}]")
+    return bound or unbound
+
+
+def _verify_platform(
+    sign1: CoseSign1, claims: PlatformClaims, collateral: Collateral
+) -> CpakCandidate:
+    """cca.md §7 steps 3-4: select the CPAK and verify the platform signature."""
+    candidates = cpak_candidates(collateral, claims, sign1.kid)
+    if not candidates:
+        raise CollateralUnavailable(
+            "no platform key (CPAK) for instance-id "
+            f"{claims.instance_id.hex()}: supply a PEM/JWK key or a trust-anchor store",
+            reason=Reason.COLLATERAL_MISSING,
+        )
+    curve = ALGORITHMS[sign1.alg][1]
+    usable = [c for c in candidates if curve_name(c.key) == curve]
+    if not usable:
+        raise SignatureInvalid(
+            f"platform token is {sign1.alg_name} but no supplied CPAK is on {curve}",
+            reason=Reason.KEY_TYPE_MISMATCH,
+        )
+    for cand in usable:
+        if sign1_verifies(sign1, cand.key):
+            return cand
+    raise SignatureInvalid(
+        f"platform token signature does not verify with any of {len(usable)} supplied CPAK(s)"
+    )
+
+
+def _cpak_info(cand: CpakCandidate) -> dict[str, Any]:
+    return {
+        "source": cand.source,
+        "sha256_spki": cand.fingerprint,
+        "bound": cand.bound,
+    }
+
+
+def appraise_token(
+    data: bytes,
+    *,
+    collateral: Collateral,
+    trust: TrustStore,
+    policy: Policy,
+    at: _dt.datetime,
+) -> Appraisal:
+    """Verify a CCA token end to end (cca.md §7 steps 1-7); policy is applied by the caller."""
+    token = parse_token(data)  # steps 1, 2, 5 (decode) and 7 (claim syntax)
+    cpak = _verify_platform(token.platform, token.platform_claims, collateral)  # 3, 4
+    realm = token.realm_claims
+    verify_realm(token.realm, realm)  # 5
+    check_binding(token.platform_claims.challenge, realm)  # 6
+    warnings: list[str] = []
+    if token.extra_entries:
+        warnings.append(f"collection entries ignored: {sorted(map(str, token.extra_entries))}")
+    size = HASH_ALGORITHMS[realm.hash_algo_id]
+    odd = [
+        name
+        for name, value in (
+            ("initial_measurement", realm.initial_measurement),
+            *(
+                (f"extensible_measurements[{i}]", r)
+                for i, r in enumerate(realm.extensible_measurements)
+            ),
+        )
+        if len(value) != size
+    ]
+    if odd:
+        warnings.append(
+            f"realm {', '.join(odd)} not {size} bytes as hash_algo_id {realm.hash_algo_id} implies"
+        )
+    state = token.platform_claims.lifecycle_state
+    return Appraisal(
+        tee="cca",
+        claims=freeze(token.to_claims()),
+        tcb_status=None,
+        collateral=freeze({"cpak": _cpak_info(cpak)}),
+        warnings=tuple(warnings),
+        report_data=realm.challenge,
+        init_data=realm.personalization_value,
+        debug=state in DEBUG_LIFECYCLE_STATES,
+    )
+
+
+def verify_platform_token(data: bytes, *, collateral: Collateral) -> dict[str, Any]:
+    """Verify a lone platform COSE_Sign1 (no realm token); returns its claims.
+
+    For RSE/TF-M platform tokens. There is no binding to check and no policy applied.
+    """
+    sign1, claims = parse_platform_token(data)
+    cpak = _verify_platform(sign1, claims, collateral)
+    return {"alg": sign1.alg_name, **claims.to_claims(), "cpak": _cpak_info(cpak)}
