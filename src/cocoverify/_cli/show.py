@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from typing import Any
 
 from ..errors import CocoverifyError
@@ -34,18 +33,19 @@ def describe(data: bytes) -> dict[str, Any]:
         q = parse_quote(data)
         return {"kind": q.tee, "verified": False, "claims": to_jsonable(quote_claims(q))}
     if kind == "snp":
-        from ..evidence import snp
+        from .._pipelines.amd import split_evidence
+        from ..appraise.amd import product_from_cpuid, report_claims
 
-        view: Any = snp.parse_report(data)
-    else:
-        from ..evidence import cca
+        report, _table = split_evidence(data)
+        fam, model = getattr(report, "cpuid_fam_id", None), getattr(report, "cpuid_mod_id", None)
+        product = product_from_cpuid(fam, model) if fam is not None and model is not None else None
+        # v2 reports carry no CPUID: TCB fields are decoded with the Milan/Genoa layout
+        claims = report_claims(report, product or "Milan")
+        return {"kind": "snp", "verified": False, "product": product, "claims": to_jsonable(claims)}
+    from ..evidence import cca
 
-        view = cca.parse_token(data)
-    if dataclasses.is_dataclass(view) and not isinstance(view, type):
-        fields = dataclasses.asdict(view)
-    else:
-        fields = vars(view)
-    return {"kind": kind, "verified": False, "claims": to_jsonable(fields)}
+    token = cca.parse_token(data)
+    return {"kind": "cca", "verified": False, "claims": to_jsonable(token.to_claims())}
 
 
 def run(args: argparse.Namespace) -> int:
