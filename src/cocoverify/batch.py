@@ -1,0 +1,405 @@
+"""Verify many pieces of evidence on every core, results in input order (docs/batch.md).
+
+    from cocoverify.batch import BatchConfig, verify_many
+    config = BatchConfig.create(collateral=["collateral/"], at="2025-07-04T10:28:44Z")
+    for record in verify_many(["q1.bin", "q2.bin"], config=config):
+        print(record["path"], record["accepted"], record["reason"])
+
+``verify_many`` takes any :class:`concurrent.futures.Executor`: a ``ProcessPoolExecutor``
+sized to the cores by default, or e.g. ``dask.distributed.Client.get_executor()`` to scale out
+(Dask is not a dependency). Work items and the config are small and picklable: paths (or
+bytes), collateral paths, the policy as JSON text, trust fingerprints and the time as text.
+Each record is a JSON-ready dict; one bad file never stops the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import glob
+import json
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ._api import Verifier
+from .collateral import Collateral, load_collateral
+from .errors import CocoverifyError, EvidenceError
+from .evidence import decode_text, detect, peek_tee
+from .policy import Policy
+from .result import VerificationResult, format_time, to_jsonable
+from .trust import TrustStore
+
+__all__ = [
+    "KEY_CLAIMS",
+    "BatchConfig",
+    "BatchItem",
+    "InlineExecutor",
+    "Skipped",
+    "batch_exit_code",
+    "expand_inputs",
+    "looks_like_evidence",
+    "record_for",
+    "verify_many",
+]
+
+#: Claims copied into each record (when the evidence has them), as lower-case hex / ints.
+KEY_CLAIMS: Final = (
+    "mr_enclave",
+    "mr_signer",
+    "isv_prod_id",
+    "isv_svn",
+    "mr_td",
+    "rtmr0",
+    "rtmr1",
+    "rtmr2",
+    "rtmr3",
+    "mr_config_id",
+    "measurement",
+    "host_data",
+    "vmpl",
+    "product",
+    "realm_initial_measurement",
+    "platform_implementation_id",
+    "report_data",
+)
+
+#: Suffix of the per-evidence sibling collateral directory (``quote.bin.collateral/``).
+COLLATERAL_SUFFIX: Final = ".collateral"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchConfig:
+    """Shared verification settings, picklable and hashable (plain text and tuples).
+
+    Build it with :meth:`create`. ``policy_json`` is ``Policy.to_dict()`` as JSON (None =
+    default policy); ``intel_roots``/``amd_arks`` are pinned fingerprints (both None = the
+    real vendor roots); ``at`` is ISO 8601 text, fixed once for the whole batch.
+    """
+
+    at: str
+    collateral: tuple[str, ...] = ()
+    policy_json: str | None = None
+    intel_roots: tuple[str, ...] | None = None
+    amd_arks: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        collateral: Iterable[str | os.PathLike[str]] = (),
+        policy: Policy | Mapping[str, Any] | None = None,
+        trust: TrustStore | None = None,
+        at: _dt.datetime | str | None = None,
+    ) -> BatchConfig:
+        """Normalise settings; ``at`` None means now (taken once, here)."""
+        from ._api import _as_time
+
+        pol = Policy.from_dict(dict(policy)) if isinstance(policy, Mapping) else policy
+        return cls(
+            at=format_time(_as_time(at)),
+            collateral=tuple(os.fspath(p) for p in collateral),
+            policy_json=None if pol is None else json.dumps(pol.to_dict(), sort_keys=True),
+            intel_roots=None if trust is None else tuple(sorted(trust.intel_roots)),
+            amd_arks=None
+            if trust is None
+            else tuple(sorted((p, tuple(sorted(fps))) for p, fps in trust.amd_arks.items())),
+        )
+
+    def policy(self) -> Policy:
+        """The policy object."""
+        if self.policy_json is None:
+            return Policy.default()
+        return Policy.from_dict(json.loads(self.policy_json))
+
+    def trust(self) -> TrustStore:
+        """The trust store."""
+        if self.intel_roots is None and self.amd_arks is None:
+            return TrustStore.default()
+        return TrustStore(
+            intel_roots=frozenset(self.intel_roots or ()),
+            amd_arks={p: frozenset(fps) for p, fps in self.amd_arks or ()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One piece of evidence: read from ``path`` in the worker unless ``data`` is given.
+
+    ``collateral`` adds paths to the config's shared collateral; ``config`` overrides the
+    batch config for this item (e.g. its own ``at``).
+    """
+
+    path: str
+    data: bytes | None = None
+    collateral: tuple[str, ...] = ()
+    config: BatchConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input found in a folder or glob that is not evidence (recorded, not verified)."""
+
+    path: str
+    why: str = "not evidence"
+
+    def record(self) -> dict[str, Any]:
+        """The JSON line for it."""
+        return {"path": self.path, "skipped": self.why}
+
+
+class InlineExecutor(Executor):
+    """Runs each task at submit time in this process (``--jobs 1``, tests, debugging)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run now; the future is already done."""
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+# --- worker side ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _verifier(config: BatchConfig) -> Verifier:
+    # one Verifier per config per process: shared collateral is loaded once
+    return Verifier(
+        trust=config.trust(),
+        collateral=load_collateral(config.collateral),
+        policy=config.policy(),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _item_collateral(paths: tuple[str, ...]) -> Collateral:
+    return load_collateral(paths)
+
+
+def record_for(
+    path: str,
+    outcome: VerificationResult | CocoverifyError,
+    *,
+    tee: str | None = None,
+) -> dict[str, Any]:
+    """The JSON line for one verification outcome (same facts as ``verify --format json``)."""
+    result = outcome if isinstance(outcome, VerificationResult) else outcome.result
+    claims = {}
+    if result is not None:
+        claims = {k: to_jsonable(result.claims[k]) for k in KEY_CLAIMS if k in result.claims}
+    rec: dict[str, Any] = {
+        "path": path,
+        "accepted": isinstance(outcome, VerificationResult) and outcome.accepted,
+        "tee": result.tee if result is not None else tee,
+        "reason": None,
+        "exit_code": 0,
+        "tcb_status": result.tcb_status if result is not None else None,
+        "advisory_ids": list(result.advisory_ids) if result is not None else [],
+        "claims": claims if result is not None else None,
+    }
+    if isinstance(outcome, CocoverifyError):
+        rec["reason"] = outcome.reason.value
+        rec["exit_code"] = outcome.exit_code
+        rec["error"] = type(outcome).__name__
+        rec["message"] = str(outcome.args[0]) if outcome.args else ""
+    if result is not None:
+        rec["verified_at"] = format_time(result.verified_at)
+    return rec
+
+
+def _internal_error(path: str, exc: BaseException) -> dict[str, Any]:
+    return {
+        "path": path,
+        "accepted": False,
+        "tee": None,
+        "reason": None,
+        "exit_code": 1,
+        "tcb_status": None,
+        "advisory_ids": [],
+        "claims": None,
+        "error": type(exc).__name__,
+        "message": str(exc),
+    }
+
+
+def _verify_item(item: BatchItem, config: BatchConfig) -> dict[str, Any]:
+    """Worker entry point (module level, so it pickles); never raises."""
+    cfg = item.config or config
+    try:
+        data = item.data
+        if data is None:
+            with open(item.path, "rb") as fh:
+                data = fh.read()
+        data = decode_text(data)
+        tee = peek_tee(data)
+        try:
+            verifier = _verifier(cfg)
+            extra = _item_collateral(item.collateral) if item.collateral else None
+            result = verifier.verify(data, at=cfg.at, collateral=extra)
+        except CocoverifyError as exc:
+            return record_for(item.path, exc, tee=tee)
+        return record_for(item.path, result)
+    except OSError as exc:
+        return _internal_error(item.path, exc)
+    except Exception as exc:  # one bad file never stops the batch
+        return _internal_error(item.path, exc)
+
+
+# --- driver --------------------------------------------------------------------------------
+
+
+def verify_many(
+    items: Iterable[BatchItem | str | os.PathLike[str]],
+    *,
+    config: BatchConfig | None = None,
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+    window: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Verify every item on ``executor``; yield one record per item, in input order.
+
+    ``executor`` None: a ``ProcessPoolExecutor`` with ``max_workers`` (default: the CPU
+    count), shut down when the iterator is exhausted or closed. At most ``window`` tasks
+    (default 4 per worker) are in flight, so memory stays flat on huge batches.
+    """
+    cfg = config if config is not None else BatchConfig.create()
+    workers = max_workers or os.cpu_count() or 1
+    own = executor is None
+    ex: Executor = ProcessPoolExecutor(max_workers=workers) if executor is None else executor
+    limit = max(1, window if window is not None else 4 * workers)
+    pending: deque[tuple[str, Future[dict[str, Any]]]] = deque()
+
+    def collect(path: str, fut: Future[dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return fut.result()
+        except Exception as exc:  # a broken worker, an unpicklable item
+            return _internal_error(path, exc)
+
+    try:
+        for raw in items:
+            item = raw if isinstance(raw, BatchItem) else BatchItem(path=os.fspath(raw))
+            try:
+                fut = ex.submit(_verify_item, item, cfg)
+            except Exception as exc:  # e.g. a pool already broken
+                fut = Future()
+                fut.set_exception(exc)
+            pending.append((item.path, fut))
+            while len(pending) >= limit:
+                yield collect(*pending.popleft())
+        while pending:
+            yield collect(*pending.popleft())
+    finally:
+        if own:
+            for _, fut in pending:
+                fut.cancel()
+            ex.shutdown(wait=True, cancel_futures=True)
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+
+def looks_like_evidence(data: bytes) -> bool:
+    """Content check for files found in folders: evidence, not collateral (docs/batch.md)."""
+    head = data.lstrip()[:16]
+    if head[:1] in (b"{", b"[") or head.startswith(b"-----BEGIN"):
+        return False  # JSON collateral / PEM certificates and keys
+    try:
+        detect(decode_text(data))
+    except EvidenceError:
+        return False
+    return True
+
+
+def _has_magic(path: str) -> bool:
+    return glob.has_magic(path)
+
+
+def _sibling_collateral(path: str, from_dir: bool) -> tuple[str, ...]:
+    out: list[str] = []
+    sibling = path + COLLATERAL_SUFFIX
+    if os.path.isdir(sibling):
+        out.append(sibling)
+    if from_dir:
+        out.append(os.path.dirname(path) or ".")
+    return tuple(out)
+
+
+def _walk(folder: str) -> Iterator[str]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not d.endswith(COLLATERAL_SUFFIX)
+        )
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+def _in_collateral_dir(path: str) -> bool:
+    parts = os.path.normpath(path).split(os.sep)
+    return any(p.endswith(COLLATERAL_SUFFIX) for p in parts)
+
+
+def _filtered(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return looks_like_evidence(fh.read())
+    except OSError:
+        return False
+
+
+def expand_inputs(
+    paths: Iterable[str], *, collateral_from_dir: bool = False
+) -> list[BatchItem | Skipped]:
+    """Files, folders (recursive, sorted) and globs to items, in the order given.
+
+    Files named explicitly are always verified. Files found in a folder or by a glob are
+    verified only when their content looks like evidence; the others become
+    :class:`Skipped`. ``<file>.collateral/`` directories are collateral, never inputs.
+    A path that does not exist is kept: its record says it cannot be read.
+    """
+    out: list[BatchItem | Skipped] = []
+    seen: set[str] = set()
+
+    def add(path: str, *, explicit: bool) -> None:
+        norm = os.path.normpath(path)
+        if norm in seen:
+            return
+        seen.add(norm)
+        if not explicit and not _filtered(norm):
+            out.append(Skipped(norm))
+            return
+        out.append(BatchItem(norm, collateral=_sibling_collateral(norm, collateral_from_dir)))
+
+    for arg in paths:
+        if os.path.isdir(arg):
+            for f in _walk(arg):
+                add(f, explicit=False)
+        elif not os.path.exists(arg) and _has_magic(arg):
+            for match in sorted(glob.glob(arg, recursive=True)):
+                if _in_collateral_dir(match):
+                    continue
+                if os.path.isdir(match):
+                    for f in _walk(match):
+                        add(f, explicit=False)
+                else:
+                    add(match, explicit=False)
+        else:
+            add(arg, explicit=True)
+    return out
+
+
+def batch_exit_code(records: Iterable[Mapping[str, Any]]) -> int:
+    """0 when every verified record was accepted, else the smallest non-zero exit code seen.
+
+    The CLI's classes are ordered by priority: 1 (tool/read error) > 2 (evidence) >
+    3 (authenticity) > 4 (collateral) > 5 (policy). Skipped inputs do not count.
+    """
+    codes = {int(r.get("exit_code", 1)) for r in records if "skipped" not in r}
+    codes.discard(0)
+    return min(codes) if codes else 0
