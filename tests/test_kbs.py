@@ -1,0 +1,413 @@
+"""KBS bindings: runtime-data digests (RFC 8785), init data, and nonce binding for each TEE.
+
+Expected digests are computed here independently: canonical JSON written out by hand and
+hashed with hashlib. Evidence comes from the TEST-ONLY builders in ``cocoverify.testing``
+and, for raw report data, from the real Intel vectors in ../shared.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cocoverify
+from cocoverify import (
+    Collateral,
+    ConfigurationError,
+    PolicyRejected,
+    Reason,
+    TrustStore,
+    kbs,
+    load_collateral,
+    trustee,
+)
+from cocoverify.testing.amd import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
+from cocoverify.testing.arm import CcaTokenBuilder
+from cocoverify.testing.intel import (
+    NOW,
+    FakeIntelPKI,
+    QuoteBuilder,
+    sgx_qe_identity,
+    sgx_tcb_info,
+    td_qe_identity,
+    tdx_tcb_info,
+)
+
+from conftest import require_shared, shared_manifest
+
+JWK = {"kty": "EC", "crv": "P-256", "alg": "ES256", "x": "AAE", "y": "AgM"}
+RUNTIME = {"tee-pubkey": JWK, "nonce": "bm9uY2U"}
+#: RUNTIME as RFC 8785 writes it: keys in order, no whitespace.
+RUNTIME_JCS = (
+    b'{"nonce":"bm9uY2U","tee-pubkey":{"alg":"ES256","crv":"P-256","kty":"EC","x":"AAE","y":"AgM"}}'
+)
+
+
+# --- runtime data digests -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alg", ["sha256", "sha384", "sha512"])
+def test_runtime_data_digest_is_hash_of_jcs(alg: str) -> None:
+    assert kbs.canonical_json(RUNTIME) == RUNTIME_JCS
+    assert kbs.runtime_data_digest(RUNTIME, alg) == hashlib.new(alg, RUNTIME_JCS).digest()
+
+
+def test_default_algorithm_is_sha384() -> None:
+    assert kbs.runtime_data_digest(RUNTIME) == hashlib.sha384(RUNTIME_JCS).digest()
+
+
+def test_additional_evidence_key_sorts_first() -> None:
+    obj = {**RUNTIME, "additional-evidence": ""}
+    want = b'{"additional-evidence":"",' + RUNTIME_JCS[1:]
+    assert kbs.runtime_data_digest(obj) == hashlib.sha384(want).digest()
+
+
+def test_nested_object_matches_as_unit_case() -> None:
+    # the AS's own structured-runtime-data case, recomputed from its canonical text
+    obj = {"b": 1, "a": "test", "c": {"d": "e"}}
+    want = hashlib.sha384(b'{"a":"test","b":1,"c":{"d":"e"}}').digest()
+    assert kbs.runtime_data_digest(obj) == want
+
+
+def test_jcs_sorts_by_utf16_and_writes_ecmascript_numbers() -> None:
+    # code point order would put U+FB33 before U+1F600; UTF-16 order puts it after (RFC 8785 3.2.3)
+    obj = {"\ufb33": 1, "\U0001f600": 2, "\u20ac": 3, "n": [1e21, 1e-7, 0.5, -0.0, 10.0]}
+    want = '{"n":[1e+21,1e-7,0.5,0,10],"\u20ac":3,"\U0001f600":2,"\ufb33":1}'.encode()
+    assert kbs.canonical_json(obj) == want
+    assert json.dumps(obj, sort_keys=True, separators=(",", ":")).encode() != want
+
+
+@pytest.mark.parametrize("bad", [{"x": float("nan")}, {"x": 2**60}, {"x": b"raw"}])
+def test_unrepresentable_runtime_data_is_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError) as ei:
+        kbs.runtime_data_digest(bad)
+    assert ei.value.reason is Reason.INVALID_ARGUMENT
+
+
+def test_unknown_algorithm_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as ei:
+        kbs.runtime_data_digest(RUNTIME, "sha1")
+    assert ei.value.reason is Reason.INVALID_ARGUMENT
+
+
+def test_expected_report_data_raw_and_structured() -> None:
+    assert kbs.expected_report_data(b"\x01\x02") == b"\x01\x02"
+    assert kbs.expected_report_data(RUNTIME, "sha512") == hashlib.sha512(RUNTIME_JCS).digest()
+    with pytest.raises(ConfigurationError) as ei:
+        kbs.expected_report_data("nonce")  # type: ignore[arg-type]
+    assert ei.value.reason is Reason.INVALID_ARGUMENT
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(obj=st.dictionaries(st.text(max_size=6), json_values, max_size=5))
+def test_digest_ignores_key_order_and_whitespace(obj: dict[str, Any]) -> None:
+    reordered = dict(reversed(list(obj.items())))
+    assert kbs.runtime_data_digest(obj) == kbs.runtime_data_digest(reordered)
+    assert json.loads(kbs.canonical_json(obj)) == obj
+
+
+# --- init data ------------------------------------------------------------------------------
+
+CDH = 'socket = "unix:///run/cdh.sock"\n[kbc]\nname = "cc_kbc"\nurl = "https://kbs.example"\n'
+AA = '[token_configs]\n[token_configs.kbs]\nurl = "https://kbs.example"\n'
+POLICY = (
+    "package agent_policy\n\ndefault AllowRequestsFailingPolicy := false\n\n"
+    'policy_data := {\n  "containers": [{"OCI": {"Process": {"Args": ["/pause"]}}}],\n'
+    '  "common": {"cpath": "/run/kata-containers"}\n}\n'
+)
+
+
+def _initdata(alg: str = "sha384", policy: str = POLICY) -> str:
+    def lit(s: str) -> str:
+        return "'''\n" + s + "'''"
+
+    return (
+        f'version = "0.1.0"\nalgorithm = "{alg}"\n[data]\n'
+        f'"aa.toml" = {lit(AA)}\n"cdh.toml" = {lit(CDH)}\n"policy.rego" = {lit(policy)}\n'
+    )
+
+
+@pytest.mark.parametrize("alg", ["sha256", "sha384", "sha512"])
+def test_initdata_digest_hashes_the_whole_text(alg: str) -> None:
+    text = _initdata(alg)
+    assert kbs.initdata_digest(text) == hashlib.new(alg, text.encode()).digest()
+    assert kbs.initdata_digest(text.encode()) == hashlib.new(alg, text.encode()).digest()
+
+
+def test_initdata_claims() -> None:
+    claims = kbs.initdata_claims(_initdata())
+    assert claims["cdh.toml"] == {
+        "socket": "unix:///run/cdh.sock",
+        "kbc": {"name": "cc_kbc", "url": "https://kbs.example"},
+    }
+    assert claims["aa.toml"] == {"token_configs": {"kbs": {"url": "https://kbs.example"}}}
+    assert claims["policy.rego"] == POLICY
+    assert claims["agent_policy_claims"] == {
+        "containers": [{"OCI": {"Process": {"Args": ["/pause"]}}}],
+        "common": {"cpath": "/run/kata-containers"},
+    }
+
+
+def test_policy_without_policy_data_gives_no_agent_claims() -> None:
+    claims = kbs.initdata_claims(_initdata(policy="package agent_policy\n"))
+    assert "agent_policy_claims" not in claims
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'algorithm = "sha384"\n[data]\n',  # no version
+        'version = "0.1.0"\nalgorithm = "md5"\n[data]\n',
+        'version = "0.1.0"\nalgorithm = "sha384"\n[data]\nx = 1\n',  # not a string
+        'version = "0.1.0"\nalgorithm = "sha384"\ndata = "x"\n',
+        "version = \n",  # not TOML
+        _initdata(policy="policy_data := {not json}\n"),
+        _initdata(policy="policy_data := [1, 2]\n"),
+        'version = "0.1.0"\nalgorithm = 384\n[data]\n',
+        b'version = "\xff"\nalgorithm = "sha384"\n[data]\n',  # not UTF-8
+        'version = "0.1.0"\nalgorithm = "sha384"\n[data]\n"cdh.toml" = "= broken"\n',
+    ],
+)
+def test_bad_initdata_is_refused(text: str | bytes) -> None:
+    with pytest.raises(ConfigurationError) as ei:
+        kbs.initdata_claims(text)
+    assert ei.value.reason is Reason.INVALID_ARGUMENT
+
+
+# --- nonce binding, structured runtime data, each TEE ----------------------------------------
+
+INTEL_PKI = FakeIntelPKI()
+INTEL_TRUST = TrustStore(intel_roots=frozenset({INTEL_PKI.root_fingerprint()}))
+
+
+@functools.cache
+def intel_collateral(tee: str) -> Collateral:
+    pki, der = INTEL_PKI, Encoding.DER
+    ca = "processor" if tee == "sgx" else "platform"
+    tcb, ident = (
+        (sgx_tcb_info(), sgx_qe_identity()) if tee == "sgx" else (tdx_tcb_info(), td_qe_identity())
+    )
+    items = [
+        pki.tcb_info_body(tcb),
+        pki.qe_identity_body(ident),
+        pki.tcb_signing_chain_pem(),
+        pki.pck_crl(ca).public_bytes(der),
+        pki.pck_crl_issuer_chain_pem(ca),
+        pki.root_crl.public_bytes(der),
+    ]
+    coll = Collateral()
+    for item in items:
+        coll = coll + Collateral.from_bytes(item)
+    return coll
+
+
+def intel_quote(tee: str, *, report_data: bytes = b"", config: bytes | None = None) -> bytes:
+    b = QuoteBuilder.sgx() if tee == "sgx" else QuoteBuilder.tdx()
+    b = b.report_data(report_data)
+    if config is not None:
+        b = b.config_id(config) if tee == "sgx" else b.mr_config_id(config)
+    return b.sign(INTEL_PKI)
+
+
+def intel_verify(tee: str, quote: bytes, **kw: Any) -> cocoverify.VerificationResult:
+    return cocoverify.verify(
+        quote, collateral=intel_collateral(tee), trust=INTEL_TRUST, at=NOW, **kw
+    )
+
+
+AMD_PKI = FakeAmdPKI("Milan")
+
+
+def snp_report(*, report_data: bytes = bytes(64), host_data: bytes = bytes(32)) -> bytes:
+    b = SnpReportBuilder.for_product("Milan").set(report_data=report_data, host_data=host_data)
+    return b.sign(AMD_PKI)
+
+
+def snp_verify(report: bytes, **kw: Any) -> cocoverify.VerificationResult:
+    coll = Collateral(chains=((AMD_PKI.vcek_for(report), AMD_PKI.ask, AMD_PKI.ark),))
+    return cocoverify.verify(
+        report, collateral=coll, trust=AMD_PKI.trust_store(), at=VECTOR_TIME, **kw
+    )
+
+
+def cca_token(*, challenge: bytes, rpv: bytes | None = None) -> tuple[bytes, Collateral]:
+    b = CcaTokenBuilder().with_challenge(challenge)
+    if rpv is not None:
+        b = b.with_realm_claim(44235, rpv)
+    return b.sign(), Collateral.from_bytes(b.platform.cpak_pem())
+
+
+def _pad(b: bytes) -> bytes:
+    return b + bytes(64 - len(b))
+
+
+OTHER = {**RUNTIME, "nonce": "b3RoZXI"}
+
+
+@pytest.mark.parametrize("tee", ["sgx", "tdx"])
+@pytest.mark.parametrize("alg", ["sha384", "sha512"])
+def test_intel_structured_runtime_data_binding(tee: str, alg: str) -> None:
+    quote = intel_quote(tee, report_data=kbs.runtime_data_digest(RUNTIME, alg))
+    ok = intel_verify(tee, quote, expected_report_data=kbs.expected_report_data(RUNTIME, alg))
+    assert ok.accepted
+    with pytest.raises(PolicyRejected) as ei:
+        intel_verify(tee, quote, expected_report_data=kbs.expected_report_data(OTHER, alg))
+    assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
+
+
+def test_snp_structured_runtime_data_binding() -> None:
+    report = snp_report(report_data=_pad(kbs.runtime_data_digest(RUNTIME)))
+    assert snp_verify(report, expected_report_data=kbs.expected_report_data(RUNTIME)).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        snp_verify(report, expected_report_data=kbs.expected_report_data(OTHER))
+    assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
+
+
+def test_cca_structured_runtime_data_binding() -> None:
+    token, coll = cca_token(challenge=kbs.runtime_data_digest(RUNTIME, "sha512"))
+    want = kbs.expected_report_data(RUNTIME, "sha512")
+    assert cocoverify.verify(token, collateral=coll, expected_report_data=want).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        cocoverify.verify(
+            token, collateral=coll, expected_report_data=kbs.expected_report_data(OTHER, "sha512")
+        )
+    assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
+
+
+def test_cca_sha384_runtime_data_is_zero_padded_to_the_challenge() -> None:
+    token, coll = cca_token(challenge=_pad(kbs.runtime_data_digest(RUNTIME)))
+    out = trustee.evaluate(
+        "cca", {"token": list(token)}, kbs.runtime_data_digest(RUNTIME), None, collateral=coll
+    )
+    assert out[0][0]["report_data"] == _pad(kbs.runtime_data_digest(RUNTIME)).hex()
+
+
+# --- init data binding, each TEE ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("tee", ["sgx", "tdx"])
+def test_intel_initdata_binding(tee: str) -> None:
+    text = _initdata("sha384")
+    digest = kbs.initdata_digest(text)
+    size = 64 if tee == "sgx" else 48
+    quote = intel_quote(tee, config=digest + bytes(size - 48))
+    assert intel_verify(tee, quote, expected_init_data=digest).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        intel_verify(tee, quote, expected_init_data=kbs.initdata_digest(_initdata("sha256")))
+    assert ei.value.reason is Reason.INIT_DATA_MISMATCH
+
+
+def test_tdx_sha512_initdata_is_truncated_by_the_adapter_only() -> None:
+    digest = kbs.initdata_digest(_initdata("sha512"))  # 64 bytes, MRCONFIGID holds 48
+    quote = intel_quote("tdx", config=digest[:48])
+    ev = {"quote": __import__("base64").b64encode(quote).decode()}
+    out = trustee.evaluate(
+        "tdx", ev, None, digest, collateral=intel_collateral("tdx"), trust=INTEL_TRUST, at=NOW
+    )
+    assert out[0][0]["init_data"] == digest[:48].hex()
+    with pytest.raises(PolicyRejected) as ei:  # plain verify refuses a longer expectation
+        intel_verify("tdx", quote, expected_init_data=digest)
+    assert ei.value.reason is Reason.INIT_DATA_MISMATCH
+
+
+def test_snp_initdata_binding_host_data() -> None:
+    digest = kbs.initdata_digest(_initdata("sha384"))
+    report = snp_report(host_data=digest[:32])
+    assert trustee.verify_evidence(
+        "snp",
+        {"attestation_report": list(report), "cert_chain": _chain(report)},
+        None,
+        digest,
+        trust=AMD_PKI.trust_store(),
+        at=VECTOR_TIME,
+    ).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        trustee.verify_evidence(
+            "snp",
+            {"attestation_report": list(report), "cert_chain": _chain(report)},
+            None,
+            kbs.initdata_digest(_initdata("sha256")),
+            trust=AMD_PKI.trust_store(),
+            at=VECTOR_TIME,
+        )
+    assert ei.value.reason is Reason.INIT_DATA_MISMATCH
+
+
+def _chain(report: bytes) -> list[dict[str, Any]]:
+    return [
+        {"cert_type": t, "data": list(c.public_bytes(Encoding.DER))}
+        for t, c in (("VCEK", AMD_PKI.vcek_for(report)), ("ASK", AMD_PKI.ask), ("ARK", AMD_PKI.ark))
+    ]
+
+
+def test_cca_initdata_must_equal_rpv_exactly() -> None:
+    nonce = _pad(b"n")
+    d512 = kbs.initdata_digest(_initdata("sha512"))
+    token, coll = cca_token(challenge=nonce, rpv=d512)
+    ok = trustee.evaluate("cca", {"token": list(token)}, nonce, d512, collateral=coll)
+    assert ok[0][0]["init_data"] == d512.hex()
+    d256 = kbs.initdata_digest(_initdata("sha256"))
+    token, coll = cca_token(challenge=nonce, rpv=_pad(d256))
+    # plain verify zero-pads; trustee compares the CCA personalization value exactly
+    assert cocoverify.verify(token, collateral=coll, expected_init_data=d256).accepted
+    with pytest.raises(PolicyRejected) as ei:
+        trustee.evaluate("cca", {"token": list(token)}, nonce, d256, collateral=coll)
+    assert ei.value.reason is Reason.INIT_DATA_MISMATCH
+    assert ei.value.result is not None and not ei.value.result.accepted
+
+
+# --- raw report data against real Intel vectors -------------------------------------------
+
+INTEL = shared_manifest("intel")
+REAL = {c["id"]: c for c in (INTEL["cases"] if INTEL else [])}
+ROLES = (
+    "tcb_info",
+    "qe_identity",
+    "pck_crl",
+    "root_ca_crl",
+    "pck_crl_issuer_chain",
+    "tcb_info_issuer_chain",
+    "qe_identity_issuer_chain",
+)
+
+
+def real_case(case_id: str) -> tuple[dict[str, Any], bytes, Collateral]:
+    base: Path = require_shared("intel") / case_id
+    case = REAL[case_id]
+    coll = load_collateral([base / case["files"][r] for r in ROLES if r in case["files"]])
+    return case, (base / case["files"]["quote"]).read_bytes(), coll
+
+
+@pytest.mark.parametrize("case_id", ["tdx-v4-dcapqvl-sample", "sgx-v3-dcapqvl-sample"])
+def test_raw_report_data_binding_on_real_vectors(case_id: str) -> None:
+    case, quote, coll = real_case(case_id)
+    policy = cocoverify.Policy(accepted_tcb_statuses=frozenset({case["expected_status"]}))
+    rd = bytes.fromhex(case["measurements"]["report"]["report_data"])
+    kw: dict[str, Any] = {"collateral": coll, "at": case["verify_at"], "policy": policy}
+    assert cocoverify.verify(quote, expected_report_data=rd, **kw).accepted
+    trimmed = rd.rstrip(b"\x00")  # raw runtime data shorter than the field is zero-padded
+    assert cocoverify.verify(quote, expected_report_data=trimmed, **kw).accepted
+    wrong = bytes([rd[0] ^ 1]) + rd[1:]
+    with pytest.raises(PolicyRejected) as ei:
+        cocoverify.verify(quote, expected_report_data=wrong, **kw)
+    assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
+    with pytest.raises(PolicyRejected) as ei:  # longer than REPORTDATA: refused, not truncated
+        cocoverify.verify(quote, expected_report_data=rd + b"\x00", **kw)
+    assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
