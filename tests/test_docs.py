@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from _shared import ROOT
-
 from cocoverify import Reason
+
+from _shared import ROOT
 
 
 def test_every_reason_code_is_documented() -> None:

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from _shared import PROJECT_VECTORS
 
 import cocoverify
 from cocoverify import CocoverifyError, Policy, TrustStore, load_collateral
+
+from _shared import PROJECT_VECTORS
 
 MANIFEST = PROJECT_VECTORS / "manifest.json"
 CASES: list[dict[str, Any]] = (
