@@ -188,6 +188,37 @@ def minimum() -> Any:
     return field(default=None, metadata={"kind": "min"})
 
 
+def hexvalue(length: int) -> Any:
+    """Field: one hex value of ``length`` bytes (None = not checked)."""
+    from dataclasses import field
+
+    return field(default=None, metadata={"kind": "hex1", "length": length})
+
+
+def masked_rule(
+    name: str, actual: bytes, mask: bytes | None, value: bytes | None
+) -> RuleVerdict | None:
+    """``actual & mask == value`` (both set, or neither); None when unrestricted."""
+    if mask is None and value is None:
+        return None
+    if mask is None or value is None:
+        raise ConfigurationError(
+            f"{name}: give both {name}_mask and {name}_value", reason=Reason.INVALID_POLICY
+        )
+    got = bytes(a & m for a, m in zip(actual, mask, strict=True))
+    if got == value:
+        return RuleVerdict(f"{name}_mask", True, expected=value, actual=got)
+    return RuleVerdict(
+        f"{name}_mask",
+        False,
+        f"{name} was {actual.hex()}; under mask {mask.hex()} it is {got.hex()}, "
+        f"required {value.hex()}",
+        reason=Reason.ATTRIBUTE_REJECTED,
+        expected=value,
+        actual=got,
+    )
+
+
 def flag(default: bool = False) -> Any:
     """Field: a boolean switch."""
     from dataclasses import field
@@ -208,6 +239,8 @@ def section_from_dict(cls: type[T], where: str, data: Mapping[str, Any]) -> T:
         loc = f"{where}.{key}"
         if kind == "hex":
             kwargs[key] = hex_set(loc, value, meta.get("length"))
+        elif kind == "hex1":
+            kwargs[key] = None if value is None else hex_bytes(loc, value, meta.get("length"))
         elif kind == "ints":
             kwargs[key] = int_set(loc, value)
         elif kind == "min":
@@ -234,6 +267,8 @@ def section_to_dict(section: Any) -> dict[str, Any]:
             continue
         if isinstance(value, frozenset):
             value = sorted(v.hex() if isinstance(v, bytes) else v for v in value)
+        elif isinstance(value, bytes):
+            value = value.hex()
         out[f.name] = value
     return out
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Reason
+from ..errors import ConfigurationError, Reason
 from ..result import Appraisal, RuleVerdict
 from ._rules import (
     allowed_claims,
     flag,
     hexset,
+    hexvalue,
     intset,
+    masked_rule,
     minimum,
     rule_min,
     section_from_dict,
@@ -48,6 +50,17 @@ _TDX_PINS = (
 TD_ATTR_SEPT_VE_DISABLE = 1 << 28
 
 
+def _pairs(section: object, names: tuple[str, ...]) -> None:
+    """``<name>_mask`` and ``<name>_value`` come together (policy.md)."""
+    for name in names:
+        if (getattr(section, f"{name}_mask") is None) != (
+            getattr(section, f"{name}_value") is None
+        ):
+            raise ConfigurationError(
+                f"{name}_mask and {name}_value go together", reason=Reason.INVALID_POLICY
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class SgxPolicy:
     """Allowed SGX enclave identities; an unset field is not checked."""
@@ -60,6 +73,13 @@ class SgxPolicy:
     min_config_svn: int | None = minimum()
     isv_ext_prod_id: frozenset[bytes] | None = hexset(16)
     isv_family_id: frozenset[bytes] | None = hexset(16)
+    attributes_mask: bytes | None = hexvalue(16)
+    attributes_value: bytes | None = hexvalue(16)
+    misc_select_mask: bytes | None = hexvalue(4)
+    misc_select_value: bytes | None = hexvalue(4)
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("attributes", "misc_select"))
 
     @classmethod
     def from_dict(cls, where: str, data: dict[str, Any]) -> SgxPolicy:
@@ -79,6 +99,13 @@ class SgxPolicy:
             )
             if v is not None:
                 out.append(v)
+        misc = int(a.claims["misc_select"]).to_bytes(4, "little")
+        for name, actual in (("attributes", a.claims["attributes"]), ("misc_select", misc)):
+            m = masked_rule(
+                name, actual, getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
+            )
+            if m is not None:
+                out.append(m)
         return out
 
 
@@ -101,7 +128,14 @@ class TdxPolicy:
     mr_seam: frozenset[bytes] | None = hexset(48)
     mr_signer_seam: frozenset[bytes] | None = hexset(48)
     mr_service_td: frozenset[bytes] | None = hexset(48)
+    td_attributes_mask: bytes | None = hexvalue(8)
+    td_attributes_value: bytes | None = hexvalue(8)
+    xfam_mask: bytes | None = hexvalue(8)
+    xfam_value: bytes | None = hexvalue(8)
     unsafe_allow_sept_ve_disabled: bool = flag()
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("td_attributes", "xfam"))
 
     @classmethod
     def from_dict(cls, where: str, data: dict[str, Any]) -> TdxPolicy:
@@ -130,6 +164,12 @@ class TdxPolicy:
                     actual=False,
                 )
             )
+        for name in ("td_attributes", "xfam"):
+            m = masked_rule(
+                name, a.claims[name], getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
+            )
+            if m is not None:
+                out.append(m)
         svc = a.claims.get("mr_service_td")
         if isinstance(svc, bytes):
             if self.mr_service_td is not None:
