@@ -1,7 +1,9 @@
-"""Shared fixtures: the real vectors in ../shared (skipped with a reason when absent)."""
+"""Shared fixtures: the real vectors in ../shared (skipped with a reason when absent), and the
+parser ``backend`` every parser test runs on."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,19 @@ def shared_vectors() -> Path:
     if not SHARED_VECTORS.is_dir():
         pytest.skip(f"real vectors not available: {SHARED_VECTORS} is absent")
     return SHARED_VECTORS
+
+
+@pytest.fixture(params=["native", "python"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each parser backend in turn (style.md §4). Native skips, showing the import error,
+    unless COCOVERIFY_REQUIRE_NATIVE is set (then a missing extension fails the test)."""
+    name: str = request.param
+    if name == "native":
+        from cocoverify._backend import native_error
+
+        err = native_error()
+        if err is not None:
+            if os.environ.get("COCOVERIFY_REQUIRE_NATIVE"):
+                pytest.fail(f"COCOVERIFY_REQUIRE_NATIVE is set, native backend missing: {err}")
+            pytest.skip(f"native backend unavailable: {err}")
+    return name

@@ -34,9 +34,9 @@ def td15_quote() -> bytes:
     return _quote("tdx-v5-gotdx-sample", "quote_v5_sample.dat")
 
 
-def _boundaries(q: bytes) -> list[int]:
+def _boundaries(q: bytes, backend: str) -> list[int]:
     """Every field boundary of a parsed quote (header, body, sig data, QE, cert data)."""
-    p = parse_quote(q)
+    p = parse_quote(q, backend=backend)
     v5 = 6 if p.header.version == 5 else 0
     body_end = 48 + v5 + len(p.body.raw)
     sig = body_end + 4
@@ -53,13 +53,15 @@ def _boundaries(q: bytes) -> list[int]:
 
 
 @pytest.mark.parametrize("name", ["sgx_quote", "tdx_quote", "td15_quote"])
-def test_truncation_at_every_field_boundary(name: str, request: pytest.FixtureRequest) -> None:
+def test_truncation_at_every_field_boundary(
+    name: str, request: pytest.FixtureRequest, backend: str
+) -> None:
     q: bytes = request.getfixturevalue(name)
-    for cut in _boundaries(q):
+    for cut in _boundaries(q, backend):
         if cut < 8:
             continue  # too short to recognise at all; covered below
         with pytest.raises(MalformedEvidence) as ei:
-            parse_quote(q[:cut])
+            parse_quote(q[:cut], backend=backend)
         assert ei.value.reason is Reason.TRUNCATED, cut
         assert ei.value.offset is not None and ei.value.field
 
@@ -70,10 +72,10 @@ def test_tiny_inputs_are_unknown_or_truncated() -> None:
             verify(b"\x03\x00\x02\x00\x00\x00\x00\x00"[:n] or b"\x00")
 
 
-def test_trailing_bytes_ignored_with_warning(tdx_quote: bytes) -> None:
-    p = parse_quote(tdx_quote + b"garbage")
+def test_trailing_bytes_ignored_with_warning(tdx_quote: bytes, backend: str) -> None:
+    p = parse_quote(tdx_quote + b"garbage", backend=backend)
     assert p.trailing == len(tdx_quote) - p.length + 7
-    assert parse_quote(tdx_quote).length == p.length
+    assert parse_quote(tdx_quote, backend=backend).length == p.length
 
 
 @pytest.mark.parametrize(
@@ -86,82 +88,84 @@ def test_trailing_bytes_ignored_with_warning(tdx_quote: bytes) -> None:
         (4, b"\x81\x00\x00\x00", Reason.UNSUPPORTED_TEE_TYPE),  # v3 must be SGX
     ],
 )
-def test_header_checks(sgx_quote: bytes, offset: int, value: bytes, reason: Reason | None) -> None:
+def test_header_checks(
+    sgx_quote: bytes, offset: int, value: bytes, reason: Reason | None, backend: str
+) -> None:
     q = bytearray(sgx_quote)
     q[offset : offset + len(value)] = value
     with pytest.raises(EvidenceError) as ei:
         if reason is None:
             assert detect(bytes(q)) != "intel"
             raise EvidenceError("not intel")
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     if reason is not None:
         assert ei.value.reason is reason
 
 
-def test_v5_body_descriptor(td15_quote: bytes) -> None:
+def test_v5_body_descriptor(td15_quote: bytes, backend: str) -> None:
     q = bytearray(td15_quote)
     q[48:50] = (9).to_bytes(2, "little")
     with pytest.raises(EvidenceError) as ei:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei.value.reason is Reason.UNSUPPORTED_VERSION
     q = bytearray(td15_quote)
     q[50:54] = (584).to_bytes(4, "little")  # TD15 type with TD10 size
     with pytest.raises(MalformedEvidence) as ei2:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei2.value.reason is Reason.MALFORMED
     q = bytearray(td15_quote)
     q[48:50] = (1).to_bytes(2, "little")  # SGX body in a TDX quote
     q[50:54] = (384).to_bytes(4, "little")
     with pytest.raises(EvidenceError) as ei3:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei3.value.reason is Reason.UNSUPPORTED_TEE_TYPE
 
 
-def test_reserved_report_fields_must_be_zero(sgx_quote: bytes) -> None:
+def test_reserved_report_fields_must_be_zero(sgx_quote: bytes, backend: str) -> None:
     for rel in (20, 96, 160, 262):
         q = bytearray(sgx_quote)
         q[48 + rel] = 1
         with pytest.raises(MalformedEvidence) as ei:
-            parse_quote(bytes(q))
+            parse_quote(bytes(q), backend=backend)
         assert ei.value.reason is Reason.RESERVED_NONZERO
         assert ei.value.offset == 48 + rel
 
 
-def test_signature_data_length_must_agree(sgx_quote: bytes) -> None:
-    p = parse_quote(sgx_quote)
+def test_signature_data_length_must_agree(sgx_quote: bytes, backend: str) -> None:
+    p = parse_quote(sgx_quote, backend=backend)
     off = 48 + 384
     q = bytearray(sgx_quote)
     q[off : off + 4] = (int.from_bytes(q[off : off + 4], "little") - 1).to_bytes(4, "little")
     with pytest.raises(MalformedEvidence) as ei:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei.value.reason is Reason.TRUNCATED  # the certification data no longer fits
     q = bytearray(sgx_quote) + b"\x00"
     q[off : off + 4] = (int.from_bytes(q[off : off + 4], "little") + 1).to_bytes(4, "little")
     with pytest.raises(MalformedEvidence) as ei:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei.value.reason is Reason.MALFORMED
     assert p.certification.type == 5
 
 
-def test_certification_data_types(sgx_quote: bytes, tdx_quote: bytes) -> None:
-    p = parse_quote(sgx_quote)
+def test_certification_data_types(sgx_quote: bytes, tdx_quote: bytes, backend: str) -> None:
+    p = parse_quote(sgx_quote, backend=backend)
     q = bytearray(sgx_quote)
     q[p.certification.offset : p.certification.offset + 2] = (7).to_bytes(2, "little")
     with pytest.raises(EvidenceError) as ei:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei.value.reason is Reason.UNSUPPORTED_CERTIFICATION_DATA
-    t = parse_quote(tdx_quote)
+    t = parse_quote(tdx_quote, backend=backend)
     outer = 48 + 584 + 4 + 128
     q = bytearray(tdx_quote)
     q[outer : outer + 2] = (5).to_bytes(2, "little")
     with pytest.raises(EvidenceError) as ei:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei.value.reason is Reason.UNSUPPORTED_CERTIFICATION_DATA
     q = bytearray(tdx_quote)
     off = t.certification.offset
     q[off : off + 2] = (6).to_bytes(2, "little")
     with pytest.raises(EvidenceError) as ei:
-        parse_quote(bytes(q))
+        parse_quote(bytes(q), backend=backend)
     assert ei.value.reason is Reason.UNSUPPORTED_CERTIFICATION_DATA
 
 

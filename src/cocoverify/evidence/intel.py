@@ -5,13 +5,19 @@ All integers little-endian. Bytes after the quote (after the signature data) are
 QVL does (it only requires ``sig_data_len <= remaining``): real TDX quotes arrive zero-padded
 to 8000 bytes and go-tdx-guest's sample carries a text trailer (intel.md §2.5 (a)). They are
 not signed; ``Quote.trailing`` counts them and the pipeline reports a warning.
+
+Two backends run the same checks (docs/native.md): ``_parse_fields_python`` below and the C
+core ``csrc/cv_dcap.c``. Both return a ``QuoteFields`` table; ``quote_from_fields`` builds the
+view from it for both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import MalformedEvidence, Reason, UnsupportedEvidence
+from .. import _backend
+from .._backend._contract import QuoteFields
+from ..errors import ConfigurationError, MalformedEvidence, Reason, UnsupportedEvidence
 from ._reader import Reader
 
 __all__ = [
@@ -23,7 +29,9 @@ __all__ = [
     "SgxReportBody",
     "TdReportBody",
     "parse_quote",
+    "parse_quote_fields",
     "parse_sgx_report",
+    "quote_from_fields",
 ]
 
 HEADER_SIZE = 48
@@ -145,10 +153,7 @@ class Quote:
         return start + (320 if isinstance(self.body, SgxReportBody) else 520)
 
 
-def parse_sgx_report(r: Reader, field: str) -> SgxReportBody:
-    """SGX report body at the reader's cursor; reserved ranges must be zero."""
-    start = r.offset()
-    raw = r.take(SGX_REPORT_SIZE, field)
+def _check_sgx_reserved(raw: bytes, start: int, field: str) -> None:
     for off, size in _SGX_RESERVED:
         if any(raw[off : off + size]):
             raise MalformedEvidence(
@@ -157,6 +162,17 @@ def parse_sgx_report(r: Reader, field: str) -> SgxReportBody:
                 offset=start + off,
                 reason=Reason.RESERVED_NONZERO,
             )
+
+
+def _take_sgx_report(r: Reader, field: str) -> int:
+    """Consume an SGX report body, check its reserved ranges; return its offset."""
+    start = r.offset()
+    raw = r.take(SGX_REPORT_SIZE, field)
+    _check_sgx_reserved(raw, start, field)
+    return start
+
+
+def _sgx_report_from_raw(raw: bytes) -> SgxReportBody:
     return SgxReportBody(
         cpu_svn=raw[0:16],
         misc_select=int.from_bytes(raw[16:20], "little"),
@@ -174,9 +190,16 @@ def parse_sgx_report(r: Reader, field: str) -> SgxReportBody:
     )
 
 
-def _parse_td_report(r: Reader, size: int) -> TdReportBody:
-    raw = r.take(size, "td_report")
-    td15 = size == TD15_SIZE
+def parse_sgx_report(r: Reader, field: str) -> SgxReportBody:
+    """SGX report body at the reader's cursor; reserved ranges must be zero."""
+    start = r.offset()
+    raw = r.take(SGX_REPORT_SIZE, field)
+    _check_sgx_reserved(raw, start, field)
+    return _sgx_report_from_raw(raw)
+
+
+def _td_report_from_raw(raw: bytes) -> TdReportBody:
+    td15 = len(raw) == TD15_SIZE
     return TdReportBody(
         tee_tcb_svn=raw[0:16],
         mr_seam=raw[16:64],
@@ -226,16 +249,18 @@ def _parse_header(r: Reader) -> QuoteHeader:
     return h
 
 
-def _parse_cert_data(r: Reader, field: str) -> CertificationData:
+def _parse_cert_data(r: Reader, field: str) -> tuple[int, int, int, int]:
+    """(offset, type, data offset, data size) of certification data (intel.md §2.5)."""
     offset = r.offset()
     ctype = r.u16(f"{field}.type")
     size = r.u32(f"{field}.size")
-    data = r.take(size, f"{field}.data")
-    return CertificationData(type=ctype, data=data, offset=offset)
+    data_offset = r.offset()
+    r.take(size, f"{field}.data")
+    return offset, ctype, data_offset, size
 
 
-def parse_quote(data: bytes) -> Quote:
-    """Parse and length-check a DCAP quote. Raises EvidenceError subclasses."""
+def _parse_fields_python(data: bytes) -> QuoteFields:
+    """The pure-Python backend: every check, in order; returns the field table."""
     r = Reader(data, what="quote")
     header = _parse_header(r)
     # body (intel.md §2.2)
@@ -260,56 +285,62 @@ def parse_quote(data: bytes) -> Quote:
             )
     else:
         body_type = BODY_SGX if header.tee_type == TEE_SGX else BODY_TD10
-    body: SgxReportBody | TdReportBody
     if body_type == BODY_SGX:
-        body = parse_sgx_report(r, "report_body")
+        body_offset = _take_sgx_report(r, "report_body")
     else:
-        body = _parse_td_report(r, _BODY_SIZES[body_type])
+        body_offset = r.offset()
+        r.take(_BODY_SIZES[body_type], "td_report")
     signed_end = r.pos
     # signature data (intel.md §2.5)
     sig_len = r.u32("signature_data_length")
     sig = r.sub(sig_len, "signature_data", what="quote signature data")
-    signature = sig.take(64, "quote_signature")
-    att_key = sig.take(64, "attestation_key")
+    signature_offset = sig.offset()
+    sig.take(64, "quote_signature")
+    att_key_offset = sig.offset()
+    sig.take(64, "attestation_key")
     if header.version == 3:
-        qe_report = parse_sgx_report(sig, "qe_report")
-        qe_sig = sig.take(64, "qe_report_signature")
+        qe_offset = _take_sgx_report(sig, "qe_report")
+        qe_sig_offset = sig.offset()
+        sig.take(64, "qe_report_signature")
         auth_len = sig.u16("qe_auth_data.size")
-        auth = sig.take(auth_len, "qe_auth_data")
+        auth_offset = sig.offset()
+        sig.take(auth_len, "qe_auth_data")
         cert = _parse_cert_data(sig, "certification_data")
-        if not 1 <= cert.type <= 5:
+        if not 1 <= cert[1] <= 5:
             raise UnsupportedEvidence(
-                f"certification data type {cert.type} in a v3 quote",
+                f"certification data type {cert[1]} in a v3 quote",
                 reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
             )
     else:
         outer = _parse_cert_data(sig, "certification_data")
-        if outer.type != 6:
+        if outer[1] != 6:
             raise UnsupportedEvidence(
-                f"outer certification data type {outer.type} (v4/v5 need 6)",
+                f"outer certification data type {outer[1]} (v4/v5 need 6)",
                 reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
             )
         inner = Reader(
             data,
-            start=outer.offset + 6,
-            end=outer.offset + 6 + len(outer.data),
+            start=outer[2],
+            end=outer[2] + outer[3],
             what="QE report certification data",
         )
-        qe_report = parse_sgx_report(inner, "qe_report")
-        qe_sig = inner.take(64, "qe_report_signature")
+        qe_offset = _take_sgx_report(inner, "qe_report")
+        qe_sig_offset = inner.offset()
+        inner.take(64, "qe_report_signature")
         auth_len = inner.u16("qe_auth_data.size")
-        auth = inner.take(auth_len, "qe_auth_data")
+        auth_offset = inner.offset()
+        inner.take(auth_len, "qe_auth_data")
         cert = _parse_cert_data(inner, "inner_certification_data")
-        if not 1 <= cert.type <= 5:
+        if not 1 <= cert[1] <= 5:
             raise UnsupportedEvidence(
-                f"inner certification data type {cert.type}",
+                f"inner certification data type {cert[1]}",
                 reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
             )
         if inner.remaining:
             raise MalformedEvidence(
                 f"{inner.remaining} bytes after the inner certification data",
                 field="certification_data.size",
-                offset=outer.offset + 2,
+                offset=outer[0] + 2,
                 reason=Reason.MALFORMED,
             )
     if sig.remaining:
@@ -320,19 +351,87 @@ def parse_quote(data: bytes) -> Quote:
             offset=signed_end,
             reason=Reason.MALFORMED,
         )
-    end = r.pos
-    tail = data[end:]
-    return Quote(
-        header=header,
+    return QuoteFields(
+        version=header.version,
+        attestation_key_type=header.attestation_key_type,
+        tee_type=header.tee_type,
+        qe_svn=header.qe_svn,
+        pce_svn=header.pce_svn,
         body_type=body_type,
-        body=body,
-        signed_region=data[:signed_end],
-        signature=signature,
-        attestation_key=att_key,
-        qe_report=qe_report,
-        qe_report_signature=qe_sig,
-        qe_auth_data=auth,
-        certification=cert,
-        length=end,
-        trailing=len(tail),
+        body_offset=body_offset,
+        body_size=_BODY_SIZES[body_type],
+        signed_end=signed_end,
+        signature_data_size=sig_len,
+        signature_offset=signature_offset,
+        attestation_key_offset=att_key_offset,
+        qe_report_offset=qe_offset,
+        qe_report_signature_offset=qe_sig_offset,
+        qe_auth_data_offset=auth_offset,
+        qe_auth_data_size=auth_len,
+        certification_type=cert[1],
+        certification_offset=cert[0],
+        certification_data_offset=cert[2],
+        certification_data_size=cert[3],
+        length=r.pos,
     )
+
+
+def quote_from_fields(data: bytes, f: QuoteFields) -> Quote:
+    """The frozen view of a quote from its field table (shared by both backends)."""
+    raw = data[f.body_offset : f.body_offset + f.body_size]
+    body = _sgx_report_from_raw(raw) if f.body_type == BODY_SGX else _td_report_from_raw(raw)
+    qe = f.qe_report_offset
+    cd = f.certification_data_offset
+    return Quote(
+        header=QuoteHeader(
+            version=f.version,
+            attestation_key_type=f.attestation_key_type,
+            tee_type=f.tee_type,
+            qe_svn=f.qe_svn,
+            pce_svn=f.pce_svn,
+            qe_vendor_id=data[12:28],
+            user_data=data[28:48],
+        ),
+        body_type=f.body_type,
+        body=body,
+        signed_region=data[: f.signed_end],
+        signature=data[f.signature_offset : f.signature_offset + 64],
+        attestation_key=data[f.attestation_key_offset : f.attestation_key_offset + 64],
+        qe_report=_sgx_report_from_raw(data[qe : qe + SGX_REPORT_SIZE]),
+        qe_report_signature=data[f.qe_report_signature_offset : f.qe_report_signature_offset + 64],
+        qe_auth_data=data[f.qe_auth_data_offset : f.qe_auth_data_offset + f.qe_auth_data_size],
+        certification=CertificationData(
+            type=f.certification_type,
+            data=data[cd : cd + f.certification_data_size],
+            offset=f.certification_offset,
+        ),
+        length=f.length,
+        trailing=len(data) - f.length,
+    )
+
+
+def parse_quote_fields(data: bytes, *, backend: str | None = None) -> QuoteFields:
+    """Check a DCAP quote and return its field table. Raises EvidenceError subclasses.
+
+    ``backend`` (``"python"`` or ``"native"``) is for tests and benchmarks only; the default
+    is the one selected at import (``cocoverify._backend``, ``COCOVERIFY_BACKEND``).
+    """
+    which = backend if backend is not None else _backend.backend_for("intel-quote")
+    if which == "python":
+        return _parse_fields_python(data)
+    if which == "native":
+        from .._backend import _native  # the extension; ImportError when not built
+
+        return _native.parse_quote_fields(data)
+    raise ConfigurationError(
+        f"parser backend {which!r}: use python or native", reason=Reason.INVALID_CONFIGURATION
+    )
+
+
+def parse_quote(data: bytes, *, backend: str | None = None) -> Quote:
+    """Parse and length-check a DCAP quote. Raises EvidenceError subclasses.
+
+    Both backends run the same checks in the same order and name the same field and offset
+    in errors (tests/test_parity.py). ``backend`` is a test hook, see ``parse_quote_fields``.
+    """
+    return quote_from_fields(data, parse_quote_fields(data, backend=backend))

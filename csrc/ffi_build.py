@@ -1,0 +1,44 @@
+"""cffi API-mode build of ``cocoverify._native`` (style.md §5, §7).
+
+The cdef is read from ``cv_ffi.h`` (our own header: plain declarations, no macros), so the
+C ABI is written once. ``COCOVERIFY_STRICT_BUILD=1`` adds ``-Werror`` (CI); C asserts stay
+on unless the caller passes ``-DNDEBUG``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cffi import FFI
+
+HERE = Path(__file__).resolve().parent
+#: Every C source of the native core; SNP and CBOR parsers will be added here.
+SOURCES = ["cv_reader.c", "cv_dcap.c"]
+
+
+def _rel(name: str) -> str:
+    # setuptools wants paths relative to the project root (setup.py's directory)
+    return os.path.relpath(HERE / name, HERE.parent)
+
+
+def compile_args() -> list[str]:
+    """C flags: C11 and warnings; -Werror when COCOVERIFY_STRICT_BUILD=1."""
+    args = ["-std=c11", "-Wall", "-Wextra"]
+    if os.environ.get("COCOVERIFY_STRICT_BUILD") == "1":
+        args.append("-Werror")
+    return args
+
+
+ffibuilder = FFI()
+ffibuilder.cdef((HERE / "cv_ffi.h").read_text(encoding="utf-8"))
+ffibuilder.set_source(
+    "cocoverify._native",
+    '#include <stddef.h>\n#include <stdint.h>\n#include "cv_ffi.h"\n',
+    sources=[_rel(s) for s in SOURCES],
+    include_dirs=[_rel(".")],
+    extra_compile_args=compile_args(),
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Sanitizer and fuzz checks of the native parser core (docs/native.md "Fuzzing").
+#  1. Builds csrc/ standalone with -fsanitize=address,undefined -fno-sanitize-recover=all
+#     and runs csrc/fuzz/run_corpus.c over every quote in vectors/intel/quotes/ and the real
+#     ones in ../shared/vectors/intel/ (decoded from hex/base64), plus random mutations.
+#  2. When clang is available, runs the libFuzzer target csrc/fuzz/fuzz_dcap.c for a bounded
+#     time (NATIVE_FUZZ_SECONDS, default 60; 0 skips it).
+# Skips (exit 0) with a message when no C compiler is available. Needs nothing installed
+# beyond a compiler; uses .venv/bin/python (or python3) only to decode the real quotes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MUTATIONS=${NATIVE_MUTATIONS:-2000}        # per corpus file
+FUZZ_SECONDS=${NATIVE_FUZZ_SECONDS:-60}
+SHARED=${COCOVERIFY_SHARED_VECTORS:-../shared/vectors}
+CC_SAN=${CC:-}
+if [ -z "$CC_SAN" ]; then
+  for c in clang gcc cc; do
+    if command -v "$c" >/dev/null 2>&1; then CC_SAN=$c; break; fi
+  done
+fi
+if [ -z "$CC_SAN" ]; then
+  echo "native-checks: SKIPPED, no C compiler (install gcc or clang)"
+  exit 0
+fi
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+SRC="csrc/cv_reader.c csrc/cv_dcap.c"
+FLAGS="-std=c11 -Wall -Wextra -Werror -g -O1 -UNDEBUG -Icsrc"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+# seed corpus: project vectors plus the decoded real quotes (never copied into the project)
+mkdir -p "$TMP/seeds"
+cp vectors/intel/quotes/*.bin vectors/sample/*/quote.bin "$TMP/seeds/" 2>/dev/null || true
+PY=.venv/bin/python; [ -x "$PY" ] || PY=python3
+if [ -f "$SHARED/intel/MANIFEST.json" ]; then
+  "$PY" - "$SHARED/intel" "$TMP/seeds" <<'PYEOF' || echo "native-checks: real quotes not decoded"
+import base64, binascii, json, sys
+from pathlib import Path
+base, out = Path(sys.argv[1]), Path(sys.argv[2])
+for case in json.loads((base / "MANIFEST.json").read_text())["cases"]:
+    raw = (base / case["id"] / case["files"]["quote"]).read_bytes()
+    text = raw.strip()
+    try:
+        if text[:2] in (b"0x", b"0X"):
+            text = text[2:]
+        raw = binascii.unhexlify(text)
+    except (binascii.Error, ValueError):
+        try:
+            raw = base64.b64decode(text, validate=True) if text.isascii() else raw
+        except (binascii.Error, ValueError):
+            pass
+    (out / f"real-{case['id']}.bin").write_bytes(raw)
+PYEOF
+else
+  echo "native-checks: $SHARED/intel absent, project vectors only"
+fi
+NSEEDS=$(ls "$TMP/seeds" | wc -l)
+
+echo "native-checks: [1] $CC_SAN ASan+UBSan build, $NSEEDS seeds x $MUTATIONS mutations"
+# shellcheck disable=SC2086
+"$CC_SAN" $FLAGS $SAN csrc/fuzz/run_corpus.c $SRC -o "$TMP/run_corpus"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  "$TMP/run_corpus" -n "$MUTATIONS" "$TMP"/seeds/*
+
+if [ "$FUZZ_SECONDS" = 0 ]; then
+  echo "native-checks: [2] libFuzzer SKIPPED (NATIVE_FUZZ_SECONDS=0)"
+elif ! command -v clang >/dev/null 2>&1; then
+  echo "native-checks: [2] libFuzzer SKIPPED, clang not installed (apt-get install clang)"
+elif ! echo 'int LLVMFuzzerTestOneInput(const char*d,unsigned long n){(void)d;(void)n;return 0;}' \
+    | clang -x c -fsanitize=fuzzer - -o "$TMP/probe" >/dev/null 2>&1; then
+  echo "native-checks: [2] libFuzzer SKIPPED, clang has no libFuzzer runtime"
+else
+  echo "native-checks: [2] libFuzzer for ${FUZZ_SECONDS}s"
+  # shellcheck disable=SC2086
+  clang $FLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    csrc/fuzz/fuzz_dcap.c $SRC -o "$TMP/fuzz_dcap"
+  mkdir -p "$TMP/corpus"
+  (cd "$TMP" && ./fuzz_dcap -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 \
+      -print_final_stats=1 corpus seeds 2>fuzz.log) || { tail -60 "$TMP/fuzz.log"; exit 1; }
+  grep -E "^(stat::number_of_executed_units|Done)" "$TMP/fuzz.log" || tail -3 "$TMP/fuzz.log"
+fi
+echo "native-checks: OK"
