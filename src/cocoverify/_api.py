@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .collateral import Collateral, load_collateral
+from .collateral.source import CollateralSource
 from .errors import (
     ConfigurationError,
     EvidenceError,
@@ -39,6 +40,7 @@ class Pipeline(Protocol):
         trust: TrustStore,
         policy: Policy,
         at: _dt.datetime,
+        source: CollateralSource | None = None,
     ) -> Appraisal: ...
 
 
@@ -126,6 +128,7 @@ class Verifier:
     trust: TrustStore = field(default_factory=TrustStore.default)
     collateral: Collateral = field(default_factory=Collateral)
     policy: Policy = field(default_factory=Policy.default)
+    collateral_source: CollateralSource | None = None
 
     def __init__(
         self,
@@ -133,10 +136,12 @@ class Verifier:
         trust: TrustStore | None = None,
         collateral: CollateralLike = None,
         policy: Policy | None = None,
+        collateral_source: CollateralSource | None = None,
     ) -> None:
         object.__setattr__(self, "trust", trust if trust is not None else TrustStore.default())
         object.__setattr__(self, "collateral", _as_collateral(collateral))
         object.__setattr__(self, "policy", policy if policy is not None else Policy.default())
+        object.__setattr__(self, "collateral_source", collateral_source)
 
     def verify(
         self,
@@ -154,7 +159,12 @@ class Verifier:
         coll = self.collateral + _as_collateral(collateral)
         data = _evidence_bytes(evidence)
         appraisal = _pipeline(detect(data))(
-            data, collateral=coll, trust=self.trust, policy=pol, at=when
+            data,
+            collateral=coll,
+            trust=self.trust,
+            policy=pol,
+            at=when,
+            source=self.collateral_source,
         )
         verdicts = pol.evaluate(
             appraisal,
@@ -197,15 +207,19 @@ def verify(
     at: _dt.datetime | str | None = None,
     expected_report_data: bytes | str | None = None,
     expected_init_data: bytes | str | None = None,
+    collateral_source: CollateralSource | None = None,
 ) -> VerificationResult:
     """Verify SGX/TDX quotes, SNP reports or CCA tokens (kind detected from content).
 
     Returns the result only on acceptance. Every rejection raises a subclass of
     :class:`~cocoverify.errors.CocoverifyError` with a stable ``.reason``; rejections of
     authentic evidence carry the result (claims, TCB status, rule verdicts) in ``.result``.
-    ``at`` is the verification time (default: now, UTC).
+    ``at`` is the verification time (default: now, UTC). Collateral is offline by default;
+    ``collateral_source`` (e.g. a cached Intel PCS / AMD KDS source) fetches what is missing.
     """
-    return Verifier(trust=trust, collateral=collateral, policy=policy).verify(
+    return Verifier(
+        trust=trust, collateral=collateral, policy=policy, collateral_source=collateral_source
+    ).verify(
         evidence,
         at=at,
         expected_report_data=expected_report_data,

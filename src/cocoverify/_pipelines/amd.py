@@ -13,13 +13,22 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 
 from ..appraise.amd import report_claims
-from ..authenticate.amd import authenticate_report, cert_role
-from ..errors import ChainInvalid, CollateralInvalid, MalformedEvidence, Reason
+from ..authenticate.amd import authenticate_report, cert_role, report_product
+from ..collateral.source import CollateralSource
+from ..errors import (
+    ChainInvalid,
+    CollateralInvalid,
+    CollateralUnavailable,
+    MalformedEvidence,
+    Reason,
+)
 from ..evidence.snp import (
     CERT_TABLE_ENTRY_SIZE,
     REPORT_SIZE,
     CertTable,
+    SigningKey,
     SnpReport,
+    TcbVersion,
     parse_cert_table,
     parse_report,
 )
@@ -109,6 +118,33 @@ def _check_labels(collateral: Collateral) -> None:
             )
 
 
+def _fetch(source: CollateralSource, report: SnpReport, at: _dt.datetime) -> Collateral:
+    """VCEK/VLEK chain and CRL from the source, for the product named by CPUID (v3+)."""
+    product = report_product(report)
+    if product is None:
+        raise CollateralUnavailable(
+            "report v2 carries no CPUID: the product, hence the VCEK "
+            "to fetch, is unknown; supply the certificates",
+            reason=Reason.COLLATERAL_MISSING,
+        )
+    tcb = TcbVersion.decode(report.reported_tcb, product).components()
+    names = {
+        "bootloader": "bl_spl",
+        "tee": "tee_spl",
+        "snp": "snp_spl",
+        "microcode": "ucode_spl",
+        "fmc": "fmc_spl",
+    }
+    key_type = "vlek" if report.signing_key == SigningKey.VLEK else "vcek"
+    return source.amd(
+        product=product,
+        hwid=report.chip_id,
+        reported_tcb={names[k]: v for k, v in tcb.items()},
+        key_type=key_type,
+        at=at,
+    )
+
+
 def appraise_report(
     data: bytes,
     *,
@@ -116,6 +152,7 @@ def appraise_report(
     trust: TrustStore,
     policy: Policy,
     at: _dt.datetime,
+    source: CollateralSource | None = None,
 ) -> Appraisal:
     """Authenticated appraisal of an SNP report (tee ``"snp"``)."""
     report, table = split_evidence(data)
@@ -134,6 +171,10 @@ def appraise_report(
             ) from None
     crls += list(collateral.crls)
     _check_labels(collateral)
+    if source is not None and not any(cert_role(c)[0] in ("vcek", "vlek") for c in certs):
+        fetched = _fetch(source, report, at)
+        certs += [_touch(c) for c in fetched.certificates]
+        crls += list(fetched.crls)
     chain = authenticate_report(
         report, certs, crls, trust=trust, at=at, require_crl=policy.require_crl
     )

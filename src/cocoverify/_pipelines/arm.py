@@ -13,7 +13,7 @@ import datetime as _dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -39,6 +39,9 @@ from ..evidence.cca import (
 from ..policy import Policy
 from ..result import Appraisal, freeze
 from ..trust import TrustStore
+
+if TYPE_CHECKING:
+    from ..collateral.source import CollateralSource
 
 __all__ = ["CpakCandidate", "appraise_token", "cpak_candidates", "verify_platform_token"]
 
@@ -196,6 +199,7 @@ def appraise_token(
     trust: TrustStore,
     policy: Policy,
     at: _dt.datetime,
+    source: CollateralSource | None = None,  # unused: CCA has no vendor collateral service
 ) -> Appraisal:
     """Verify a CCA token end to end (cca.md §7 steps 1-7); policy is applied by the caller."""
     token = parse_token(data)  # steps 1, 2, 5 (decode) and 7 (claim syntax)

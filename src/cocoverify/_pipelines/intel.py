@@ -36,6 +36,7 @@ from ..authenticate.intel import (
     verify_signed_json,
 )
 from ..collateral import Collateral
+from ..collateral.source import CollateralSource
 from ..errors import CollateralInvalid, CollateralUnavailable, Reason
 from ..evidence.intel import Quote, SgxReportBody, TdReportBody, parse_quote
 from ..policy import Policy
@@ -93,11 +94,17 @@ def appraise_quote(
     trust: TrustStore,
     policy: Policy,
     at: _dt.datetime,
+    source: CollateralSource | None = None,
 ) -> Appraisal:
     """Verify an SGX or TDX quote up to the TCB verdict."""
     quote = parse_quote(data)
     chain = pck_chain_for(quote, collateral)
     pck = authenticate_quote(quote, chain, trust=trust, at=at)
+    if source is not None:
+        # fetched collateral is verified exactly like supplied files (collateral-sources.md)
+        collateral = collateral + source.intel(
+            fmspc=pck.info.fmspc, ca=pck.info.ca, tee=quote.tee, at=at
+        )
     root_crl, pck_crl = verify_crls(pck, collateral, at)
     tee_id = "TDX" if quote.tee == "tdx" else "SGX"
     info = pck.info
