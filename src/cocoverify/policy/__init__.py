@@ -122,7 +122,7 @@ class Policy:
             return cls()
         if not isinstance(data, dict):
             raise ConfigurationError("policy: expected a mapping", reason=Reason.INVALID_POLICY)
-        reject_unknown_keys("policy", data, _TOP_KEYS)
+        reject_unknown_keys("", data, _TOP_KEYS)
         kwargs: dict[str, Any] = {}
         if "accepted_tcb_statuses" in data:
             kwargs["accepted_tcb_statuses"] = _str_set(

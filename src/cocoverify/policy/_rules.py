@@ -29,7 +29,8 @@ def reject_unknown_keys(where: str, data: Mapping[str, Any], known: Iterable[str
     for key in data:
         if key not in allowed:
             raise ConfigurationError(
-                f"{where}.{key}: unknown key (known: {', '.join(sorted(allowed))})",
+                f"{where + '.' if where else ''}{key}: unknown key "
+                f"(known: {', '.join(sorted(allowed))})",
                 reason=Reason.INVALID_POLICY,
             )
 
