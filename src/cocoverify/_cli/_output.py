@@ -7,30 +7,11 @@ import os
 import sys
 from typing import Any, TextIO
 
+from ..batch import KEY_CLAIMS
 from ..errors import CocoverifyError
 from ..result import VerificationResult
 
 __all__ = ["error_dict", "render_text", "use_colour", "write_json"]
-
-_KEY_CLAIMS = (
-    "mr_enclave",
-    "mr_signer",
-    "isv_prod_id",
-    "isv_svn",
-    "mr_td",
-    "rtmr0",
-    "rtmr1",
-    "rtmr2",
-    "rtmr3",
-    "mr_config_id",
-    "measurement",
-    "host_data",
-    "vmpl",
-    "product",
-    "realm_initial_measurement",
-    "platform_implementation_id",
-    "report_data",
-)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -96,7 +77,7 @@ def render_text(
         passed = [v.rule for v in result.policy if v.passed]
         if passed:
             lines.append("  " + _c("ok", "32", colour) + " " + ", ".join(passed))
-        for name in _KEY_CLAIMS:
+        for name in KEY_CLAIMS:
             if name in result.claims:
                 value = result.claims[name]
                 shown = value.hex() if isinstance(value, bytes) else str(value)

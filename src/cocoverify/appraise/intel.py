@@ -44,6 +44,8 @@ PLATFORM_STATUSES = frozenset(
         "Revoked",
     }
 )
+#: Every status the TCB verdict can take: platform statuses and the TD relaunch ones (§6.4).
+TCB_STATUSES = PLATFORM_STATUSES | {"TDRelaunchAdvised", "TDRelaunchAdvisedConfigurationNeeded"}
 #: QE identity and TDX module levels.
 SIMPLE_STATUSES = frozenset({"UpToDate", "OutOfDate", "Revoked"})
 

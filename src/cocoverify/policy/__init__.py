@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..appraise.intel import TCB_STATUSES
 from ..errors import ConfigurationError, Reason
 from ..result import Appraisal, RuleVerdict
 from ._rules import opt_int, reject_unknown_keys, rule_min
@@ -30,19 +31,7 @@ __all__ = ["INTEL_TCB_STATUSES", "CcaPolicy", "Policy", "SgxPolicy", "SnpPolicy"
 log = logging.getLogger("cocoverify.policy")
 
 #: Intel's spelling of TCB statuses a policy may accept (intel.md §6.4).
-INTEL_TCB_STATUSES = frozenset(
-    {
-        "UpToDate",
-        "SWHardeningNeeded",
-        "ConfigurationNeeded",
-        "ConfigurationAndSWHardeningNeeded",
-        "OutOfDate",
-        "OutOfDateConfigurationNeeded",
-        "Revoked",
-        "TDRelaunchAdvised",
-        "TDRelaunchAdvisedConfigurationNeeded",
-    }
-)
+INTEL_TCB_STATUSES = TCB_STATUSES
 
 _TOP_KEYS = (
     "accepted_tcb_statuses",
