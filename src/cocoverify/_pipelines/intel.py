@@ -14,6 +14,7 @@ Order (each step fails closed with its own reason):
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -48,16 +49,30 @@ __all__ = ["appraise_quote", "quote_claims"]
 M = TypeVar("M", TcbInfo, EnclaveIdentity)
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(raw: bytes, member: str) -> tuple[SignedJson, Any]:
+    """Signed JSON split and modelled, memoised by the raw bytes (both steps are pure)."""
+    signed = load_signed_json(raw, member)
+    model = (
+        parse_tcb_info(signed.body) if member == "tcbInfo" else parse_enclave_identity(signed.body)
+    )
+    return signed, model
+
+
 def _select(
     raws: tuple[bytes, ...],
     member: str,
-    parse: Callable[[dict[str, Any]], M],
+    model: type[M],
     fits: Callable[[M], bool],
     at: _dt.datetime,
     what: str,
 ) -> tuple[SignedJson, M]:
     """Pick the collateral document that fits the quote; prefer one valid at ``at``."""
-    docs = [(s, parse(s.body)) for s in (load_signed_json(r, member) for r in raws)]
+    docs: list[tuple[SignedJson, M]] = []
+    for r in raws:
+        signed, parsed = _parsed(r, member)
+        assert isinstance(parsed, model)
+        docs.append((signed, parsed))
     if not docs:
         raise CollateralUnavailable(f"no {what} supplied", reason=Reason.COLLATERAL_MISSING)
     fitting = [(s, m) for s, m in docs if fits(m)]
@@ -111,7 +126,7 @@ def appraise_quote(
     tcb_signed, tcb = _select(
         collateral.tcb_infos,
         "tcbInfo",
-        parse_tcb_info,
+        TcbInfo,
         lambda t: t.fmspc == info.fmspc and t.id == tee_id,
         at,
         "TCB Info",
@@ -120,7 +135,7 @@ def appraise_quote(
     qe_signed, qe_ident = _select(
         collateral.qe_identities,
         "enclaveIdentity",
-        parse_enclave_identity,
+        EnclaveIdentity,
         lambda e: e.id == qe_id,
         at,
         f"QE Identity ({qe_id})",

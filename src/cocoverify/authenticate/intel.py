@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import hmac
 import json
@@ -337,8 +338,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def load_signed_json(raw: bytes, member: str) -> SignedJson:
-    """Split ``{"<member>": {...}, "signature": "<hex>"}`` keeping the member's exact text."""
+    """Split ``{"<member>": {...}, "signature": "<hex>"}`` keeping the member's exact text.
+
+    Memoised by the raw bytes (pure); callers must treat ``body`` as read-only.
+    """
     try:
         text = raw.decode("utf-8")
         doc = json.loads(text, object_pairs_hook=_no_duplicates)
@@ -392,6 +397,15 @@ def _member_span(text: str, member: str) -> tuple[int, int]:
         pos += 1
 
 
+@functools.lru_cache(maxsize=256)
+def _signs(cert: x509.Certificate, signature: bytes, text: bytes) -> bool:
+    """Memoised: ``cert``'s key verifies the raw r||s ``signature`` over ``text``."""
+    key = cert.public_key()
+    return isinstance(key, ec.EllipticCurvePublicKey) and verify_ecdsa_raw(
+        key, signature, text, _SHA256
+    )
+
+
 def verify_signed_json(
     signed: SignedJson,
     *,
@@ -407,14 +421,7 @@ def verify_signed_json(
         raise CollateralUnavailable(
             f"no TCB Signing certificate for the {signed.member}", reason=Reason.COLLATERAL_MISSING
         )
-    signer = None
-    for cert in signers:
-        key = cert.public_key()
-        if isinstance(key, ec.EllipticCurvePublicKey) and verify_ecdsa_raw(
-            key, signed.signature, signed.signed_text, _SHA256
-        ):
-            signer = cert
-            break
+    signer = next((c for c in signers if _signs(c, signed.signature, signed.signed_text)), None)
     if signer is None:
         raise CollateralInvalid(
             f"{signed.member} signature does not verify", reason=Reason.COLLATERAL_SIGNATURE_INVALID

@@ -7,11 +7,13 @@ from a collateral signer's chain (collateral, exit 4) through ``collateral=True`
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 
 from ..errors import (
@@ -138,8 +140,13 @@ def check_validity(
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def signed_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    """Issuer name matches and the signature verifies (ECDSA, RSA PKCS#1 v1.5, RSA-PSS)."""
+    """Issuer name matches and the signature verifies (ECDSA, RSA PKCS#1 v1.5, RSA-PSS).
+
+    Memoised: a pure function of the two certificates (compared by DER), so a long-lived
+    verifier checks each link of its collateral chains once.
+    """
     try:
         child.verify_directly_issued_by(parent)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
@@ -213,11 +220,7 @@ def check_crl(
         raise CollateralInvalid(
             f"{what}: issuer is not {issuer.subject.rfc4514_string()}", reason=Reason.CRL_INVALID
         )
-    try:
-        ok = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
-    except (TypeError, ValueError, UnsupportedAlgorithm):
-        ok = False
-    if not ok:
+    if not _crl_signed_by(crl, issuer):
         raise CollateralInvalid(f"{what}: signature does not verify", reason=Reason.CRL_INVALID)
     if require_extensions:
         for oid in (ExtensionOID.CRL_NUMBER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER):
@@ -238,6 +241,20 @@ def check_crl(
             f"{what}: stale (nextUpdate {nu.isoformat() if nu else 'absent'})",
             reason=Reason.CRL_EXPIRED,
         )
+
+
+def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """CRL signature check, memoised by the CRL's DER (CRL objects are not hashable)."""
+    return _crl_der_signed_by(crl.public_bytes(Encoding.DER), issuer)
+
+
+@functools.lru_cache(maxsize=1024)
+def _crl_der_signed_by(der: bytes, issuer: x509.Certificate) -> bool:
+    try:
+        crl = x509.load_der_x509_crl(der)
+        return bool(crl.is_signature_valid(issuer.public_key()))  # type: ignore[arg-type]
+    except (TypeError, ValueError, UnsupportedAlgorithm):
+        return False
 
 
 def is_revoked(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> bool:
