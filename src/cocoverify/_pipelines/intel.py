@@ -38,7 +38,7 @@ from ..authenticate.intel import (
 )
 from ..collateral import Collateral
 from ..collateral.source import CollateralSource
-from ..errors import CollateralInvalid, CollateralUnavailable, Reason
+from ..errors import CollateralError, CollateralInvalid, CollateralUnavailable, Reason
 from ..evidence.intel import Quote, SgxReportBody, TdReportBody, parse_quote
 from ..policy import Policy
 from ..result import Appraisal, format_time, freeze
@@ -66,16 +66,31 @@ def _select(
     fits: Callable[[M], bool],
     at: _dt.datetime,
     what: str,
+    verify: Callable[[SignedJson], object],
 ) -> tuple[SignedJson, M]:
-    """Pick the collateral document that fits the quote; prefer one valid at ``at``."""
+    """Pick the collateral document that fits the quote; prefer one valid at ``at``.
+
+    A malformed document is reported only when no well-formed one fits: a collateral store
+    may hold documents of other platforms (or of versions this verifier does not read),
+    and those must not make this quote fail. Likewise the preferred document whose
+    signature ``verify`` accepts is taken, so an injected unsigned document cannot displace
+    a genuine one; when none verifies, the preferred one's error is raised.
+    """
     docs: list[tuple[SignedJson, M]] = []
+    malformed: CollateralInvalid | None = None
     for r in raws:
-        signed, parsed = _parsed(r, member)
+        try:
+            signed, parsed = _parsed(r, member)
+        except CollateralInvalid as exc:
+            malformed = malformed or exc
+            continue
         assert isinstance(parsed, model)
         docs.append((signed, parsed))
-    if not docs:
+    if not docs and malformed is None:
         raise CollateralUnavailable(f"no {what} supplied", reason=Reason.COLLATERAL_MISSING)
     fitting = [(s, m) for s, m in docs if fits(m)]
+    if not fitting and malformed is not None:
+        raise malformed
     if not fitting:
         raise CollateralInvalid(
             f"no {what} supplied for this platform (FMSPC / TEE type)",
@@ -84,7 +99,16 @@ def _select(
     fitting.sort(
         key=lambda d: (d[1].issue_date <= at <= d[1].next_update, d[1].issue_date), reverse=True
     )
-    return fitting[0]
+    first_error: CollateralError | None = None
+    for doc in fitting:
+        try:
+            verify(doc[0])
+        except CollateralError as exc:
+            first_error = first_error or exc
+            continue
+        return doc
+    assert first_error is not None
+    raise first_error
 
 
 def _check_window(
@@ -123,27 +147,31 @@ def appraise_quote(
     root_crl, pck_crl = verify_crls(pck, collateral, at)
     tee_id = "TDX" if quote.tee == "tdx" else "SGX"
     info = pck.info
-    tcb_signed, tcb = _select(
+
+    def verify_signed(signed: SignedJson) -> object:
+        return verify_signed_json(
+            signed, collateral=collateral, pck=pck, root_crl=root_crl, trust=trust, at=at
+        )
+
+    _, tcb = _select(
         collateral.tcb_infos,
         "tcbInfo",
         TcbInfo,
         lambda t: t.fmspc == info.fmspc and t.id == tee_id,
         at,
         "TCB Info",
+        verify_signed,
     )
     qe_id = "TD_QE" if quote.tee == "tdx" else "QE"
-    qe_signed, qe_ident = _select(
+    _, qe_ident = _select(
         collateral.qe_identities,
         "enclaveIdentity",
         EnclaveIdentity,
         lambda e: e.id == qe_id,
         at,
         f"QE Identity ({qe_id})",
+        verify_signed,
     )
-    for signed in (tcb_signed, qe_signed):
-        verify_signed_json(
-            signed, collateral=collateral, pck=pck, root_crl=root_crl, trust=trust, at=at
-        )
     _check_window("TCB Info", tcb.issue_date, tcb.next_update, at)
     _check_window("QE Identity", qe_ident.issue_date, qe_ident.next_update, at)
     # QVL QuoteVerifier step 4: PCE-ID of the PCK leaf equals the TCB Info's

@@ -474,10 +474,13 @@ def appraise_tcb(
     for lv in (platform, module_level, qe_level):
         if lv is not None:
             advisories.extend(a for a in lv.advisory_ids if a not in advisories)
+    # tcbDate: the earliest of the levels that produced the status (docs/intel.md), so an
+    # OutOfDate grace period never counts from a newer component's date
+    dates = [lv.date for lv in (platform, module_level, qe_level) if lv is not None]
     return IntelTcbResult(
         status,
         tuple(sorted(advisories)),
-        platform.date,
+        min(dates),
         platform,
         sgx_level,
         qe_level,

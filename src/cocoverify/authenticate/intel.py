@@ -14,6 +14,7 @@ import functools
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -121,24 +122,40 @@ def parse_pck_extension(cert: x509.Certificate) -> PckInfo:
         ) from None
 
 
+def _pairs(tlv: der.TLV, what: str) -> list[tuple[str, der.TLV]]:
+    """SEQUENCE OF SEQUENCE {OID, value} -> [(oid, value)], OIDs unique (intel.md §4)."""
+    if tlv.tag != der.TAG_SEQUENCE:
+        raise ValueError(f"{what} is not a SEQUENCE")
+    out: list[tuple[str, der.TLV]] = []
+    for item in tlv.children():
+        parts = item.children() if item.tag == der.TAG_SEQUENCE else []
+        if len(parts) != 2:
+            raise ValueError(f"{what}: entry is not SEQUENCE {{OID, value}}")
+        oid = der.decode_oid(parts[0])
+        if any(o == oid for o, _ in out):
+            raise ValueError(f"{what}: duplicate entry {oid}")
+        out.append((oid, parts[1]))
+    return out
+
+
+def _svn(tlv: der.TLV, what: str, bits: int) -> int:
+    value = der.parse_int(tlv)
+    if tlv.tag != der.TAG_INTEGER or not 0 <= value < 1 << bits:
+        raise ValueError(f"{what}: not an INTEGER in 0..{(1 << bits) - 1}")
+    return value
+
+
 def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
     top, end = der.parse_tlv(raw)
-    if end != len(raw) or top.tag != der.TAG_SEQUENCE:
+    if end != len(raw):
         raise ValueError("not a single SEQUENCE")
-    entries: dict[str, der.TLV] = {}
-    for item in top.children():
-        parts = item.children()
-        if len(parts) != 2:
-            raise ValueError("entry is not {OID, value}")
-        oid = der.decode_oid(parts[0])
-        if oid in entries:
-            raise ValueError(f"duplicate entry {oid}")
-        entries[oid] = parts[1]
+    entries = dict(_pairs(top, "SGX extension"))
     base = SGX_EXT_OID
-    mandatory = [f"{base}.{i}" for i in (1, 2, 3, 4, 5)]
-    missing = [o for o in mandatory if o not in entries]
-    if missing or len(entries) not in (5, 7):
-        raise ValueError(f"{len(entries)} entries, missing {missing}")
+    mandatory = {f"{base}.{i}" for i in (1, 2, 3, 4, 5)}
+    platform = mandatory | {f"{base}.6", f"{base}.7"}
+    # QVL: 5 entries (Processor CA) or 7 (Platform CA), no others
+    if set(entries) not in (mandatory, platform):
+        raise ValueError(f"entries {sorted(entries)} are neither the 5 nor the 7 of intel.md §4")
 
     def octets(oid: str, n: int) -> bytes:
         t = entries[oid]
@@ -146,28 +163,29 @@ def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
             raise ValueError(f"{oid}: expected OCTET STRING of {n} bytes")
         return t.value
 
-    tcb: dict[str, der.TLV] = {}
-    for item in entries[f"{base}.2"].children():
-        parts = item.children()
-        if len(parts) != 2:
-            raise ValueError("TCB entry is not {OID, value}")
-        tcb[der.decode_oid(parts[0])] = parts[1]
-    comps = tuple(der.parse_int(tcb[f"{base}.2.{i}"]) for i in range(1, 17))
-    pce_svn = der.parse_int(tcb[f"{base}.2.17"])
+    # TCB: .2.1-.2.16 component SVNs, .2.17 PCESVN, .2.18 CPUSVN; exactly these 18
+    tcb = dict(_pairs(entries[f"{base}.2"], "TCB"))
+    if set(tcb) != {f"{base}.2.{i}" for i in range(1, 19)}:
+        raise ValueError("TCB does not hold exactly the entries .2.1-.2.18")
+    comps = tuple(_svn(tcb[f"{base}.2.{i}"], f"TCB component {i}", 8) for i in range(1, 17))
+    pce_svn = _svn(tcb[f"{base}.2.17"], "PCESVN", 16)
     cpusvn_tlv = tcb[f"{base}.2.18"]
     if cpusvn_tlv.tag != der.TAG_OCTET_STRING or len(cpusvn_tlv.value) != 16:
         raise ValueError("CPUSVN is not a 16-byte OCTET STRING")
+    sgx_type_tlv = entries[f"{base}.5"]
+    sgx_type = der.parse_int(sgx_type_tlv)
+    if sgx_type_tlv.tag != der.TAG_ENUMERATED or sgx_type not in (0, 1, 2):
+        raise ValueError(f"SGX type {sgx_type} (ENUMERATED 0, 1 or 2)")
     instance_id = None
-    flags: dict[int, bool | None] = {1: None, 2: None, 3: None}
+    flags: dict[str, bool | None] = {f"{base}.7.{i}": None for i in (1, 2, 3)}
     if f"{base}.6" in entries:
         instance_id = octets(f"{base}.6", 16)
-        for item in entries[f"{base}.7"].children():
-            parts = item.children()
-            oid = der.decode_oid(parts[0])
-            idx = int(oid.rsplit(".", 1)[1])
-            if parts[1].tag != der.TAG_BOOLEAN or len(parts[1].value) != 1:
+        for oid, value in _pairs(entries[f"{base}.7"], "Configuration"):
+            if oid not in flags:
+                raise ValueError(f"Configuration: unknown entry {oid}")
+            if value.tag != der.TAG_BOOLEAN or len(value.value) != 1:
                 raise ValueError(f"{oid}: expected BOOLEAN")
-            flags[idx] = parts[1].value != b"\x00"
+            flags[oid] = value.value != b"\x00"
     issuer_cn = _cn(cert, issuer=True)
     ca = "platform" if "Platform" in issuer_cn else "processor" if "Processor" in issuer_cn else ""
     return PckInfo(
@@ -177,39 +195,118 @@ def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
         cpu_svn=cpusvn_tlv.value,
         pce_id=octets(f"{base}.3", 2),
         fmspc=octets(f"{base}.4", 6),
-        sgx_type=der.parse_int(entries[f"{base}.5"]),
+        sgx_type=sgx_type,
         platform_instance_id=instance_id,
-        dynamic_platform=flags[1],
-        cached_keys=flags[2],
-        smt_enabled=flags[3],
+        dynamic_platform=flags[f"{base}.7.1"],
+        cached_keys=flags[f"{base}.7.2"],
+        smt_enabled=flags[f"{base}.7.3"],
         ca=ca,
     )
 
 
+#: Type-5 PEM text as Intel's QE writes it (RFC 7468 strict form): BEGIN line, base64 lines,
+#: END line, each ended by LF (or CRLF; the last one may be missing), then NUL padding only.
+_PEM_STRICT = re.compile(
+    rb"(?:-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/]{1,76}={0,2}\r?\n)+"
+    rb"-----END CERTIFICATE-----(?:\r?\n|(?=\x00)|\Z))+\x00*"
+)
+
+
+def _cert_data_certificates(quote: Quote) -> tuple[x509.Certificate, ...]:
+    """Certificates of type 4/5 certification data, read strictly (intel.md §2.5).
+
+    The data is not signed, so it must hold certificates and nothing else: PEM in the form
+    the QE writes, or concatenated DER (QVL's sample), each optionally NUL-padded. Any other
+    byte (a changed line break, text between or after blocks) is malformed.
+    """
+    cert = quote.certification
+    data = cert.data
+    try:
+        if data.startswith(b"-----BEGIN"):
+            if _PEM_STRICT.fullmatch(data) is None:
+                raise MalformedEvidence(
+                    "PCK certificate chain: not strict PEM certificates",
+                    reason=Reason.MALFORMED_CERTIFICATE,
+                )
+            return load_certificates(data, what="PCK certificate chain")
+        return load_certificates(data, what="PCK certificate chain", zero_padding=True)
+    except MalformedEvidence as exc:
+        raise MalformedEvidence(
+            str(exc.args[0]),
+            field="certification_data.data",
+            offset=cert.offset + 6,
+            reason=Reason.MALFORMED_CERTIFICATE,
+        ) from None
+
+
+def _is_pck_leaf(cert: x509.Certificate) -> bool:
+    return "SGX PCK Certificate" in _cn(cert)
+
+
+def _complete(
+    leaf: x509.Certificate, pool: Sequence[x509.Certificate]
+) -> tuple[x509.Certificate, ...]:
+    """``leaf`` followed by its issuers found in ``pool`` (issuer name and signature)."""
+    out = [leaf]
+    while out[-1].issuer != out[-1].subject and len(out) < 3:
+        parent = next(
+            (c for c in pool if c.subject == out[-1].issuer and signed_by(out[-1], c)), None
+        )
+        if parent is None:
+            break
+        out.append(parent)
+    return tuple(out)
+
+
 def pck_chain_for(quote: Quote, collateral: Collateral) -> tuple[x509.Certificate, ...]:
-    """The PCK chain: certification data type 5, else a chain from the collateral (types 1-4)."""
+    """The PCK chain: certification data type 5, else from the collateral (types 1-4).
+
+    Type 5 must carry exactly the chain's certificates (QVL: three). For types 1-4 (no
+    chain in the quote; type 4 carries the leaf alone) candidate chains are the collateral's
+    PCK chains and, for type 4, the quote's leaf completed from the collateral; the one whose
+    leaf key verifies the QE report signature is taken, so other platforms' PCK chains in
+    the collateral cannot steer the choice (the signature is checked again afterwards).
+    """
     cert = quote.certification
     if cert.type == 5:
-        data = cert.data.rstrip(b"\x00")
-        try:
-            certs = load_certificates(data, what="PCK certificate chain")
-        except MalformedEvidence as exc:
+        certs = _cert_data_certificates(quote)
+        ordered = order_chain(certs)
+        if len(ordered) != len(certs):
+            raise ChainInvalid(
+                f"certification data carries {len(certs)} certificates, "
+                f"{len(ordered)} of them form the PCK chain",
+                reason=Reason.CHAIN_INVALID,
+            )
+        return ordered
+    candidates: list[tuple[x509.Certificate, ...]] = []
+    if cert.type == 4:
+        leaves = _cert_data_certificates(quote)
+        if len(leaves) != 1:
             raise MalformedEvidence(
-                str(exc.args[0]),
+                f"certification data type 4 holds {len(leaves)} certificates, not the PCK leaf",
                 field="certification_data.data",
                 offset=cert.offset + 6,
                 reason=Reason.MALFORMED_CERTIFICATE,
-            ) from None
-        return order_chain(certs)
-    # Types 1-4 carry no chain (intel.md §2.5): take a PCK chain from the collateral.
+            )
+        completed = _complete(leaves[0], collateral.certificates)
+        if len(completed) == 3:  # else its CA and root were not supplied
+            candidates.append(completed)
     for chain in collateral.chains:
         ordered = order_chain(chain)
-        if ordered and "SGX PCK Certificate" in _cn(ordered[0]):
-            return ordered
-    raise CollateralUnavailable(
-        f"certification data type {cert.type} carries no PCK chain and none was supplied",
-        reason=Reason.COLLATERAL_MISSING,
-    )
+        if ordered and _is_pck_leaf(ordered[0]):
+            candidates.append(ordered)
+    if not candidates:
+        raise CollateralUnavailable(
+            f"certification data type {cert.type} carries no PCK chain and none was supplied",
+            reason=Reason.COLLATERAL_MISSING,
+        )
+    for chain in candidates:
+        key = chain[0].public_key()
+        if isinstance(key, ec.EllipticCurvePublicKey) and verify_ecdsa_raw(
+            key, quote.qe_report_signature, quote.qe_report.raw, _SHA256
+        ):
+            return chain
+    return candidates[0]
 
 
 def authenticate_quote(
@@ -338,6 +435,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_SIG_HEX = re.compile(r"[0-9A-Fa-f]{128}")
+
+
 @functools.lru_cache(maxsize=256)
 def load_signed_json(raw: bytes, member: str) -> SignedJson:
     """Split ``{"<member>": {...}, "signature": "<hex>"}`` keeping the member's exact text.
@@ -349,9 +449,11 @@ def load_signed_json(raw: bytes, member: str) -> SignedJson:
         doc = json.loads(text, object_pairs_hook=_no_duplicates)
         if not isinstance(doc, dict) or not isinstance(doc.get(member), dict):
             raise ValueError(f"no {member} object")
-        signature = bytes.fromhex(doc["signature"])
-        if len(signature) != 64:
-            raise ValueError("signature is not 64 bytes")
+        sig_hex = doc.get("signature")
+        # raw r||s, 128 hex digits exactly (bytes.fromhex would also take spaces)
+        if not isinstance(sig_hex, str) or _SIG_HEX.fullmatch(sig_hex) is None:
+            raise ValueError("signature is not 128 hex digits")
+        signature = bytes.fromhex(sig_hex)
         span = _member_span(text, member)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise CollateralInvalid(
@@ -415,17 +517,47 @@ def verify_signed_json(
     trust: TrustStore,
     at: _dt.datetime,
 ) -> x509.Certificate:
-    """Signature by a TCB Signing certificate chained to the pinned root (§1, §5.1)."""
+    """Signature by a TCB Signing certificate chained to the pinned root (§1, §5.1).
+
+    Intel re-issues the TCB Signing certificate with the same key (2018-2025 and 2025-2032
+    generations), so several supplied certificates may verify the signature: the first whose
+    chain is valid at ``at`` and not revoked is used; if none is, the first one's defect is
+    reported. File order therefore cannot make a valid document fail.
+    """
     signers = [c for c in collateral.certificates if "TCB Signing" in _cn(c)]
     if not signers:
         raise CollateralUnavailable(
             f"no TCB Signing certificate for the {signed.member}", reason=Reason.COLLATERAL_MISSING
         )
-    signer = next((c for c in signers if _signs(c, signed.signature, signed.signed_text)), None)
-    if signer is None:
+    verifying = [c for c in signers if _signs(c, signed.signature, signed.signed_text)]
+    if not verifying:
         raise CollateralInvalid(
             f"{signed.member} signature does not verify", reason=Reason.COLLATERAL_SIGNATURE_INVALID
         )
+    first_error: CollateralInvalid | None = None
+    for signer in verifying:
+        try:
+            _check_tcb_signer(
+                signer, collateral=collateral, pck=pck, root_crl=root_crl, trust=trust, at=at
+            )
+        except CollateralInvalid as exc:
+            first_error = first_error or exc
+            continue
+        return signer
+    assert first_error is not None
+    raise first_error
+
+
+def _check_tcb_signer(
+    signer: x509.Certificate,
+    *,
+    collateral: Collateral,
+    pck: PckChain,
+    root_crl: x509.CertificateRevocationList,
+    trust: TrustStore,
+    at: _dt.datetime,
+) -> None:
+    """(signer, root) chain to the pinned root, valid at ``at``; signer not on the Root CA CRL."""
     roots = [
         c
         for c in (*collateral.certificates, pck.root)
@@ -444,8 +576,14 @@ def verify_signed_json(
         names=("TCB Signing certificate", "root CA certificate"),
         collateral=True,
     )
+    # One root for everything (QVL trusts one root): the Root CA CRL checked here is the PCK
+    # root's, so a signer under another pinned root would escape its own root's CRL.
+    if root != pck.root:
+        raise CollateralInvalid(
+            "TCB Signing certificate chains to another root than the PCK chain",
+            reason=Reason.COLLATERAL_CHAIN_INVALID,
+        )
     if root_crl.get_revoked_certificate_by_serial_number(signer.serial_number) is not None:
         raise CollateralInvalid(
             "TCB Signing certificate is revoked", reason=Reason.COLLATERAL_CHAIN_INVALID
         )
-    return signer

@@ -40,17 +40,21 @@ _PEM_CERT = re.compile(
 )
 
 
-def load_certificates(data: bytes, *, what: str = "certificate") -> tuple[x509.Certificate, ...]:
+def load_certificates(
+    data: bytes, *, what: str = "certificate", zero_padding: bool = False
+) -> tuple[x509.Certificate, ...]:
     """Every certificate in ``data``: concatenated PEM, or concatenated DER.
 
-    Raises MalformedEvidence(MALFORMED_CERTIFICATE) on anything else.
+    ``zero_padding``: DER certificates may be followed by zero bytes only (NUL padding,
+    as a quote's certification data may carry). Raises MalformedEvidence
+    (MALFORMED_CERTIFICATE) on anything else.
     """
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
             blocks = [m.group(0) for m in _PEM_CERT.finditer(data)]
             certs = tuple(x509.load_pem_x509_certificate(b) for b in blocks)
         else:
-            certs = _load_der_sequence(data)
+            certs = _load_der_sequence(data, zero_padding=zero_padding)
         for c in certs:
             force_parse(c)
         return certs
@@ -68,6 +72,7 @@ PARSE_ERRORS = (
     UnsupportedAlgorithm,
     x509.DuplicateExtension,
     x509.UnsupportedGeneralNameType,
+    x509.InvalidVersion,  # not a ValueError: an X.509 version other than v1/v3
 )
 
 
@@ -86,10 +91,12 @@ def force_parse(item: x509.Certificate | x509.CertificateRevocationList) -> None
             _ = revoked.serial_number
 
 
-def _load_der_sequence(data: bytes) -> tuple[x509.Certificate, ...]:
-    certs = []
+def _load_der_sequence(data: bytes, *, zero_padding: bool = False) -> tuple[x509.Certificate, ...]:
+    certs: list[x509.Certificate] = []
     pos = 0
     while pos < len(data):
+        if zero_padding and certs and not any(data[pos:]):
+            break  # trailing NUL padding after the last certificate
         if data[pos] != 0x30 or pos + 2 > len(data):
             raise ValueError(f"no DER SEQUENCE at {pos}")
         first = data[pos + 1]

@@ -53,11 +53,15 @@ TD_ATTR_SEPT_VE_DISABLE = 1 << 28
 def _pairs(section: object, names: tuple[str, ...]) -> None:
     """``<name>_mask`` and ``<name>_value`` come together (policy.md)."""
     for name in names:
-        if (getattr(section, f"{name}_mask") is None) != (
-            getattr(section, f"{name}_value") is None
-        ):
+        mask, value = getattr(section, f"{name}_mask"), getattr(section, f"{name}_value")
+        if (mask is None) != (value is None):
             raise ConfigurationError(
                 f"{name}_mask and {name}_value go together", reason=Reason.INVALID_POLICY
+            )
+        # a required bit outside the mask could never match: an authoring error, not a rule
+        if mask is not None and any(v & ~m for v, m in zip(value, mask, strict=True)):
+            raise ConfigurationError(
+                f"{name}_value sets bits outside {name}_mask", reason=Reason.INVALID_POLICY
             )
 
 

@@ -250,6 +250,9 @@ class SgxExtension:
     platform_instance_id: bytes | None = None
     #: (dynamic platform, cached keys, SMT enabled); Platform-CA leaves only.
     configuration: tuple[bool, bool, bool] | None = None
+    #: Exact DER of the extension value instead of the encoding of the fields above
+    #: (malformed-extension tests); the fields still drive the quote's CPUSVNs.
+    raw: bytes | None = None
 
     @property
     def cpusvn_bytes(self) -> bytes:
@@ -258,6 +261,8 @@ class SgxExtension:
 
     def encode(self) -> bytes:
         """DER of the extension value: SEQUENCE OF SEQUENCE {OID, value}."""
+        if self.raw is not None:
+            return self.raw
         base = SGX_EXTENSION_OID
         tcb = [
             der_seq(der_oid(f"{base}.2.{i + 1}"), der_int(svn))
@@ -1580,7 +1585,10 @@ _EXIT: Mapping[str, int] = {
     ),
 }
 
-ACCEPT_ALL_POLICY: Mapping[str, Any] = {"accepted_tcb_statuses": list(ALL_TCB_STATUSES)}
+ACCEPT_ALL_POLICY: Mapping[str, Any] = {
+    "accepted_tcb_statuses": list(ALL_TCB_STATUSES),
+    "unsafe_accept_revoked": True,
+}
 
 _DAY = _dt.timedelta(days=1)
 _DER = serialization.Encoding.DER
