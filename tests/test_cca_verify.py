@@ -144,14 +144,22 @@ def test_jwk_set_and_bad_store_entries() -> None:
 
 
 @pytest.mark.parametrize(
-    "change",
-    [{"kty": "RSA"}, {"crv": "P-192"}, {"x": 5}, {"x": "!!"}, {"y": "AAAA"}],
+    ("change", "error"),
+    [
+        # a JWK of a type no CPAK has is skipped (test_review_cca.py): then no key at all
+        ({"kty": "RSA"}, CollateralUnavailable),
+        ({"crv": "P-192"}, CollateralUnavailable),
+        # a broken EC key on a CPAK curve is broken collateral
+        ({"x": 5}, CollateralInvalid),
+        ({"x": "!!"}, CollateralInvalid),
+        ({"y": "AAAA"}, CollateralInvalid),
+    ],
 )
-def test_unusable_jwk(change: dict[str, Any]) -> None:
+def test_unusable_jwk(change: dict[str, Any], error: type[Exception]) -> None:
     jwk = {**B.platform.cpak_jwk(), **change}
     with pytest.raises(ValueError):
         key_from_jwk(jwk)
-    with pytest.raises(CollateralInvalid):
+    with pytest.raises(error):
         _verify(collateral=Collateral(documents=(jwk,)))
 
 
@@ -387,7 +395,8 @@ def test_jwk_kid_binds_a_key_to_the_token() -> None:
     with pytest.raises(SignatureInvalid):
         _verify(token, collateral=named_wrong)
     named_right = Collateral(documents=({"keys": [wrong, {**right, "kid": "iak-7"}]},))
-    assert _verify(token, collateral=named_right).collateral["cpak"]["bound"]
+    # selected by the (unauthenticated) COSE kid, but not bound to the instance
+    assert not _verify(token, collateral=named_right).collateral["cpak"]["bound"]
     # a kid naming the instance-id binds too; an unrelated kid leaves the key unbound
     by_instance = {**right, "kid": B.platform.instance_id.hex()}
     assert _verify(collateral=Collateral(documents=(by_instance,))).collateral["cpak"]["bound"]

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ..authenticate.arm import (
     check_binding,
     curve_name,
+    jwk_is_supported,
     key_from_jwk,
     sign1_verifies,
     verify_realm,
@@ -94,20 +95,24 @@ def _is_jwk(doc: Any) -> bool:
 
 
 def _is_ta_entry(doc: Any) -> bool:
-    return isinstance(doc, Mapping) and "pkey" in doc and "instance-id" in doc
+    # an entry naming an instance is a trust anchor even when its pkey is missing or broken
+    return isinstance(doc, Mapping) and "instance-id" in doc
 
 
-def _kid_matches(jwk: Mapping[str, Any], platform: PlatformClaims, kid: bytes | None) -> bool:
-    """A JWK ``kid`` naming this token: its COSE kid (text, hex or base64url) or instance-id."""
+def _jwk_instance(jwk: Mapping[str, Any]) -> bytes | None:
+    """The platform instance-id a JWK's ``kid`` names (hex or base64url of a UEID), or None."""
+    raw = _id_bytes(jwk.get("kid"))
+    if raw is not None and len(raw) == 33 and raw[0] == 0x01:
+        return raw
+    return None
+
+
+def _kid_names(jwk: Mapping[str, Any], kid: bytes) -> bool:
+    """A JWK ``kid`` equal to the token's COSE kid (as text, hex or base64url)."""
     name = jwk.get("kid")
     if not isinstance(name, str):
         return False
-    wanted = {platform.instance_id}
-    if kid is not None:
-        wanted.add(kid)
-    if name.encode() in wanted:
-        return True
-    return _id_bytes(name) in wanted
+    return name.encode() == kid or _id_bytes(name) == kid
 
 
 def cpak_candidates(
@@ -115,19 +120,37 @@ def cpak_candidates(
 ) -> list[CpakCandidate]:
     """The keys to try for this platform token (docs/cca.md "Platform keys").
 
-    *Bound* keys name this token: trust-anchor store entries
+    *Bound* keys are endorsed for this platform instance: trust-anchor store entries
     (``[{instance-id, implementation-id, pkey: JWK}]``) whose instance-id (and
-    implementation-id, when given) equal the token's, and JWKs whose ``kid`` is the token's
-    COSE kid or instance-id. When any bound key exists only those are used; otherwise every
-    unbound key is tried: PEM/DER public keys, bare JWKs, JWK sets. Store entries for other
-    instances are never used.
+    implementation-id, when given) equal the token's, and JWKs whose ``kid`` is the
+    token's instance-id. When the collateral names this instance-id at all (a store entry,
+    whatever its implementation-id, or such a JWK), only bound keys are used, possibly
+    none. Otherwise every unbound key is tried: PEM/DER public keys, bare JWKs, JWK sets;
+    if the token's COSE ``kid`` names some of those JWKs, only they are tried. Keys endorsed
+    for other instances (store entries, JWKs whose ``kid`` is another instance-id) are
+    never used, and the unauthenticated COSE ``kid`` never makes a key bound. JWKs of a
+    type no CPAK has (RSA, OKP, other curves) are skipped unless bound.
     """
     bound: list[CpakCandidate] = []
     unbound: list[CpakCandidate] = []
+    kid_named: list[CpakCandidate] = []
+    instance_known = False
 
     def add_jwk(jwk: Mapping[str, Any], where: str) -> None:
-        named = _kid_matches(jwk, platform, kid)
-        (bound if named else unbound).append(CpakCandidate(_jwk_key(jwk, where), where, named))
+        nonlocal instance_known
+        named = _jwk_instance(jwk)
+        if named is not None:
+            if named != platform.instance_id:
+                return  # endorsed for another platform instance
+            instance_known = True
+            bound.append(CpakCandidate(_jwk_key(jwk, where), where, True))
+            return
+        if not jwk_is_supported(jwk):
+            return
+        cand = CpakCandidate(_jwk_key(jwk, where), where, False)
+        unbound.append(cand)
+        if kid is not None and _kid_names(jwk, kid):
+            kid_named.append(cand)
 
     for i, key in enumerate(collateral.public_keys):
         if isinstance(key, ec.EllipticCurvePublicKey) and curve_name(key) is not None:
@@ -140,10 +163,11 @@ def cpak_candidates(
             if _is_ta_entry(entry):
                 if _id_bytes(entry["instance-id"]) != platform.instance_id:
                     continue
+                instance_known = True
                 impl = entry.get("implementation-id")
                 if impl is not None and _id_bytes(impl) != platform.implementation_id:
-                    continue
-                pkey = entry["pkey"]
+                    continue  # pinned to another implementation: no key, and no fallback
+                pkey = entry.get("pkey")
                 if not _is_jwk(pkey):
                     raise CollateralInvalid(
                         f"{where}: pkey is not a JWK", reason=Reason.COLLATERAL_MALFORMED
@@ -155,7 +179,9 @@ def cpak_candidates(
                 for k, jwk in enumerate(entry["keys"]):
                     if _is_jwk(jwk):
                         add_jwk(jwk, f"{where}.keys[{k}]")
-    return bound or unbound
+    if instance_known:
+        return bound
+    return kid_named or unbound
 
 
 def _verify_platform(
@@ -165,8 +191,9 @@ def _verify_platform(
     candidates = cpak_candidates(collateral, claims, sign1.kid)
     if not candidates:
         raise CollateralUnavailable(
-            "no platform key (CPAK) for instance-id "
-            f"{claims.instance_id.hex()}: supply a PEM/JWK key or a trust-anchor store",
+            f"no platform key (CPAK) for instance-id {claims.instance_id.hex()} "
+            f"(implementation-id {claims.implementation_id.hex()}): supply a PEM/JWK key or "
+            "a trust-anchor store entry for this instance",
             reason=Reason.COLLATERAL_MISSING,
         )
     curve = ALGORITHMS[sign1.alg][1]
@@ -192,6 +219,13 @@ def _cpak_info(cand: CpakCandidate) -> dict[str, Any]:
     }
 
 
+def _ignored_entries(keys: Sequence[int | str]) -> str:
+    """Warning naming unknown collection keys: unsigned input, so escaped and bounded."""
+    shown = sorted(repr(k) if len(repr(k)) <= 40 else repr(k)[:37] + "..." for k in keys)
+    more = f" and {len(shown) - 8} more" if len(shown) > 8 else ""
+    return f"{len(shown)} collection entries ignored: {', '.join(shown[:8])}{more}"
+
+
 def appraise_token(
     data: bytes,
     *,
@@ -209,7 +243,7 @@ def appraise_token(
     check_binding(token.platform_claims.challenge, realm)  # 6
     warnings: list[str] = []
     if token.extra_entries:
-        warnings.append(f"collection entries ignored: {sorted(map(str, token.extra_entries))}")
+        warnings.append(_ignored_entries(token.extra_entries))
     size = HASH_ALGORITHMS[realm.hash_algo_id]
     odd = [
         name

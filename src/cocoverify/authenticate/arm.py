@@ -24,6 +24,7 @@ from .signatures import verify_ecdsa_raw
 __all__ = [
     "check_binding",
     "curve_name",
+    "jwk_is_supported",
     "key_from_jwk",
     "rak_public_key",
     "sign1_verifies",
@@ -117,10 +118,31 @@ def _b64url(value: Any, what: str) -> bytes:
         raise ValueError(f"JWK {what} is not base64url") from None
 
 
+def _jwk_verifies_signatures(jwk: Mapping[str, Any]) -> bool:
+    # RFC 7517 §4.2 "use" (sig), §4.3 "key_ops" (verify), when given
+    if "use" in jwk and jwk["use"] != "sig":
+        return False
+    ops = jwk.get("key_ops")
+    return ops is None or (isinstance(ops, list) and "verify" in ops)
+
+
+def jwk_is_supported(jwk: Mapping[str, Any]) -> bool:
+    """Could this JWK be a CPAK: ``kty`` EC on P-256/P-384/P-521, not restricted to other uses?"""
+    crv = jwk.get("crv")
+    return (
+        jwk.get("kty") == "EC"
+        and isinstance(crv, str)
+        and crv in _CURVES
+        and _jwk_verifies_signatures(jwk)
+    )
+
+
 def key_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     """An EC public key from a JWK; ValueError when unusable (e.g. point not on the curve)."""
     if jwk.get("kty") != "EC":
         raise ValueError(f"JWK kty {jwk.get('kty')!r}, expected EC")
+    if not _jwk_verifies_signatures(jwk):
+        raise ValueError("JWK use / key_ops do not allow signature verification")
     crv = jwk.get("crv")
     if not isinstance(crv, str) or crv not in _CURVES:
         raise ValueError(f"JWK crv {crv!r} not P-256/P-384/P-521")
