@@ -301,3 +301,26 @@ def test_attribute_mask_rules() -> None:
         Policy.from_dict({"tdx": {"xfam_mask": "ff" * 8}})
     p = Policy.from_dict(ok)
     assert Policy.from_dict(p.to_dict()) == p
+
+
+def test_policy_pinning_one_tee_does_not_accept_another() -> None:
+    sgx = _claims(SGX).claims
+    pins = {"sgx": {"mr_signer": [sgx["mr_signer"].hex()]}}
+    with pytest.raises(PolicyRejected) as ei:
+        _verify(TDX, Policy.from_dict(pins))  # nothing stated for TDX
+    assert ei.value.reason is Reason.POLICY_REJECTED
+    assert ei.value.result is not None
+    assert ei.value.result.failed_rules()[0].rule == "tee"
+    assert _verify(TDX, Policy.from_dict({**pins, "allowed_tees": ["sgx", "tdx"]})).accepted
+    with pytest.raises(PolicyRejected):
+        _verify(TDX, Policy.from_dict({"allowed_tees": ["snp"]}))
+    assert _verify(TDX, Policy()).accepted  # a policy pinning nothing restricts no TEE
+    with pytest.raises(ConfigurationError):
+        Policy.from_dict({"allowed_tees": ["sev"]})
+
+
+def test_revoked_needs_an_unsafe_switch() -> None:
+    with pytest.raises(ConfigurationError):
+        Policy.from_dict({"accepted_tcb_statuses": ["UpToDate", "Revoked"]})
+    p = Policy.from_dict({"accepted_tcb_statuses": ["Revoked"], "unsafe_accept_revoked": True})
+    assert Policy.from_dict(p.to_dict()) == p

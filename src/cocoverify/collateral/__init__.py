@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
@@ -191,6 +190,8 @@ def _checked(item: X, source: str) -> X:
 
 
 def _classify_pem(data: bytes, source: str) -> Collateral | None:
+    from ..authenticate.x509util import PARSE_ERRORS
+
     certs: list[x509.Certificate] = []
     out = Collateral()
     for m in _PEM_BLOCK.finditer(data):
@@ -202,7 +203,7 @@ def _classify_pem(data: bytes, source: str) -> Collateral | None:
                 out = out + Collateral(crls=(_checked(x509.load_pem_x509_crl(block), source),))
             elif kind == b"PUBLIC KEY":
                 out = out + Collateral(public_keys=(serialization.load_pem_public_key(block),))
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        except PARSE_ERRORS as exc:
             raise CollateralInvalid(
                 f"{source}: bad PEM {kind.decode()} ({exc})", reason=Reason.COLLATERAL_MALFORMED
             ) from None

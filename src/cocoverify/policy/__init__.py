@@ -30,6 +30,8 @@ __all__ = ["INTEL_TCB_STATUSES", "CcaPolicy", "Policy", "SgxPolicy", "SnpPolicy"
 
 log = logging.getLogger("cocoverify.policy")
 
+_TEES = ("sgx", "tdx", "snp", "cca")
+
 #: Intel's spelling of TCB statuses a policy may accept (intel.md §6.4).
 INTEL_TCB_STATUSES = TCB_STATUSES
 
@@ -38,6 +40,8 @@ _TOP_KEYS = (
     "allowed_advisory_ids",
     "denied_advisory_ids",
     "unsafe_allow_debug",
+    "unsafe_accept_revoked",
+    "allowed_tees",
     "require_crl",
     "min_tcb_evaluation_data_number",
     "out_of_date_grace_days",
@@ -75,6 +79,8 @@ class Policy:
     allowed_advisory_ids: frozenset[str] | None = None
     denied_advisory_ids: frozenset[str] = frozenset()
     unsafe_allow_debug: bool = False
+    unsafe_accept_revoked: bool = False
+    allowed_tees: frozenset[str] | None = None
     require_crl: bool = False
     min_tcb_evaluation_data_number: int | None = None
     out_of_date_grace_days: int | None = None
@@ -96,8 +102,21 @@ class Policy:
             raise ConfigurationError(
                 "accepted_tcb_statuses: empty; nothing could pass", reason=Reason.INVALID_POLICY
             )
+        if "Revoked" in self.accepted_tcb_statuses and not self.unsafe_accept_revoked:
+            raise ConfigurationError(
+                "accepted_tcb_statuses: Revoked is only accepted with unsafe_accept_revoked: true",
+                reason=Reason.INVALID_POLICY,
+            )
+        if self.allowed_tees is not None and not set(self.allowed_tees) <= set(_TEES):
+            raise ConfigurationError(
+                f"allowed_tees: unknown TEE in {sorted(self.allowed_tees)} "
+                f"(known: {', '.join(_TEES)})",
+                reason=Reason.INVALID_POLICY,
+            )
         if self.unsafe_allow_debug:
             log.warning("policy: unsafe_allow_debug is set; debug evidence can be accepted")
+        if self.unsafe_accept_revoked:
+            log.warning("policy: unsafe_accept_revoked is set; revoked TCBs can be accepted")
 
     @classmethod
     def default(cls) -> Policy:
@@ -125,9 +144,11 @@ class Policy:
             kwargs["denied_advisory_ids"] = _str_set(
                 "denied_advisory_ids", data["denied_advisory_ids"]
             )
-        for key in ("unsafe_allow_debug", "require_crl"):
+        for key in ("unsafe_allow_debug", "unsafe_accept_revoked", "require_crl"):
             if key in data:
                 kwargs[key] = _bool(key, data[key])
+        if data.get("allowed_tees") is not None:
+            kwargs["allowed_tees"] = _str_set("allowed_tees", data["allowed_tees"])
         for key in (
             "min_tcb_evaluation_data_number",
             "out_of_date_grace_days",
@@ -181,6 +202,10 @@ class Policy:
         }
         if self.allowed_advisory_ids is not None:
             out["allowed_advisory_ids"] = sorted(self.allowed_advisory_ids)
+        if self.unsafe_accept_revoked:
+            out["unsafe_accept_revoked"] = True
+        if self.allowed_tees is not None:
+            out["allowed_tees"] = sorted(self.allowed_tees)
         for key in (
             "min_tcb_evaluation_data_number",
             "out_of_date_grace_days",
@@ -203,7 +228,7 @@ class Policy:
         expected_init_data: bytes | None = None,
     ) -> tuple[RuleVerdict, ...]:
         """Every rule's verdict for this appraisal (in a fixed order)."""
-        verdicts: list[RuleVerdict] = []
+        verdicts: list[RuleVerdict] = [self._tee_rule(appraisal.tee)]
         verdicts.extend(self._tcb_rules(appraisal, at))
         verdicts.extend(self._collateral_rules(appraisal, at))
         if appraisal.debug:
@@ -248,6 +273,31 @@ class Policy:
         if section_rules is not None:
             verdicts.extend(section_rules(appraisal, self))
         return tuple(verdicts)
+
+    def _tee_rule(self, tee: str) -> RuleVerdict:
+        """Which TEEs may pass: ``allowed_tees``, or else the TEEs the policy pins.
+
+        A policy that pins measurements for some TEEs only must not accept evidence of
+        another TEE for which it states nothing (an SGX-only policy accepting any TDX quote).
+        """
+        if self.allowed_tees is not None:
+            allowed = sorted(self.allowed_tees)
+            why = "allowed_tees"
+        else:
+            pinned = [t for t in _TEES if getattr(self, t).to_dict()]
+            if not pinned or tee in pinned:
+                return RuleVerdict("tee", True, actual=tee)
+            allowed, why = pinned, "the policy pins measurements only for these (set allowed_tees)"
+        if tee in allowed:
+            return RuleVerdict("tee", True, expected=allowed, actual=tee)
+        return RuleVerdict(
+            "tee",
+            False,
+            f"{tee} evidence is not accepted: {why}: {allowed}",
+            reason=Reason.POLICY_REJECTED,
+            expected=allowed,
+            actual=tee,
+        )
 
     def _collateral_rules(self, a: Appraisal, at: _dt.datetime | None) -> list[RuleVerdict]:
         out: list[RuleVerdict] = []
