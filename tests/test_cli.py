@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -247,3 +248,18 @@ def test_collateral_named_after_a_role_must_hold_it(tmp_path: Path) -> None:
                           collateral=cocoverify.load_collateral(
                               [base / "vcek.pem", tmp_path / "ark.pem", base / "ark.pem"]))
     assert ei.value.reason.value == "chain_invalid"
+
+
+def test_mutated_collateral_files_only_raise_cocoverify_errors() -> None:
+    """Flipped bytes in collateral CRLs: a collateral error, never a crash."""
+    from cocoverify import CocoverifyError, Collateral
+
+    base = require_shared("intel") / TDX
+    for name in ("pck_crl.der", "root_ca_crl.der"):
+        data = (base / name).read_bytes()
+        for i in range(min(len(data), 64)):
+            for bit in (0x01, 0x80):
+                mutated = bytearray(data)
+                mutated[i] ^= bit
+                with contextlib.suppress(CocoverifyError):
+                    Collateral.from_bytes(bytes(mutated), source=name)

@@ -45,7 +45,7 @@ MEAS = MB.report.measurement.hex()
 
 def test_default_policy_accepts_a_plain_guest() -> None:
     res = _run(MB, {})
-    assert [v.rule for v in res.policy] == ["debug", "migrate_ma", "smt"]
+    assert [v.rule for v in res.policy] == ["tee", "debug", "migrate_ma", "smt"]
 
 
 def test_debug_rejected_by_default() -> None:

@@ -14,6 +14,7 @@ from cryptography import x509
 
 from ..appraise.amd import report_claims
 from ..authenticate.amd import authenticate_report, cert_role, report_product
+from ..authenticate.x509util import PARSE_ERRORS
 from ..collateral.source import CollateralSource
 from ..errors import (
     ChainInvalid,
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
     from ..policy import Policy
 
 __all__ = ["appraise_report", "split_evidence", "table_collateral"]
+
+#: What ``cryptography`` raises on a malformed certificate or CRL, on load or on access
+#: (x509.InvalidVersion and UnsupportedAlgorithm are not ValueErrors).
+_DECODE_ERRORS = (*PARSE_ERRORS, x509.InvalidVersion)
 
 
 def split_evidence(data: bytes) -> tuple[SnpReport, CertTable | None]:
@@ -72,12 +77,10 @@ def table_collateral(
             continue
         try:
             if entry.role == "crl":
-                crl = x509.load_der_x509_crl(entry.data)
-                _ = (crl.issuer, crl.extensions, crl.last_update_utc, crl.next_update_utc)
-                crls.append(crl)
+                crls.append(_touch_crl(x509.load_der_x509_crl(entry.data)))
                 continue
             cert = _touch(x509.load_der_x509_certificate(entry.data))
-        except (ValueError, TypeError) as exc:
+        except _DECODE_ERRORS as exc:
             raise MalformedEvidence(
                 f"certificate table {entry.role} entry is not DER ({exc})",
                 field=f"cert_table.{entry.role}",
@@ -99,6 +102,15 @@ def _touch(cert: x509.Certificate) -> x509.Certificate:
     _ = (cert.signature_algorithm_oid, cert.signature_algorithm_parameters)
     _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.tbs_certificate_bytes)
     return cert
+
+
+def _touch_crl(crl: x509.CertificateRevocationList) -> x509.CertificateRevocationList:
+    """Decode every CRL field revocation checking reads, revoked entries included."""
+    _ = (crl.issuer, crl.extensions, crl.last_update_utc, crl.next_update_utc)
+    _ = (crl.signature_algorithm_oid, crl.tbs_certlist_bytes)
+    for revoked in crl:
+        _ = revoked.serial_number
+    return crl
 
 
 def _check_labels(collateral: Collateral) -> None:
@@ -161,20 +173,25 @@ def appraise_report(
     unknown: list[str] = []
     if table is not None:
         certs, crls, unknown = table_collateral(table)
-    for cert in collateral.certificates:
-        try:
-            certs.append(_touch(cert))
-        except (ValueError, TypeError) as exc:
-            raise CollateralInvalid(
-                f"a supplied certificate cannot be decoded ({exc})",
-                reason=Reason.COLLATERAL_MALFORMED,
-            ) from None
-    crls += list(collateral.crls)
+    try:
+        certs += [_touch(cert) for cert in collateral.certificates]
+        crls += [_touch_crl(crl) for crl in collateral.crls]
+    except _DECODE_ERRORS as exc:
+        raise CollateralInvalid(
+            f"a supplied certificate or CRL cannot be decoded ({exc})",
+            reason=Reason.COLLATERAL_MALFORMED,
+        ) from None
     _check_labels(collateral)
     if source is not None and not any(cert_role(c)[0] in ("vcek", "vlek") for c in certs):
         fetched = _fetch(source, report, at)
-        certs += [_touch(c) for c in fetched.certificates]
-        crls += list(fetched.crls)
+        try:
+            certs += [_touch(c) for c in fetched.certificates]
+            crls += [_touch_crl(c) for c in fetched.crls]
+        except _DECODE_ERRORS as exc:
+            raise CollateralInvalid(
+                f"a fetched certificate or CRL cannot be decoded ({exc})",
+                reason=Reason.COLLATERAL_MALFORMED,
+            ) from None
     chain = authenticate_report(
         report, certs, crls, trust=trust, at=at, require_crl=policy.require_crl
     )

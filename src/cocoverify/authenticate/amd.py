@@ -12,16 +12,21 @@ that contains the genuine ASK and ARK of the product verifies whatever files the
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
-from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 
 from ..errors import (
     ChainInvalid,
+    CocoverifyError,
+    CollateralInvalid,
     CollateralUnavailable,
     Reason,
     Revoked,
@@ -39,14 +44,20 @@ __all__ = [
     "VekExtensions",
     "authenticate_report",
     "cert_role",
+    "chain_candidates",
     "check_binding",
     "check_revocation",
     "parse_vek_extensions",
     "select_vek",
+    "vek_candidates",
     "verify_chain_roles",
     "verify_report_signature",
     "verify_vek_chain",
 ]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_Pair = tuple[x509.Certificate, x509.Certificate]
 
 #: KDS certificate extension OIDs (amd.md §7).
 _OID = "1.3.6.1.4.1.3704.1."
@@ -183,17 +194,59 @@ def parse_vek_extensions(cert: x509.Certificate) -> VekExtensions:
 # --- chain ---------------------------------------------------------------------------------
 
 
-def _check_pss(cert: x509.Certificate, what: str) -> None:
+def _is_amd_pss(item: x509.Certificate | x509.CertificateRevocationList) -> bool:
     """amd.md §6.1: RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48 for every AMD signature."""
-    params = cert.signature_algorithm_parameters
-    ok = (
-        cert.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS
-        and isinstance(cert.signature_hash_algorithm, hashes.SHA384)
-        and isinstance(params, padding.PSS)
-        and getattr(params, "_salt_length", None) == 48
-    )
-    if not ok:
-        raise _profile(f"{what} is not signed with RSASSA-PSS SHA-384 salt 48")
+    try:
+        params = item.signature_algorithm_parameters
+        digest = item.signature_hash_algorithm
+        oid = item.signature_algorithm_oid
+    except (UnsupportedAlgorithm, ValueError):
+        return False
+    if oid != SignatureAlgorithmOID.RSASSA_PSS or not isinstance(digest, hashes.SHA384):
+        return False
+    if not isinstance(params, padding.PSS) or getattr(params, "_salt_length", None) != 48:
+        return False
+    # the mask generation hash is a separate parameter: MGF1 over SHA-256 also verifies
+    mgf_hash = getattr(params.mgf, "_algorithm", None)
+    return isinstance(params.mgf, padding.MGF1) and isinstance(mgf_hash, hashes.SHA384)
+
+
+def _strict_signature_bits(item: x509.Certificate | x509.CertificateRevocationList) -> bool:
+    """The outer signatureValue BIT STRING declares 0 unused bits (X.690 §11.2; an RSA
+    signature is whole octets). ``cryptography`` ignores the count, which lets the unsigned
+    outer encoding change without the signature check noticing."""
+    try:
+        outer, _ = der.parse_tlv(item.public_bytes(Encoding.DER))
+        parts = der.parse_tlvs(outer.value)
+    except ValueError:
+        return False
+    return len(parts) == 3 and parts[2].tag == 0x03 and parts[2].value[:1] == b"\x00"
+
+
+def _check_pss(cert: x509.Certificate, what: str) -> None:
+    if not _is_amd_pss(cert):
+        raise _profile(f"{what} is not signed with RSASSA-PSS SHA-384 MGF1-SHA-384 salt 48")
+    if not _strict_signature_bits(cert):
+        raise _profile(f"{what}: the signature BIT STRING declares unused bits")
+
+
+#: The only extensions an AMD certificate may mark critical (amd.md §6.1; RFC 5280 §4.2:
+#: a certificate with an unrecognised critical extension must be rejected).
+_CRITICAL_OK = frozenset({ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE})
+
+
+def _check_extensions(cert: x509.Certificate, what: str, *, issuer: bool) -> None:
+    """No unknown critical extension; a KeyUsage, when present, allows the role's use
+    (keyCertSign for the ARK and ASK/ASVK, digitalSignature for a VCEK/VLEK; RFC 5280
+    §4.2.1.3). Real VCEKs/VLEKs carry no KeyUsage."""
+    for ext in cert.extensions:
+        if ext.critical and ext.oid not in _CRITICAL_OK:
+            raise _profile(f"{what} has an unrecognised critical extension {ext.oid.dotted_string}")
+        if isinstance(ext.value, x509.KeyUsage):
+            ok = ext.value.key_cert_sign if issuer else ext.value.digital_signature
+            if not ok:
+                use = "keyCertSign" if issuer else "digitalSignature"
+                raise _profile(f"{what} KeyUsage does not allow {use}")
 
 
 def verify_chain_roles(
@@ -239,19 +292,43 @@ def verify_chain_roles(
     verify_chain((vek, intermediate, ark), pinned=pinned, at=at, names=names)
     for cert, what in zip((vek, intermediate, ark), names, strict=True):
         _check_pss(cert, what)
+        _check_extensions(cert, what, issuer=cert is not vek)
     key = vek.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
         raise _profile(f"{kind} key is not EC P-384")
 
 
+def _first_ok(attempt: Callable[[_T], _R], candidates: Sequence[_T]) -> _R:
+    """The result of the first candidate that passes every check, else the first failure.
+
+    Acceptance must not depend on the order of the collateral: an expired VCEK next to its
+    re-issued twin, or two pinned ARKs, must not hide the valid path.
+    """
+    first: CocoverifyError | None = None
+    for candidate in candidates:
+        try:
+            return attempt(candidate)
+        except CocoverifyError as exc:
+            first = first or exc
+    if first is None:  # callers always pass at least one candidate
+        raise ChainInvalid("no certificate path to verify", reason=Reason.CHAIN_INVALID)
+    raise first
+
+
 def select_vek(
     certs: Sequence[x509.Certificate], kind: int, report: SnpReport | None = None
 ) -> x509.Certificate:
-    """The VCEK or VLEK to verify ``report`` with (amd.md §5: SIGNING_KEY names the kind).
+    """The preferred VCEK or VLEK for ``report`` (the first of :func:`vek_candidates`)."""
+    return vek_candidates(certs, kind, report)[0]
 
-    Several of the right kind: the one whose key verifies the report signature, else the
-    first. None of the right kind but one of the other: key_type_mismatch. None: collateral
-    missing.
+
+def vek_candidates(
+    certs: Sequence[x509.Certificate], kind: int, report: SnpReport | None = None
+) -> list[x509.Certificate]:
+    """The VCEKs or VLEKs to try for ``report`` (amd.md §5: SIGNING_KEY names the kind).
+
+    Those whose key verifies the report signature come first, in supplied order. None of
+    the right kind but one of the other: key_type_mismatch. None: collateral missing.
     """
     want = KIND_NAMES[kind].lower()
     other = "vlek" if want == "vcek" else "vcek"
@@ -268,10 +345,8 @@ def select_vek(
             reason=Reason.COLLATERAL_MISSING,
         )
     if report is not None and len(same) > 1:
-        for c in same:
-            if _signature_ok(report, c):
-                return c
-    return same[0]
+        same.sort(key=lambda c: not _signature_ok(report, c))
+    return same
 
 
 def verify_vek_chain(
@@ -288,6 +363,24 @@ def verify_vek_chain(
     product's is product_mismatch; an ARK-shaped root that is not pinned, untrusted_root;
     nothing suitable at all, collateral_missing.
     """
+
+    def attempt(pair: _Pair) -> _Pair:
+        verify_chain_roles(vek, pair[0], pair[1], product=product, trust=trust, at=at)
+        return pair
+
+    return _first_ok(attempt, chain_candidates(vek, certs, product=product, trust=trust))
+
+
+def chain_candidates(
+    vek: x509.Certificate,
+    certs: Iterable[x509.Certificate],
+    *,
+    product: str,
+    trust: TrustStore,
+) -> list[_Pair]:
+    """(intermediate, pinned ARK) pairs of ``product`` that link ``vek``; if none links,
+    the first pair (its verification names the broken link). Raises when a role is
+    missing or only another product's (see :func:`verify_vek_chain`)."""
     pool = list(certs)
     role, _ = cert_role(vek)
     inter_role = "ask" if role == "vcek" else "asvk"
@@ -332,11 +425,9 @@ def verify_vek_chain(
         raise CollateralUnavailable(
             f"the ARK of {product} was not supplied", reason=Reason.COLLATERAL_MISSING
         )
-    ark = arks[0]
-    # several candidate intermediates (e.g. re-issued ASKs): prefer one that links VEK and ARK
-    inter = next((c for c in inters if signed_by(vek, c) and signed_by(c, ark)), inters[0])
-    verify_chain_roles(vek, inter, ark, product=product, trust=trust, at=at)
-    return inter, ark
+    # several intermediates (re-issued ASKs) or pinned ARKs: every pair that links
+    linked = [(i, a) for a in arks for i in inters if signed_by(vek, i) and signed_by(i, a)]
+    return linked or [(inters[0], arks[0])]
 
 
 # --- revocation ----------------------------------------------------------------------------
@@ -361,6 +452,36 @@ class CrlCheck:
     count: int = 0
 
 
+def _check_crl_profile(crl: x509.CertificateRevocationList, ark: x509.Certificate) -> None:
+    """amd.md §6.4: the ARK signs its CRLs with RSASSA-PSS SHA-384 (MGF1-SHA-384, salt 48);
+    the ARK's KeyUsage allows cRLSign; no unrecognised critical CRL extension (RFC 5280
+    §5.2: such a CRL, e.g. a delta CRL, must not be used). AMD's CRLs carry only AKI and
+    CRL Number."""
+    what = f"CRL of {_cn(ark.subject)}"
+    if not (_is_amd_pss(crl) and _strict_signature_bits(crl)):
+        raise CollateralInvalid(
+            f"{what} is not signed with RSASSA-PSS SHA-384 MGF1-SHA-384 salt 48",
+            reason=Reason.CRL_INVALID,
+        )
+    for ext in crl.extensions:
+        if ext.critical and ext.oid not in (
+            ExtensionOID.CRL_NUMBER,
+            ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ):
+            raise CollateralInvalid(
+                f"{what} has an unrecognised critical extension {ext.oid.dotted_string}",
+                reason=Reason.CRL_INVALID,
+            )
+    try:
+        usage = ark.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not usage.crl_sign:
+        raise CollateralInvalid(
+            f"{_cn(ark.subject)} KeyUsage does not allow cRLSign", reason=Reason.CRL_INVALID
+        )
+
+
 def check_revocation(
     crls: Iterable[x509.CertificateRevocationList],
     *,
@@ -382,6 +503,7 @@ def check_revocation(
             )
         return CrlCheck(checked=False)
     for crl in applied:
+        _check_crl_profile(crl, ark)
         check_crl(crl, ark, at, what=f"CRL of {_cn(ark.subject)}")
         for cert, what in ((intermediate, _cn(intermediate.subject)), (vek, _cn(vek.subject))):
             try:
@@ -431,6 +553,15 @@ def check_binding(ext: VekExtensions, report: SnpReport, *, product: str, kind: 
         if cert_value != value:
             raise ChainInvalid(
                 f"REPORTED_TCB {component} is {value}, the {kind} says {cert_value}",
+                reason=Reason.TCB_MISMATCH,
+            )
+    # amd.md §3 (gsg validateTcb): the certified TCB never exceeds CURRENT_TCB; firmware
+    # cannot report a TCB newer than the one it runs, component by component
+    current = TcbVersion.decode(report.current_tcb, product).components()
+    for component, value in tcb.components().items():
+        if value > current[component]:
+            raise ChainInvalid(
+                f"REPORTED_TCB {component} {value} is above CURRENT_TCB {current[component]}",
                 reason=Reason.TCB_MISMATCH,
             )
     if kind != "VCEK":
@@ -512,21 +643,33 @@ def authenticate_report(
         )
     # step 1: the product, from CPUID where present, else from the VEK's issuer (§4)
     cpuid_product = report_product(report)
-    vek = select_vek(certs, report.signing_key, report)
     kind = KIND_NAMES[report.signing_key]
-    _, issuer_product = _issuer_product(vek)
-    product = cpuid_product or issuer_product
-    if product is None or product not in PRODUCTS:
-        raise UnsupportedEvidence(
-            f"cannot tell the product: {kind} issuer is {_cn(vek.issuer)!r}",
-            reason=Reason.UNSUPPORTED_PRODUCT,
-        )
-    # steps 2-5
-    inter, ark = verify_vek_chain(vek, certs, product=product, trust=trust, at=at)
-    ext = parse_vek_extensions(vek)
-    # step 6
-    crl = check_revocation(crls, ark=ark, intermediate=inter, vek=vek, at=at, require=require_crl)
-    # step 7, then step 8
-    verify_report_signature(report, vek)
-    check_binding(ext, report, product=product, kind=kind)
-    return AmdChain(product, kind, vek, inter, ark, ext, crl)
+
+    def with_vek(vek: x509.Certificate) -> AmdChain:
+        _, issuer_product = _issuer_product(vek)
+        product = cpuid_product or issuer_product
+        if product is None or product not in PRODUCTS:
+            raise UnsupportedEvidence(
+                f"cannot tell the product: {kind} issuer is {_cn(vek.issuer)!r}",
+                reason=Reason.UNSUPPORTED_PRODUCT,
+            )
+
+        def with_chain(pair: _Pair) -> AmdChain:
+            inter, ark = pair
+            # steps 2-5
+            verify_chain_roles(vek, inter, ark, product=product, trust=trust, at=at)
+            ext = parse_vek_extensions(vek)
+            # step 6
+            crl = check_revocation(
+                crls, ark=ark, intermediate=inter, vek=vek, at=at, require=require_crl
+            )
+            # step 7, then step 8
+            verify_report_signature(report, vek)
+            check_binding(ext, report, product=product, kind=kind)
+            return AmdChain(product, kind, vek, inter, ark, ext, crl)
+
+        pairs = chain_candidates(vek, certs, product=product, trust=trust)
+        return _first_ok(with_chain, pairs)
+
+    # every candidate path is verified in full; the first that passes is the result
+    return _first_ok(with_vek, vek_candidates(certs, report.signing_key, report))

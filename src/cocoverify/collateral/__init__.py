@@ -156,9 +156,11 @@ def _classify(data: bytes, source: str) -> Collateral | None:
 def _classify_der(der: bytes) -> Collateral | None:
     if not der.startswith(b"\x30"):
         return None
+    from ..authenticate.x509util import PARSE_ERRORS
+
     try:
         crl = x509.load_der_x509_crl(der)
-    except ValueError:
+    except PARSE_ERRORS:
         pass
     else:
         return Collateral(crls=(_checked(crl, "CRL"),))
@@ -170,7 +172,7 @@ def _classify_der(der: bytes) -> Collateral | None:
         pass
     try:
         return Collateral(public_keys=(serialization.load_der_public_key(der),))
-    except (ValueError, TypeError):
+    except PARSE_ERRORS:
         return None
 
 

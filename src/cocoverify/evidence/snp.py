@@ -7,6 +7,7 @@ table §10. Every reserved range is checked while parsing and named with its off
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -494,10 +495,14 @@ def parse_cert_table(data: bytes, *, base: int = 0) -> CertTable:
     """Parse a certificate blob (amd.md §10). ``base`` shifts offsets in error messages.
 
     Checks: whole 24-byte entries up to an all-zero terminator; each blob lies after the
-    table and inside ``data``; no GUID twice; at least one entry.
+    table and inside ``data``; no GUID twice; no two blobs overlap; at least one entry.
+    Bounds and GUIDs are checked while scanning, so garbage fails at its first entry, and
+    non-overlap bounds the copied blobs by the input size (a hostile table of many entries
+    all pointing at one large blob would otherwise copy it once per entry).
     """
     data = bytes(data)
     raw_entries: list[tuple[bytes, int, int, int]] = []
+    seen_guids: set[bytes] = set()
     pos = 0
     while True:
         if pos + CERT_TABLE_ENTRY_SIZE > len(data):
@@ -512,6 +517,22 @@ def parse_cert_table(data: bytes, *, base: int = 0) -> CertTable:
             break
         offset = int.from_bytes(entry[16:20], "little")
         length = int.from_bytes(entry[20:24], "little")
+        if entry[:16] in seen_guids:
+            raise MalformedEvidence(
+                f"GUID {uuid.UUID(bytes=entry[:16])} appears twice",
+                field="cert_table.guid",
+                offset=base + pos,
+                reason=Reason.MALFORMED,
+            )
+        seen_guids.add(entry[:16])
+        if offset + length > len(data):
+            raise MalformedEvidence(
+                f"entry {uuid.UUID(bytes=entry[:16])} ({offset:#x}+{length:#x}) runs past the "
+                f"{len(data)}-byte blob",
+                field="cert_table.length",
+                offset=base + pos + 20,
+                reason=Reason.TRUNCATED,
+            )
         raw_entries.append((entry[:16], offset, length, pos))
         pos += CERT_TABLE_ENTRY_SIZE
     table_end = pos + CERT_TABLE_ENTRY_SIZE
@@ -519,32 +540,28 @@ def parse_cert_table(data: bytes, *, base: int = 0) -> CertTable:
         raise MalformedEvidence(
             "certificate table is empty", field="cert_table", offset=base, reason=Reason.MALFORMED
         )
-    entries = []
-    seen: set[str] = set()
-    for guid_bytes, offset, length, at in raw_entries:
-        guid = str(uuid.UUID(bytes=guid_bytes))
-        if guid in seen:
-            raise MalformedEvidence(
-                f"GUID {guid} appears twice",
-                field="cert_table.guid",
-                offset=base + at,
-                reason=Reason.MALFORMED,
-            )
-        seen.add(guid)
+    for guid_bytes, offset, _, at in raw_entries:
         if offset < table_end:
             raise MalformedEvidence(
-                f"entry {guid} points into the table (offset {offset:#x})",
+                f"entry {uuid.UUID(bytes=guid_bytes)} points into the table (offset {offset:#x})",
                 field="cert_table.offset",
                 offset=base + at + 16,
                 reason=Reason.MALFORMED,
             )
-        if offset + length > len(data):
+    # blobs may not overlap (amd.md §10 lays them out one after another); sorted by start,
+    # any overlap shows between neighbours
+    spans = sorted((o, o + n, at) for _, o, n, at in raw_entries if n)
+    for (_, end, _), (start, _, at) in itertools.pairwise(spans):
+        if start < end:
             raise MalformedEvidence(
-                f"entry {guid} ({offset:#x}+{length:#x}) runs past the {len(data)}-byte blob",
-                field="cert_table.length",
-                offset=base + at + 20,
-                reason=Reason.TRUNCATED,
+                "certificate table blobs overlap",
+                field="cert_table.offset",
+                offset=base + at + 16,
+                reason=Reason.MALFORMED,
             )
+    entries = []
+    for guid_bytes, offset, length, _ in raw_entries:
+        guid = str(uuid.UUID(bytes=guid_bytes))
         entries.append(
             CertTableEntry(guid, CERT_TABLE_GUIDS.get(guid), data[offset : offset + length])
         )

@@ -67,7 +67,13 @@ def _tcb_minimum(where: str, value: Any) -> tuple[tuple[str, int], ...] | None:
 def _version(where: str, value: Any) -> tuple[int, int] | None:
     if value is None:
         return None
-    parts = str(value).split(".") if isinstance(value, str | int | float) else []
+    if not isinstance(value, str):
+        # a YAML/JSON number loses the minor's width: 1.50 reads as 1.5, i.e. minor 5
+        raise ConfigurationError(
+            f"{where}: give the version as a quoted string 'major.minor', got {value!r}",
+            reason=Reason.INVALID_POLICY,
+        )
+    parts = value.split(".")
     try:
         major, minor = (int(p) for p in parts)
     except ValueError:

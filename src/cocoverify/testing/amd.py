@@ -15,14 +15,15 @@ import dataclasses
 import datetime as _dt
 import functools
 import hashlib
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..evidence.snp import (
@@ -464,6 +465,25 @@ class SnpReportBuilder:
         return bytes(body)
 
 
+def _vcek_with_mgf1(
+    pki: FakeAmdPKI, like: x509.Certificate, mgf_hash: hashes.HashAlgorithm
+) -> x509.Certificate:
+    """``like`` re-signed by the PKI's ASK key with RSA-PSS over another MGF1 hash."""
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(like.subject)
+        .issuer_name(like.issuer)
+        .public_key(like.public_key())
+        .serial_number(1)
+        .not_valid_before(like.not_valid_before_utc)
+        .not_valid_after(like.not_valid_after_utc)
+    )
+    for ext in like.extensions:
+        b = b.add_extension(ext.value, ext.critical)
+    pad = padding.PSS(mgf=padding.MGF1(mgf_hash), salt_length=48)
+    return b.sign(pki._rsa("ask"), hashes.SHA384(), rsa_padding=pad)
+
+
 def _encode(product: str, tcb: TcbVersion) -> bytes:
     return encode_tcb(
         product,
@@ -865,6 +885,64 @@ def generate_vectors(outdir: str | Path) -> list[dict[str, Any]]:
         [],
         "truncated",
         [*ok, "parse", "cert_table", "truncation"],
+    )
+
+    # review findings (tests/test_review_snp.py): one vector each
+    add(
+        "snp.accept.expired_twin_vcek",
+        mrep,
+        [("vcek-old.der", _der(m.vcek_for(mrep, validity=past))), *chain(m, mv)],
+        "accept",
+        [*ok, "validity", "order_independence"],
+    )
+    higher = dataclasses.replace(DEFAULT_TCB["Milan"], bootloader=4)
+    above = mb.set(reported_tcb=higher).sign(m)
+    add(
+        "snp.binding.reported_above_current",
+        above,
+        chain(m, m.vcek_for(above)),
+        "tcb_mismatch",
+        [*ok, "tcb_binding"],
+    )
+    pkcs1_crl = make_crl(
+        issuer=m.ark.subject,
+        issuer_key=m.ark_key,
+        this_update=VECTOR_TIME - _dt.timedelta(days=30),
+        next_update=VECTOR_TIME + _dt.timedelta(days=300),
+        rsa_pss=False,
+    )
+    add(
+        "snp.crl.pkcs1_signature",
+        mrep,
+        chain(m, mv, crl=pkcs1_crl),
+        "crl_invalid",
+        [*ok, "crl", "profile"],
+    )
+    add(
+        "snp.chain.vcek_mgf1_sha256",
+        mrep,
+        chain(m, _vcek_with_mgf1(m, mv, hashes.SHA256())),
+        "certificate_profile_invalid",
+        [*ok, "chain", "profile"],
+    )
+    vcek_der = _der(mv)
+    start = 3 * 24
+    overlap = (
+        uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd").bytes
+        + start.to_bytes(4, "little")
+        + len(vcek_der).to_bytes(4, "little")
+        + uuid.UUID("4ab7b379-bbac-4fe4-a02f-05aef327c782").bytes
+        + (start + 16).to_bytes(4, "little")
+        + (32).to_bytes(4, "little")
+        + bytes(24)
+        + vcek_der
+    )
+    add(
+        "snp.parse.cert_table_overlap",
+        mrep + overlap,
+        [],
+        "malformed",
+        [*ok, "parse", "cert_table"],
     )
 
     # policy (authentic reports)
