@@ -312,7 +312,8 @@ def test_expand_inputs(tmp_path: Path) -> None:
     # --collateral-from-dir adds the file's own folder; explicit missing files are kept
     entries = expand_inputs([sgx, str(root / "nope.bin")], collateral_from_dir=True)
     assert isinstance(entries[0], BatchItem)
-    assert entries[0].collateral == (sgx + ".collateral", str(root / "sgx"))
+    assert entries[0].collateral == (sgx + ".collateral",)
+    assert entries[0].collateral_dir == str(root / "sgx")  # loaded one level deep
     assert isinstance(entries[1], BatchItem)
 
 

@@ -17,8 +17,11 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import glob
+import hashlib
 import json
 import os
+import re
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -27,7 +30,7 @@ from typing import Any, Final
 
 from ._api import Verifier
 from .collateral import Collateral, load_collateral
-from .errors import CocoverifyError, EvidenceError
+from .errors import CocoverifyError, CollateralError, EvidenceError, PolicyRejected, Reason
 from .evidence import decode_text, detect, peek_tee
 from .policy import Policy
 from .result import VerificationResult, format_time, to_jsonable
@@ -40,8 +43,11 @@ __all__ = [
     "InlineExecutor",
     "Skipped",
     "batch_exit_code",
+    "clean_path",
+    "collateral_stamp",
     "expand_inputs",
     "looks_like_evidence",
+    "record_exit_code",
     "record_for",
     "verify_many",
 ]
@@ -129,14 +135,17 @@ class BatchConfig:
 class BatchItem:
     """One piece of evidence: read from ``path`` in the worker unless ``data`` is given.
 
-    ``collateral`` adds paths to the config's shared collateral; ``config`` overrides the
-    batch config for this item (e.g. its own ``at``).
+    ``collateral`` adds paths to the config's shared collateral; ``collateral_dir`` adds the
+    collateral files directly in that folder (not its sub-folders, so no other evidence
+    file's ``<file>.collateral/`` or case folder leaks in); ``config`` overrides the batch
+    config for this item (e.g. its own ``at``).
     """
 
     path: str
     data: bytes | None = None
     collateral: tuple[str, ...] = ()
     config: BatchConfig | None = None
+    collateral_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +176,46 @@ class InlineExecutor(Executor):
 # --- worker side ---------------------------------------------------------------------------
 
 
+#: SHA-256 over (path, mtime_ns, size, inode) of each collateral file: part of every cache
+#: key below, so replaced collateral (a new CRL, a fresh TCB Info) is never shadowed by a
+#: cached copy in a long-lived worker or across ``verify_many`` calls in one process.
+Stamp = str
+
+
+def collateral_stamp(paths: Iterable[str], *, flat: bool = False) -> Stamp:
+    """Digest of the files ``paths`` name (folders walked; ``flat``: top level only) and
+    their stat; small enough to travel with every task."""
+    out: list[tuple[str, int, int, int]] = []
+    for path in paths:
+        if os.path.isdir(path):
+            if flat:
+                files = [os.path.join(path, n) for n in sorted(os.listdir(path))]
+            else:
+                files = []
+                for root, dirs, names in os.walk(path):
+                    dirs.sort()
+                    files += [os.path.join(root, n) for n in sorted(names)]
+        else:
+            files = [path]
+        for name in files:
+            try:
+                st = os.stat(name)
+            except OSError:
+                out.append((name, -1, -1, -1))  # loading reports it
+                continue
+            if stat.S_ISREG(st.st_mode):
+                out.append((name, st.st_mtime_ns, st.st_size, st.st_ino))
+    return hashlib.sha256(repr(out).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _verifier(config: BatchConfig, stamp: Stamp | None = None) -> Verifier:
+    return _cached_verifier(config, collateral_stamp(config.collateral) if stamp is None else stamp)
+
+
 @functools.lru_cache(maxsize=8)
-def _verifier(config: BatchConfig) -> Verifier:
-    # one Verifier per config per process: shared collateral is loaded once
+def _cached_verifier(config: BatchConfig, stamp: Stamp) -> Verifier:
+    # one Verifier per config (and collateral state) per process: loaded once
+    del stamp  # part of the cache key only
     return Verifier(
         trust=config.trust(),
         collateral=load_collateral(config.collateral),
@@ -177,9 +223,62 @@ def _verifier(config: BatchConfig) -> Verifier:
     )
 
 
-@functools.lru_cache(maxsize=64)
 def _item_collateral(paths: tuple[str, ...]) -> Collateral:
+    return _cached_item_collateral(paths, collateral_stamp(paths))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_item_collateral(paths: tuple[str, ...], stamp: Stamp) -> Collateral:
+    del stamp  # part of the cache key only
     return load_collateral(paths)
+
+
+_KNOWN_PEM: Final = re.compile(
+    rb"-----BEGIN (CERTIFICATE|TRUSTED CERTIFICATE|X509 CRL|PUBLIC KEY)-"
+)
+
+
+def _claims_collateral(data: bytes) -> bool:
+    """Content that ``load_collateral`` would recognise, so a failure to load it is an error
+    (JSON, or PEM with a certificate, CRL or public key); anything else is skipped."""
+    stripped = data.strip()
+    if stripped[:1] in (b"{", b"["):
+        try:
+            json.loads(stripped)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return False
+        return True
+    return _KNOWN_PEM.search(stripped) is not None
+
+
+def _dir_collateral(folder: str) -> Collateral:
+    return _cached_dir_collateral(folder, collateral_stamp([folder], flat=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_dir_collateral(folder: str, stamp: Stamp) -> Collateral:
+    """The collateral files directly in ``folder`` (docs/batch.md "Collateral convention").
+
+    Like a directory given to ``load_collateral``, but one level only: sub-folders (other
+    cases, other files' ``*.collateral/``) never join this file's collateral. Evidence files
+    and unrecognised files are skipped; a recognisable but broken file is an error.
+    """
+    del stamp  # part of the cache key only
+    total = Collateral()
+    for name in sorted(os.listdir(folder)):
+        full = os.path.join(folder, name)
+        if name.startswith(".") or not os.path.isfile(full):
+            continue
+        with open(full, "rb") as fh:
+            data = fh.read()
+        if looks_like_evidence(data):
+            continue
+        try:
+            total = total + Collateral.from_bytes(data, source=full)
+        except CollateralError:
+            if _claims_collateral(data):
+                raise
+    return total
 
 
 def record_for(
@@ -193,9 +292,10 @@ def record_for(
     claims = {}
     if result is not None:
         claims = {k: to_jsonable(result.claims[k]) for k in KEY_CLAIMS if k in result.claims}
+    accepted = isinstance(outcome, VerificationResult) and outcome.accepted
     rec: dict[str, Any] = {
         "path": path,
-        "accepted": isinstance(outcome, VerificationResult) and outcome.accepted,
+        "accepted": accepted,
         "tee": result.tee if result is not None else tee,
         "reason": None,
         "exit_code": 0,
@@ -208,6 +308,9 @@ def record_for(
         rec["exit_code"] = outcome.exit_code
         rec["error"] = type(outcome).__name__
         rec["message"] = str(outcome.args[0]) if outcome.args else ""
+    elif not accepted:  # a result that says "not accepted" is a policy rejection, never 0
+        rec["reason"] = (outcome.reason or Reason.POLICY_REJECTED).value
+        rec["exit_code"] = PolicyRejected.exit_code
     if result is not None:
         rec["verified_at"] = format_time(result.verified_at)
     return rec
@@ -228,8 +331,13 @@ def _internal_error(path: str, exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _verify_item(item: BatchItem, config: BatchConfig) -> dict[str, Any]:
-    """Worker entry point (module level, so it pickles); never raises."""
+def _verify_item(
+    item: BatchItem, config: BatchConfig, stamp: Stamp | None = None
+) -> dict[str, Any]:
+    """Worker entry point (module level, so it pickles); never raises.
+
+    ``stamp``: the shared collateral's :func:`collateral_stamp`, taken once by the driver.
+    """
     cfg = item.config or config
     try:
         data = item.data
@@ -239,8 +347,11 @@ def _verify_item(item: BatchItem, config: BatchConfig) -> dict[str, Any]:
         data = decode_text(data)
         tee = peek_tee(data)
         try:
-            verifier = _verifier(cfg)
+            verifier = _verifier(cfg, stamp)
             extra = _item_collateral(item.collateral) if item.collateral else None
+            if item.collateral_dir is not None:
+                here = _dir_collateral(item.collateral_dir)
+                extra = here if extra is None else extra + here
             result = verifier.verify(data, at=cfg.at, collateral=extra)
         except CocoverifyError as exc:
             return record_for(item.path, exc, tee=tee)
@@ -274,6 +385,12 @@ def verify_many(
     ex: Executor = ProcessPoolExecutor(max_workers=workers) if executor is None else executor
     limit = max(1, window if window is not None else 4 * workers)
     pending: deque[tuple[str, Future[dict[str, Any]]]] = deque()
+    stamps: dict[BatchConfig, Stamp] = {}  # shared collateral state, once per config
+
+    def stamp_for(c: BatchConfig) -> Stamp:
+        if c not in stamps:
+            stamps[c] = collateral_stamp(c.collateral)
+        return stamps[c]
 
     def collect(path: str, fut: Future[dict[str, Any]]) -> dict[str, Any]:
         try:
@@ -285,7 +402,7 @@ def verify_many(
         for raw in items:
             item = raw if isinstance(raw, BatchItem) else BatchItem(path=os.fspath(raw))
             try:
-                fut = ex.submit(_verify_item, item, cfg)
+                fut = ex.submit(_verify_item, item, cfg, stamp_for(item.config or cfg))
             except Exception as exc:  # e.g. a pool already broken
                 fut = Future()
                 fut.set_exception(exc)
@@ -320,14 +437,22 @@ def _has_magic(path: str) -> bool:
     return glob.has_magic(path)
 
 
-def _sibling_collateral(path: str, from_dir: bool) -> tuple[str, ...]:
-    out: list[str] = []
+def _sibling_collateral(path: str) -> tuple[str, ...]:
     sibling = path + COLLATERAL_SUFFIX
-    if os.path.isdir(sibling):
-        out.append(sibling)
-    if from_dir:
-        out.append(os.path.dirname(path) or ".")
-    return tuple(out)
+    return (sibling,) if os.path.isdir(sibling) else ()
+
+
+def clean_path(path: str) -> str:
+    """``os.path.normpath`` unless the path has a ``..`` component.
+
+    ``normpath`` is lexical: ``link/../q.bin`` becomes ``q.bin`` although, with ``link`` a
+    symbolic link, it names another file. Such paths are kept as written, so the file
+    read, the record's ``path`` and ``--resume`` all mean the file that was asked for.
+    """
+    parts = path.replace(os.sep, "/").split("/")
+    if os.altsep:
+        parts = [q for p in parts for q in p.split(os.altsep)]
+    return path if ".." in parts else os.path.normpath(path)
 
 
 def _walk(folder: str) -> Iterator[str]:
@@ -367,14 +492,16 @@ def expand_inputs(
     seen: set[str] = set()
 
     def add(path: str, *, explicit: bool) -> None:
-        norm = os.path.normpath(path)
-        if norm in seen:
+        norm = clean_path(path)
+        key = os.path.realpath(norm)  # one file reached by two names is verified once
+        if key in seen:
             return
-        seen.add(norm)
+        seen.add(key)
         if not explicit and not _filtered(norm):
             out.append(Skipped(norm))
             return
-        out.append(BatchItem(norm, collateral=_sibling_collateral(norm, collateral_from_dir)))
+        folder = (os.path.dirname(norm) or ".") if collateral_from_dir else None
+        out.append(BatchItem(norm, collateral=_sibling_collateral(norm), collateral_dir=folder))
 
     for arg in paths:
         if os.path.isdir(arg):
@@ -394,12 +521,23 @@ def expand_inputs(
     return out
 
 
+def record_exit_code(record: Mapping[str, Any]) -> int:
+    """One record's exit code: 0 only for ``accepted: true`` with ``exit_code`` 0; a code
+    outside 1..5, or a record that is not accepted yet says 0, counts as 1 (fail closed)."""
+    code = record.get("exit_code")
+    if type(code) is not int or not 0 <= code <= 5:
+        return 1
+    if code == 0:
+        return 0 if record.get("accepted") is True else 1
+    return code
+
+
 def batch_exit_code(records: Iterable[Mapping[str, Any]]) -> int:
     """0 when every verified record was accepted, else the smallest non-zero exit code seen.
 
     The CLI's classes are ordered by priority: 1 (tool/read error) > 2 (evidence) >
     3 (authenticity) > 4 (collateral) > 5 (policy). Skipped inputs do not count.
     """
-    codes = {int(r.get("exit_code", 1)) for r in records if "skipped" not in r}
+    codes = {record_exit_code(r) for r in records if "skipped" not in r}
     codes.discard(0)
     return min(codes) if codes else 0

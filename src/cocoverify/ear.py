@@ -215,9 +215,29 @@ def trust_vector(outcome: VerificationResult | CocoverifyError) -> dict[str, int
             vector["executables"] = CONTRAINDICATED_RUNTIME
         else:  # debug, attributes, init data, lifecycle, Rego and any other rule
             vector["configuration"] = UNSUPPORTABLE_CONFIG
-    if not result.accepted and ear_status(vector) != "contraindicated" and not result.policy:
-        vector["configuration"] = UNSUPPORTABLE_CONFIG  # rejected without a rule: fail closed
+    _fail_closed(vector, outcome)
     return vector
+
+
+def _rejected(outcome: VerificationResult | CocoverifyError) -> bool:
+    if isinstance(outcome, VerificationResult):
+        return not outcome.accepted
+    return True
+
+
+def _fail_closed(vector: dict[str, int], outcome: VerificationResult | CocoverifyError) -> None:
+    """A rejection is never affirming or warning (docs/ear.md "AR4SI mapping").
+
+    With a result (authentic evidence, rejected by a rule, Rego or any later step) the EAR
+    must be ``contraindicated``; without one, ``none`` (nothing known) is also allowed.
+    """
+    if not _rejected(outcome):
+        return
+    status = ear_status(vector)
+    has_result = outcome.result is not None if isinstance(outcome, CocoverifyError) else True
+    if status == "contraindicated" or (status == "none" and not has_result):
+        return
+    vector["configuration"] = UNSUPPORTABLE_CONFIG
 
 
 _INIT_DATA_CLAIM: Final = {
@@ -285,10 +305,12 @@ def _trustee_claims_for() -> Any:
 
 
 def _epoch(t: _dt.datetime | int) -> int:
-    if isinstance(t, bool):
-        raise ConfigurationError("time: expected a datetime", reason=Reason.INVALID_ARGUMENT)
-    if isinstance(t, int):
+    if isinstance(t, int) and not isinstance(t, bool):
         return t
+    if not isinstance(t, _dt.datetime):
+        raise ConfigurationError(
+            "time: expected a datetime or integer seconds", reason=Reason.INVALID_ARGUMENT
+        )
     if t.tzinfo is None:
         raise ConfigurationError(
             "time: a naive datetime is ambiguous; give a timezone", reason=Reason.INVALID_ARGUMENT
@@ -341,7 +363,15 @@ def to_ear(
             raise ConfigurationError(
                 f"to_ear: unknown trust claims {sorted(unknown)}", reason=Reason.INVALID_ARGUMENT
             )
-        vector = dict.fromkeys(CLAIM_NAMES, NO_CLAIM) | {k: int(v) for k, v in trust_claims.items()}
+        vector = dict.fromkeys(CLAIM_NAMES, NO_CLAIM)
+        for k, v in trust_claims.items():
+            if not isinstance(v, int) or isinstance(v, bool) or not -128 <= v <= 127:
+                raise ConfigurationError(
+                    f"to_ear: trust claim {k}: {v!r} is not an integer in -128..127",
+                    reason=Reason.INVALID_ARGUMENT,
+                )
+            vector[k] = v
+        _fail_closed(vector, outcome)  # the caller's vector cannot affirm a rejection
     else:
         vector = trust_vector(outcome)
     appraisal: dict[str, Any] = {
@@ -416,9 +446,14 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
             out[k] = v
         return out
 
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON (RFC 8259 §6)")
+
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=no_dupes)
-    except (UnicodeDecodeError, ValueError) as exc:
+        value = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=no_dupes, parse_constant=no_constants
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedEvidence(
             f"EAR {what}: not a JSON object ({exc})", field=what, reason=Reason.EAR_MALFORMED
         ) from None
@@ -472,16 +507,23 @@ def sign_ear(
             f"EAR {alg}: key is not on the right curve", reason=Reason.INVALID_ARGUMENT
         )
     header: dict[str, Any] = {"alg": alg, "typ": "JWT"}
+    if kid is not None and not isinstance(kid, str):
+        raise ConfigurationError("EAR kid: expected text", reason=Reason.INVALID_ARGUMENT)
     if kid is not None:
         header["kid"] = kid
     if embed_jwk:
         header["jwk"] = public_jwk(key.public_key())
+    try:
+        payload = json.dumps(to_jsonable(claims), separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:  # NaN/infinity or a value JSON cannot carry
+        raise ConfigurationError(
+            f"EAR claims are not JSON ({exc})", reason=Reason.INVALID_ARGUMENT
+        ) from None
     signing_input = (
-        _b64u(json.dumps(header, separators=(",", ":")).encode())
-        + "."
-        + _b64u(json.dumps(to_jsonable(claims), separators=(",", ":")).encode())
+        _b64u(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64u(payload.encode())
     )
-    der = key.sign(signing_input.encode("ascii"), ec.ECDSA(digest))
+    # RFC 6979 deterministic ECDSA: the same claims and key give the same token
+    der = key.sign(signing_input.encode("ascii"), ec.ECDSA(digest, deterministic_signing=True))
     r, s = decode_dss_signature(der)
     return signing_input + "." + _b64u(r.to_bytes(size, "big") + s.to_bytes(size, "big"))
 
@@ -551,6 +593,16 @@ def _check_shape(claims: Mapping[str, Any]) -> None:
                 field=f"submods.{name}",
                 reason=Reason.EAR_MALFORMED,
             )
+        # the status is the worst tier of the vector or worse, never better (AR4SI §2.3;
+        # rust-ear update_status_from_trust_vector): "affirming" over a contraindicated
+        # claim is a contradiction a relying party reading only ear.status would miss
+        if _TIERS.index(sub["ear.status"]) < _TIERS.index(ear_status(vector)):
+            raise MalformedEvidence(
+                f"EAR submod {name}: ear.status {sub['ear.status']!r} is better than its "
+                f"vector ({ear_status(vector)})",
+                field=f"submods.{name}",
+                reason=Reason.EAR_MALFORMED,
+            )
 
 
 def verify_ear(
@@ -573,6 +625,10 @@ def verify_ear(
     ``ear.status`` and vectors.
     """
     at_s = _epoch(at)
+    if not isinstance(leeway, int) or isinstance(leeway, bool) or leeway < 0:
+        raise ConfigurationError(
+            "verify_ear: leeway must be a non-negative integer", reason=Reason.INVALID_ARGUMENT
+        )
     for allowed in algorithms:
         _alg_params(allowed)
     if isinstance(token, bytes):
@@ -580,6 +636,8 @@ def verify_ear(
             token = token.decode("ascii")
         except UnicodeDecodeError:
             raise MalformedEvidence("EAR: not ASCII", reason=Reason.EAR_MALFORMED) from None
+    if not isinstance(token, str) or not token.isascii():
+        raise MalformedEvidence("EAR: not ASCII text", reason=Reason.EAR_MALFORMED)
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise MalformedEvidence(
@@ -608,6 +666,7 @@ def verify_ear(
         raise UnsupportedEvidence(
             f"EAR alg {alg} does not match the key's curve", reason=Reason.EAR_ALGORITHM_REJECTED
         )
+    payload = _unb64u(parts[1], "payload")  # strict base64url before it is signed over
     sig = _unb64u(parts[2], "signature")
     if len(sig) != 2 * size:
         raise SignatureInvalid(
@@ -622,7 +681,7 @@ def verify_ear(
         raise SignatureInvalid(
             "EAR signature does not verify", reason=Reason.EAR_SIGNATURE_INVALID
         ) from None
-    claims = _json_object(_unb64u(parts[1], "payload"), "payload")
+    claims = _json_object(payload, "payload")
     iat = _int_claim(claims, "iat")
     exp = _int_claim(claims, "exp")
     if iat > at_s + leeway:

@@ -73,7 +73,8 @@ def canonical_json(obj: Any) -> bytes:
     """
     try:
         return bytes(rfc8785.dumps(obj))
-    except rfc8785.CanonicalizationError as exc:
+    except (rfc8785.CanonicalizationError, UnicodeError, RecursionError) as exc:
+        # UnicodeError: a lone surrogate in a *key* (rfc8785 only checks values)
         raise _bad(f"runtime data cannot be canonicalised (RFC 8785): {exc}") from None
 
 

@@ -8,10 +8,11 @@ Confidential Containers AS policy (``package policy``, ``trust_claims``) runs un
     decision.trust_claims                             # {"hardware": 2, ...} for the EAR
 
 Decision rule: the query (default ``data.policy``) must give an object. It rejects when
-``allow`` is defined and not ``true``, or when any ``trust_claims`` value is in the AR4SI
-contraindicated tier (96..127, -97..-128). A policy that defines neither ``allow`` nor
-``trust_claims`` is a configuration error (fail closed). Only ``trust_claims`` keys that
-are AR4SI claim names are accepted, as trustee does.
+``allow`` is defined and not ``true``, when any ``trust_claims`` value is in the AR4SI
+contraindicated tier (96..127, -97..-128), or, without ``allow``, when no ``trust_claims``
+value is affirming or warning (an empty or all-zero vector affirms nothing). A policy that
+defines neither ``allow`` nor ``trust_claims`` is a configuration error (fail closed). Only
+``trust_claims`` keys that are AR4SI claim names are accepted, as trustee does.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from .ear import CLAIM_NAMES, annotated_evidence, tier
+from .ear import CLAIM_NAMES, annotated_evidence, ear_status, tier
 from .errors import ConfigurationError, PolicyRejected, Reason
 from .result import RuleVerdict, VerificationResult, to_jsonable
 
@@ -128,6 +129,10 @@ def decide(value: Any) -> RegoDecision:
     bad = sorted(n for n, v in claims.items() if tier(v) == "contraindicated")
     if bad:
         return RegoDecision(False, claims, value, f"contraindicated: {', '.join(bad)}")
+    if "allow" not in value and ear_status(claims) not in ("affirming", "warning"):
+        # trustee refuses to issue a token when no trust claim is set; an empty or all-"none"
+        # vector affirms nothing, so without an explicit allow it is not an acceptance
+        return RegoDecision(False, claims, value, "no trust claim affirms anything")
     return RegoDecision(True, claims, value)
 
 
@@ -143,8 +148,13 @@ def check_rego(
     """Evaluate a Rego policy over an accepted result; raise PolicyRejected when it says no.
 
     The raised error has reason ``rego_rejected`` and ``.result`` = the result with an
-    extra failed ``rego`` rule (``accepted`` false).
+    extra failed ``rego`` rule (``accepted`` false). A result that is not accepted is a
+    ConfigurationError: Rego can add rejections, never turn one into an "allowed".
     """
+    if not result.accepted:
+        raise ConfigurationError(
+            "check_rego: the result was already rejected", reason=Reason.INVALID_ARGUMENT
+        )
     value = evaluate_rego(
         policy_text,
         trustee_input(

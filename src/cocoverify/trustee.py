@@ -28,6 +28,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -114,14 +115,32 @@ def _json_object(evidence: Mapping[str, Any] | bytes | str) -> dict[str, Any] | 
             return data
         text = decoded
     try:
-        value = json.loads(text)
+        value = _strict_json(text)
         if isinstance(value, str):  # doubly encoded, as CCA evidence travels in the KBS
-            value = json.loads(value)
+            value = _strict_json(value)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _malformed("evidence is not valid JSON", "evidence") from None
     if not isinstance(value, dict):
         raise _malformed("evidence JSON is not an object", "evidence")
     return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:  # serde: "duplicate field"; last-wins would let two readers disagree
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strict_json(text: str | bytes) -> Any:
+    """RFC 8259 JSON as serde_json reads it: no duplicate keys, no NaN/Infinity."""
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
 _B64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
@@ -257,6 +276,18 @@ def snp_report_from_json(obj: Any) -> bytes:
     return data
 
 
+#: The keys of the ``sev`` crate's serde ``AttestationReport`` (trustee_interface.md §2).
+SNP_REPORT_KEYS = (
+    "version", "guest_svn", "policy", "family_id", "image_id", "vmpl", "sig_algo",
+    "current_tcb", "plat_info", "key_info", "report_data", "measurement", "host_data",
+    "id_key_digest", "author_key_digest", "report_id", "report_id_ma", "reported_tcb",
+    "cpuid_fam_id", "cpuid_mod_id", "cpuid_step", "chip_id", "committed_tcb", "current",
+    "committed", "launch_tcb", "launch_mit_vector", "current_mit_vector", "signature",
+)  # fmt: skip
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
 #: sev ``CertType`` serde names -> the certificate-table roles of evidence/snp.py.
 _CERT_TYPES = {"ARK": "ark", "ASK": "ask", "VCEK": "vcek", "VLEK": "vlek", "CRL": "crl"}
 
@@ -281,7 +312,10 @@ def _snp_cert_chain(value: Any) -> tuple[Collateral, list[str]]:
         if ctype == "Empty":
             continue
         if isinstance(ctype, Mapping) and set(ctype) == {"OTHER"}:
-            warnings.append(f"{field}: OTHER certificate {ctype['OTHER']!r} ignored")
+            guid = ctype["OTHER"]  # sev: a UUID string; anything else is not that type
+            if not isinstance(guid, str) or not _UUID.fullmatch(guid):
+                raise _malformed(f"{field}.cert_type: OTHER is not a UUID", f"{field}.cert_type")
+            warnings.append(f"{field}: OTHER certificate {guid} ignored")
             continue
         if not isinstance(ctype, str) or ctype not in _CERT_TYPES:
             raise _malformed(f"{field}.cert_type: unknown type {ctype!r}", f"{field}.cert_type")
@@ -329,6 +363,8 @@ def parse_evidence(tee: str, evidence: Mapping[str, Any] | bytes | str) -> Trust
             data = _byte_list(report, "attestation_report")
         else:
             data = snp_report_from_json(report)
+            if isinstance(report, Mapping):
+                warnings += _extra_keys(report, SNP_REPORT_KEYS, "attestation_report")
         coll, more = _snp_cert_chain(obj.get("cert_chain"))
         return TrusteeEvidence(tee, data, coll, tuple(warnings + more))
     warnings = _extra_keys(obj, ("token",), tee)
@@ -528,6 +564,7 @@ def intel_supplemental(
     Re-derived with the pipeline's own functions at ``result.verified_at``.
     """
     from .authenticate.intel import authenticate_quote, pck_chain_for, verify_crls
+    from .authenticate.x509util import signed_by
     from .evidence.intel import parse_quote
 
     at = result.verified_at
@@ -544,7 +581,9 @@ def intel_supplemental(
     signers = [
         c
         for c in collateral.certificates
-        if c.issuer == pck.root.subject and any("TCB Signing" in str(a.value) for a in c.subject)
+        if c.issuer == pck.root.subject
+        and any("TCB Signing" in str(a.value) for a in c.subject)
+        and signed_by(c, pck.root)  # a look-alike in the collateral must not move the dates
     ]
     certs = [pck.leaf, pck.intermediate, pck.root, *signers]
     coll = result.collateral

@@ -165,8 +165,29 @@ def summary_table(records: list[dict[str, Any]], *, elapsed: float, resumed: int
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
+def _finished(rec: Any) -> bool:
+    """A line that records a finished verification (or a skip) of its ``path``.
+
+    Lines for files that could not be read or hit an internal error (``exit_code`` 1, e.g.
+    a worker killed by the crash being resumed from) do not count: those files were never
+    verified, so ``--resume`` verifies them again. So does any line of the wrong shape.
+    """
+    if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
+        return False
+    if "skipped" in rec:
+        return isinstance(rec["skipped"], str)
+    code = rec.get("exit_code")
+    if type(code) is not int or not 0 <= code <= 5 or code == 1:
+        return False
+    return type(rec.get("accepted")) is bool and (code == 0) == rec["accepted"]
+
+
 def _done_paths(path: str) -> tuple[set[str], list[dict[str, Any]]]:
-    """Paths already recorded in an output file (unparseable lines are ignored)."""
+    """Paths already verified according to an output file, and the file's records.
+
+    Unparseable lines (e.g. one cut short by a crash) are ignored and unfinished records
+    are not "done", so their files are verified again (the new line then wins).
+    """
     done: set[str] = set()
     records: list[dict[str, Any]] = []
     try:
@@ -174,11 +195,13 @@ def _done_paths(path: str) -> tuple[set[str], list[dict[str, Any]]]:
             for line in fh:
                 try:
                     rec = json.loads(line)
-                except ValueError:
-                    continue  # e.g. a line cut short by a crash: verify that file again
-                if isinstance(rec, dict) and isinstance(rec.get("path"), str):
-                    done.add(rec["path"])
-                    records.append(rec)
+                except (ValueError, RecursionError):
+                    continue
+                if not isinstance(rec, dict):
+                    continue
+                records.append(rec)  # every line counts for the exit code ...
+                if _finished(rec):
+                    done.add(rec["path"])  # ... but only finished ones are skipped
     except FileNotFoundError:
         pass
     return done, records
@@ -248,4 +271,6 @@ def run(args: argparse.Namespace) -> int:
             summary_table(records, elapsed=time.monotonic() - start, resumed=resumed),
             file=sys.stderr,
         )
-    return batch_exit_code(previous + records)
+    # one verdict per path, the latest line winning (a file re-verified after an error)
+    latest = {str(r.get("path")): r for r in previous + records}
+    return batch_exit_code(latest.values())
