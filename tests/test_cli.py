@@ -244,9 +244,13 @@ def test_collateral_named_after_a_role_must_hold_it(tmp_path: Path) -> None:
     import cocoverify
 
     with pytest.raises(ChainInvalid) as ei:
-        cocoverify.verify((base / "report.bin").read_bytes(), at="2026-01-01T00:00:00Z",
-                          collateral=cocoverify.load_collateral(
-                              [base / "vcek.pem", tmp_path / "ark.pem", base / "ark.pem"]))
+        cocoverify.verify(
+            (base / "report.bin").read_bytes(),
+            at="2026-01-01T00:00:00Z",
+            collateral=cocoverify.load_collateral(
+                [base / "vcek.pem", tmp_path / "ark.pem", base / "ark.pem"]
+            ),
+        )
     assert ei.value.reason.value == "chain_invalid"
 
 

@@ -280,22 +280,31 @@ def test_attribute_mask_rules() -> None:
     statuses = [SGX_STATUS]
     # DEBUG (bit 1) must be clear and INIT (bit 0) set: mask 0x03, value 0x01
     mask, value = "03" + "00" * 15, "01" + "00" * 15
-    ok = {"accepted_tcb_statuses": statuses,
-          "sgx": {"attributes_mask": mask, "attributes_value": value}}
+    ok = {
+        "accepted_tcb_statuses": statuses,
+        "sgx": {"attributes_mask": mask, "attributes_value": value},
+    }
     assert attrs[0] & 0x03 == 0x01
     assert _verify(SGX, Policy.from_dict(ok)).accepted
-    bad = {"accepted_tcb_statuses": statuses,
-           "sgx": {"attributes_mask": mask, "attributes_value": "03" + "00" * 15}}
+    bad = {
+        "accepted_tcb_statuses": statuses,
+        "sgx": {"attributes_mask": mask, "attributes_value": "03" + "00" * 15},
+    }
     with pytest.raises(PolicyRejected) as ei:
         _verify(SGX, Policy.from_dict(bad))
     assert ei.value.reason is Reason.ATTRIBUTE_REJECTED
     tdx = _claims(TDX).claims
     xfam = tdx["xfam"].hex()
-    assert _verify(TDX, Policy.from_dict({"tdx": {"xfam_mask": "ff" * 8,
-                                                   "xfam_value": xfam}})).accepted
+    assert _verify(
+        TDX, Policy.from_dict({"tdx": {"xfam_mask": "ff" * 8, "xfam_value": xfam}})
+    ).accepted
     with pytest.raises(PolicyRejected) as ei:
-        _verify(TDX, Policy.from_dict({"tdx": {"td_attributes_mask": "ff" * 8,
-                                                "td_attributes_value": "00" * 8}}))
+        _verify(
+            TDX,
+            Policy.from_dict(
+                {"tdx": {"td_attributes_mask": "ff" * 8, "td_attributes_value": "00" * 8}}
+            ),
+        )
     assert ei.value.reason is Reason.ATTRIBUTE_REJECTED
     with pytest.raises(ConfigurationError):
         Policy.from_dict({"tdx": {"xfam_mask": "ff" * 8}})

@@ -16,16 +16,18 @@ CASES = [
     ("sgx:\n  mr_signer: ['zz']\n", 2, "sgx.mr_signer[0]"),
     ("sgx:\n  min_isv_svn: -1\n", 2, "sgx.min_isv_svn"),
     ("tdx:\n  rtmr0: ['" + "aa" * 32 + "']\n", 2, "tdx.rtmr0[0]"),
-    ("tdx:\n  unsafe_allow_sept_ve_disabled: yes please\n", 2,
-     "tdx.unsafe_allow_sept_ve_disabled"),
+    ("tdx:\n  unsafe_allow_sept_ve_disabled: yes please\n", 2, "tdx.unsafe_allow_sept_ve_disabled"),
     ("unsafe_allow_debug: 1\n", 1, "unsafe_allow_debug"),
     ("snp: 3\n", 1, "snp"),
     ("snp:\n  min_reported_tcb: {bootlader: 3}\n", 2, "snp.min_reported_tcb.bootlader"),
     ("snp:\n  vmpl: [x]\n", 2, "snp.vmpl[0]"),
     ("snp:\n  min_firmware_version: '1.x'\n", 2, "snp.min_firmware_version"),
     ("cca:\n  allowed_lifecycle_states: [foo]\n", 2, "cca.allowed_lifecycle_states"),
-    ("cca:\n  platform_sw_components: [{measurement: zz}]\n", 2,
-     "cca.platform_sw_components[0].measurement"),
+    (
+        "cca:\n  platform_sw_components: [{measurement: zz}]\n",
+        2,
+        "cca.platform_sw_components[0].measurement",
+    ),
     ('{\n  "sgx": {\n    "isv_prod_id": ["one"]\n  }\n}\n', 3, "sgx.isv_prod_id[0]"),
 ]
 

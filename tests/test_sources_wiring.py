@@ -25,10 +25,26 @@ class RecordingSource:
         self.calls.append(("intel", {"fmspc": fmspc, "ca": ca, "tee": tee, "at": at}))
         return self.collateral
 
-    def amd(self, *, product: str, hwid: bytes, reported_tcb: Mapping[str, int], key_type: str,
-            at: dt.datetime) -> Collateral:
-        self.calls.append(("amd", {"product": product, "hwid": hwid,
-                                   "reported_tcb": dict(reported_tcb), "key_type": key_type}))
+    def amd(
+        self,
+        *,
+        product: str,
+        hwid: bytes,
+        reported_tcb: Mapping[str, int],
+        key_type: str,
+        at: dt.datetime,
+    ) -> Collateral:
+        self.calls.append(
+            (
+                "amd",
+                {
+                    "product": product,
+                    "hwid": hwid,
+                    "reported_tcb": dict(reported_tcb),
+                    "key_type": key_type,
+                },
+            )
+        )
         return self.collateral
 
 
@@ -40,14 +56,25 @@ class NoSource(RecordingSource):
 def test_intel_collateral_from_source() -> None:
     base = require_shared("intel") / "tdx-v4-dcapqvl-sample"
     source = RecordingSource(load_collateral([base]))
-    r = Verifier(collateral_source=source).verify((base / "tdx_quote").read_bytes(),
-                                                  at="2025-07-04T10:16:31Z")
+    r = Verifier(collateral_source=source).verify(
+        (base / "tdx_quote").read_bytes(), at="2025-07-04T10:16:31Z"
+    )
     assert r.accepted
-    assert source.calls == [("intel", {"fmspc": bytes.fromhex("B0C06F000000"), "ca": "platform",
-                                       "tee": "tdx", "at": r.verified_at})]
+    assert source.calls == [
+        (
+            "intel",
+            {
+                "fmspc": bytes.fromhex("B0C06F000000"),
+                "ca": "platform",
+                "tee": "tdx",
+                "at": r.verified_at,
+            },
+        )
+    ]
     with pytest.raises(CollateralUnavailable):
         Verifier(collateral_source=NoSource(Collateral())).verify(
-            (base / "tdx_quote").read_bytes(), at="2025-07-04T10:16:31Z")
+            (base / "tdx_quote").read_bytes(), at="2025-07-04T10:16:31Z"
+        )
 
 
 def _amd(case: str) -> tuple[Path, bytes]:
@@ -66,7 +93,7 @@ def test_amd_certificates_from_source_only_when_missing() -> None:
     at = "2026-06-01T00:00:00Z"
     r = Verifier(collateral_source=source).verify(report, at=at)
     assert r.accepted and r.claims["product"] == "Turin"
-    (kind, args), = source.calls
+    ((kind, args),) = source.calls
     assert kind == "amd" and args["product"] == "Turin" and args["key_type"] == "vcek"
     assert set(args["reported_tcb"]) == {"bl_spl", "tee_spl", "snp_spl", "ucode_spl", "fmc_spl"}
     assert args["hwid"] == r.claims["chip_id"]
