@@ -8,13 +8,13 @@ table and from the collateral (``Collateral.certificates``), CRLs from both as w
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography import x509
 
 from ..appraise.amd import report_claims
 from ..authenticate.amd import authenticate_report, cert_role, report_product
-from ..authenticate.x509util import PARSE_ERRORS
+from ..authenticate.x509util import PARSE_ERRORS, force_parse
 from ..collateral.source import CollateralSource
 from ..errors import (
     ChainInvalid,
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
     from ..policy import Policy
 
 __all__ = ["appraise_report", "split_evidence", "table_collateral"]
-
-#: What ``cryptography`` raises on a malformed certificate or CRL, on load or on access
-#: (x509.InvalidVersion and UnsupportedAlgorithm are not ValueErrors).
-_DECODE_ERRORS = (*PARSE_ERRORS, x509.InvalidVersion)
 
 
 def split_evidence(data: bytes) -> tuple[SnpReport, CertTable | None]:
@@ -77,10 +73,10 @@ def table_collateral(
             continue
         try:
             if entry.role == "crl":
-                crls.append(_touch_crl(x509.load_der_x509_crl(entry.data)))
+                crls.append(_decoded(x509.load_der_x509_crl(entry.data)))
                 continue
-            cert = _touch(x509.load_der_x509_certificate(entry.data))
-        except _DECODE_ERRORS as exc:
+            cert = _decoded(x509.load_der_x509_certificate(entry.data))
+        except PARSE_ERRORS as exc:
             raise MalformedEvidence(
                 f"certificate table {entry.role} entry is not DER ({exc})",
                 field=f"cert_table.{entry.role}",
@@ -96,21 +92,13 @@ def table_collateral(
     return certs, crls, unknown
 
 
-def _touch(cert: x509.Certificate) -> x509.Certificate:
-    """Decode every field authentication reads (cryptography parses some lazily)."""
-    _ = (cert.subject, cert.issuer, cert.extensions, cert.public_key())
-    _ = (cert.signature_algorithm_oid, cert.signature_algorithm_parameters)
-    _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.tbs_certificate_bytes)
-    return cert
+X = TypeVar("X", x509.Certificate, x509.CertificateRevocationList)
 
 
-def _touch_crl(crl: x509.CertificateRevocationList) -> x509.CertificateRevocationList:
-    """Decode every CRL field revocation checking reads, revoked entries included."""
-    _ = (crl.issuer, crl.extensions, crl.last_update_utc, crl.next_update_utc)
-    _ = (crl.signature_algorithm_oid, crl.tbs_certlist_bytes)
-    for revoked in crl:
-        _ = revoked.serial_number
-    return crl
+def _decoded(item: X) -> X:
+    """``item`` with every field decoded now (x509util.force_parse), for chaining."""
+    force_parse(item)
+    return item
 
 
 def _check_labels(collateral: Collateral) -> None:
@@ -174,9 +162,9 @@ def appraise_report(
     if table is not None:
         certs, crls, unknown = table_collateral(table)
     try:
-        certs += [_touch(cert) for cert in collateral.certificates]
-        crls += [_touch_crl(crl) for crl in collateral.crls]
-    except _DECODE_ERRORS as exc:
+        certs += [_decoded(cert) for cert in collateral.certificates]
+        crls += [_decoded(crl) for crl in collateral.crls]
+    except PARSE_ERRORS as exc:
         raise CollateralInvalid(
             f"a supplied certificate or CRL cannot be decoded ({exc})",
             reason=Reason.COLLATERAL_MALFORMED,
@@ -185,9 +173,9 @@ def appraise_report(
     if source is not None and not any(cert_role(c)[0] in ("vcek", "vlek") for c in certs):
         fetched = _fetch(source, report, at)
         try:
-            certs += [_touch(c) for c in fetched.certificates]
-            crls += [_touch_crl(c) for c in fetched.crls]
-        except _DECODE_ERRORS as exc:
+            certs += [_decoded(c) for c in fetched.certificates]
+            crls += [_decoded(c) for c in fetched.crls]
+        except PARSE_ERRORS as exc:
             raise CollateralInvalid(
                 f"a fetched certificate or CRL cannot be decoded ({exc})",
                 reason=Reason.COLLATERAL_MALFORMED,

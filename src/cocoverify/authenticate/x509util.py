@@ -82,11 +82,12 @@ def force_parse(item: x509.Certificate | x509.CertificateRevocationList) -> None
     Raises ValueError (or TypeError / UnsupportedAlgorithm) on a malformed field.
     """
     _ = item.issuer, item.extensions, item.signature_hash_algorithm
+    _ = item.signature_algorithm_oid, item.signature_algorithm_parameters
     if isinstance(item, x509.Certificate):
         _ = item.subject, item.not_valid_before_utc, item.not_valid_after_utc, item.public_key()
-        _ = item.serial_number
+        _ = item.serial_number, item.tbs_certificate_bytes
     else:
-        _ = item.last_update_utc, item.next_update_utc
+        _ = item.last_update_utc, item.next_update_utc, item.tbs_certlist_bytes
         for revoked in item:
             _ = revoked.serial_number
 
