@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 import cocoverify
 from cocoverify import Policy, Verifier, load_collateral
-from cocoverify.evidence.intel import parse_quote
+from cocoverify.tee.intel.parse import parse_quote
 
 from _shared import require_shared
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from cocoverify._backend import native_error
-from cocoverify.evidence import decode_text
-from cocoverify.evidence.intel import parse_quote, parse_quote_fields
+from cocoverify._core.text import decode_text
+from cocoverify.tee.intel.parse import parse_quote, parse_quote_fields
 
 from _shared import require_shared
 

@@ -6,7 +6,7 @@ if [ "${CI:-}" = true ]; then  # CI: the native core must build (-Werror) and no
   export COCOVERIFY_BUILD_NATIVE=${COCOVERIFY_BUILD_NATIVE:-1} COCOVERIFY_STRICT_BUILD=${COCOVERIFY_STRICT_BUILD:-1}
   export COCOVERIFY_REQUIRE_NATIVE=${COCOVERIFY_REQUIRE_NATIVE:-1}
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e testing/
 echo "== ruff";   .venv/bin/ruff check src tests benchmarks vectors
 echo "== mypy";   .venv/bin/mypy
 echo "== native checks (ASan/UBSan corpus, libFuzzer; bounded, skipped without a compiler)"

@@ -18,8 +18,6 @@ from hypothesis import strategies as st
 
 import cocoverify
 from cocoverify import Policy, Reason, TrustStore
-from cocoverify._cli import main
-from cocoverify._cli.batch import Progress, summary_table
 from cocoverify.batch import (
     BatchConfig,
     BatchItem,
@@ -31,6 +29,8 @@ from cocoverify.batch import (
     record_for,
     verify_many,
 )
+from cocoverify.cli import main
+from cocoverify.cli.batch import Progress, summary_table
 from cocoverify.errors import CocoverifyError
 
 from conftest import PROJECT_VECTORS, require_shared, shared_manifest
@@ -59,7 +59,8 @@ def _direct(
                 at=cfg.at,
             )
         except CocoverifyError as exc:
-            from cocoverify.evidence import decode_text, peek_tee
+            from cocoverify._core.text import decode_text
+            from cocoverify.registry import peek_tee
 
             return record_for(path, exc, tee=peek_tee(decode_text(data)))
         return record_for(path, result)
@@ -273,7 +274,7 @@ def test_plain_paths_are_items(tmp_path: Path) -> None:
 
 
 def _sample_trust() -> TrustStore:
-    from cocoverify.authenticate.x509util import load_certificates
+    from cocoverify._core.x509 import load_certificates
 
     return TrustStore.from_root_certificates(load_certificates(SAMPLE_ROOT.read_bytes()))
 

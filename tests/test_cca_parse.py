@@ -8,7 +8,7 @@ import cbor2
 import pytest
 
 from cocoverify import EvidenceError, MalformedEvidence, Reason, UnsupportedEvidence
-from cocoverify.evidence.cca import (
+from cocoverify.tee.cca.parse import (
     PLATFORM_PROFILE_2023,
     PLATFORM_PROFILE_2024,
     PLATFORM_PROFILE_LEGACY,
@@ -22,7 +22,7 @@ from cocoverify.evidence.cca import (
     validate_platform_claims,
     validate_realm_claims,
 )
-from cocoverify.testing.arm import CcaTokenBuilder, cbor_map, collection
+from cocoverify_testing.cca import CcaTokenBuilder, cbor_map, collection
 
 B = CcaTokenBuilder()
 

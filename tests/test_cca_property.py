@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import cocoverify
 from cocoverify import CocoverifyError, Collateral
-from cocoverify.evidence.cca import validate_platform_claims, validate_realm_claims
-from cocoverify.testing.arm import CcaTokenBuilder
+from cocoverify.tee.cca.parse import validate_platform_claims, validate_realm_claims
+from cocoverify_testing.cca import CcaTokenBuilder
 
 B = CcaTokenBuilder()
 TOKEN = B.sign()

@@ -18,9 +18,9 @@ from cocoverify import (
     Reason,
     load_collateral,
 )
-from cocoverify._pipelines.arm import verify_platform_token
-from cocoverify.evidence.cca import validate_platform_claims, validate_realm_claims
 from cocoverify.result import to_jsonable
+from cocoverify.tee.cca.parse import validate_platform_claims, validate_realm_claims
+from cocoverify.tee.cca.pipeline import verify_platform_token
 
 from conftest import require_shared, shared_manifest
 

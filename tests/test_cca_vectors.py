@@ -1,4 +1,4 @@
-"""Arm CCA: the project's generated vectors (cocoverify.testing.arm.generate_vectors)."""
+"""Arm CCA: the project's generated vectors (cocoverify_testing.cca.generate_vectors)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 import cocoverify
 from cocoverify import CocoverifyError, MalformedEvidence, Policy
-from cocoverify._cli import main as cli_main
-from cocoverify.testing.arm import generate_vectors
+from cocoverify.cli import main as cli_main
+from cocoverify_testing.cca import generate_vectors
 
 _ROOT_HOLDER: dict[str, Path] = {}
 

@@ -22,12 +22,12 @@ from cocoverify import (
     Reason,
     SignatureInvalid,
 )
-from cocoverify._pipelines.arm import cpak_candidates
-from cocoverify.authenticate.arm import check_binding, key_from_jwk, verify_sign1
-from cocoverify.evidence.cca import PLATFORM_PROFILE_LEGACY, parse_token
-from cocoverify.policy.cca import CcaPolicy, SwComponentReference
-from cocoverify.testing.arm import CcaTokenBuilder, FakeCcaPlatform
-from cocoverify.testing.pki import ec_key
+from cocoverify.tee.cca.parse import PLATFORM_PROFILE_LEGACY, parse_token
+from cocoverify.tee.cca.pipeline import cpak_candidates
+from cocoverify.tee.cca.policy import CcaPolicy, SwComponentReference
+from cocoverify.tee.cca.verify import check_binding, key_from_jwk, verify_sign1
+from cocoverify_testing.cca import CcaTokenBuilder, FakeCcaPlatform
+from cocoverify_testing.pki import ec_key
 
 AT = "2026-01-01T00:00:00Z"
 B = CcaTokenBuilder()
@@ -345,8 +345,8 @@ def test_signature_must_have_the_exact_coordinate_width() -> None:
 
     from cryptography.hazmat.primitives import hashes
 
-    from cocoverify.authenticate.arm import sign1_verifies
-    from cocoverify.testing.pki import sign_ecdsa_raw
+    from cocoverify.tee.cca.verify import sign1_verifies
+    from cocoverify_testing.pki import sign_ecdsa_raw
 
     sign1 = parse_token(TOKEN).platform
     key = B.platform.cpak
@@ -366,7 +366,7 @@ def test_extra_collection_entries_are_reported() -> None:
 
 
 def test_lone_platform_token_api() -> None:
-    from cocoverify._pipelines.arm import verify_platform_token
+    from cocoverify.tee.cca.pipeline import verify_platform_token
 
     pf, _ = B.sign_parts()
     claims = verify_platform_token(pf, collateral=Collateral(public_keys=(CPAK,)))

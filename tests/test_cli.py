@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cocoverify._cli import main
+from cocoverify.cli import main
 
 from conftest import require_shared
 

@@ -1,8 +1,8 @@
 """Online collateral sources, the offline store and the cache (all offline).
 
 Every HTTP request goes to a stdlib server on 127.0.0.1 (port 0) serving PCS- and
-KDS-shaped responses built from the project's test PKIs (``cocoverify.testing.intel``,
-``cocoverify.testing.amd``). Production URLs (e.g. the Intel root CRL distribution point)
+KDS-shaped responses built from the project's test PKIs (``cocoverify_testing.intel``,
+``cocoverify_testing.snp``). Production URLs (e.g. the Intel root CRL distribution point)
 are rewritten to that server by :class:`Loopback`, which records the URL asked for.
 """
 
@@ -55,9 +55,9 @@ from cocoverify.errors import (
     ConfigurationError,
     Reason,
 )
-from cocoverify.evidence.snp import TcbVersion, parse_report
-from cocoverify.testing.amd import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
-from cocoverify.testing.intel import (
+from cocoverify.tee.snp.parse import TcbVersion, parse_report
+from cocoverify.trust import TrustStore
+from cocoverify_testing.intel import (
     NOW,
     FakeIntelPKI,
     QuoteBuilder,
@@ -68,8 +68,8 @@ from cocoverify.testing.intel import (
     tdx_pck,
     tdx_tcb_info,
 )
-from cocoverify.testing.pki import CertSpec, ec_key, issue, name, pem
-from cocoverify.trust import TrustStore
+from cocoverify_testing.pki import CertSpec, ec_key, issue, name, pem
+from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
 
 DER = Encoding.DER
 PKI = FakeIntelPKI()
@@ -1343,7 +1343,7 @@ def test_tls_is_verified(tmp_path: Path) -> None:
 
     from cryptography.hazmat.primitives import serialization
 
-    from cocoverify.testing.pki import CA_KEY_USAGE
+    from cocoverify_testing.pki import CA_KEY_USAGE
 
     now = _dt.datetime.now(_dt.UTC)  # TLS validity is checked by OpenSSL at the real time
     ca_key, leaf_key = ec_key("tls-test-ca", "P-256"), ec_key("tls-test-leaf", "P-256")

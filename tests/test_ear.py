@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import cocoverify
 from cocoverify import ear
-from cocoverify._cli import main
+from cocoverify.cli import main
 from cocoverify.errors import (
     AuthenticityError,
     ChainInvalid,
@@ -32,7 +32,7 @@ from cocoverify.errors import (
     UnsupportedEvidence,
 )
 from cocoverify.result import RuleVerdict, VerificationResult, freeze
-from cocoverify.testing.pki import ec_key
+from cocoverify_testing.pki import ec_key
 
 from conftest import require_shared, shared_manifest
 

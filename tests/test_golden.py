@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
-import outputs  # noqa: E402
+import outputs
 
 GOLDEN: dict[str, Any] = json.loads((outputs.HERE / "outputs.json").read_text())
 CASES = {cid: (ev, kw) for cid, ev, kw in outputs.cases()}

@@ -7,19 +7,19 @@ from typing import Any
 import pytest
 
 from cocoverify import AuthenticityError, CollateralInvalid, Reason
-from cocoverify.appraise.intel import (
-    SimpleLevel,
-    appraise_tcb,
-    check_qe_identity,
-    parse_enclave_identity,
-    parse_tcb_info,
-)
-from cocoverify.evidence.intel import (
+from cocoverify.tee.intel.parse import (
     CertificationData,
     Quote,
     QuoteHeader,
     SgxReportBody,
     TdReportBody,
+)
+from cocoverify.tee.intel.tcb import (
+    SimpleLevel,
+    appraise_tcb,
+    check_qe_identity,
+    parse_enclave_identity,
+    parse_tcb_info,
 )
 
 SIGNER = "aa" * 48

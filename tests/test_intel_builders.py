@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import ExtensionOID
 
-from cocoverify.testing import intel as fi
-from cocoverify.testing.intel import (
+from cocoverify_testing import intel as fi
+from cocoverify_testing.intel import (
     INTEL_QE_VENDOR_ID,
     NOW,
     SGX_EXTENSION_OID,

@@ -2,7 +2,7 @@
 
 Each entry states the outcome: ``accept`` (with the TCB status) or the ``Reason`` code of
 the raised error and the CLI exit code its class implies. The regeneration test checks
-that ``cocoverify.testing.intel.generate_vectors`` reproduces the committed files byte for
+that ``cocoverify_testing.intel.generate_vectors`` reproduces the committed files byte for
 byte, so the manifest cannot drift from the generator.
 """
 
@@ -29,7 +29,7 @@ from cocoverify import (
     TrustStore,
     load_collateral,
 )
-from cocoverify.testing.intel import (
+from cocoverify_testing.intel import (
     AT,
     FakeIntelPKI,
     QuoteBuilder,
@@ -62,7 +62,7 @@ CASES = _intel_cases()
 @pytest.fixture(scope="module")
 def pipeline() -> None:
     """Skip (naming why) while the Intel verifier pipeline is not importable."""
-    pytest.importorskip("cocoverify._pipelines.intel", reason="Intel pipeline not available")
+    pytest.importorskip("cocoverify.tee.intel.pipeline", reason="Intel pipeline not available")
 
 
 def _run(entry: dict[str, Any], base: Path) -> cocoverify.VerificationResult:

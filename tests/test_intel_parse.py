@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cocoverify import CocoverifyError, EvidenceError, MalformedEvidence, Reason, verify
-from cocoverify.evidence import decode_text, detect
-from cocoverify.evidence.intel import parse_quote
+from cocoverify._core.text import decode_text
+from cocoverify.registry import detect
+from cocoverify.tee.intel.parse import parse_quote
 
 from conftest import require_shared
 
@@ -95,7 +96,7 @@ def test_header_checks(
     q[offset : offset + len(value)] = value
     with pytest.raises(EvidenceError) as ei:
         if reason is None:
-            assert detect(bytes(q)) != "intel"
+            assert detect(bytes(q)).name != "intel"
             raise EvidenceError("not intel")
         parse_quote(bytes(q), backend=backend)
     if reason is not None:

@@ -1,7 +1,7 @@
 """KBS bindings: runtime-data digests (RFC 8785), init data, and nonce binding for each TEE.
 
 Expected digests are computed here independently: canonical JSON written out by hand and
-hashed with hashlib. Evidence comes from the TEST-ONLY builders in ``cocoverify.testing``
+hashed with hashlib. Evidence comes from the TEST-ONLY builders in ``cocoverify_testing``
 and, for raw report data, from the real Intel vectors in ../shared.
 """
 
@@ -29,9 +29,8 @@ from cocoverify import (
     load_collateral,
     trustee,
 )
-from cocoverify.testing.amd import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
-from cocoverify.testing.arm import CcaTokenBuilder
-from cocoverify.testing.intel import (
+from cocoverify_testing.cca import CcaTokenBuilder
+from cocoverify_testing.intel import (
     NOW,
     FakeIntelPKI,
     QuoteBuilder,
@@ -40,6 +39,7 @@ from cocoverify.testing.intel import (
     td_qe_identity,
     tdx_tcb_info,
 )
+from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
 
 from conftest import require_shared, shared_manifest
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from cocoverify import CocoverifyError, EvidenceError, Reason
 from cocoverify._backend import native_error
-from cocoverify.evidence import decode_text
-from cocoverify.evidence.intel import parse_quote, parse_quote_fields
-from cocoverify.testing.intel import FakeIntelPKI, QuoteBuilder
+from cocoverify._core.text import decode_text
+from cocoverify.tee.intel.parse import parse_quote, parse_quote_fields
+from cocoverify_testing.intel import FakeIntelPKI, QuoteBuilder
 
 from _shared import PROJECT_VECTORS, ROOT, SHARED_VECTORS
 

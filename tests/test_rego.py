@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import cocoverify
 from cocoverify import ear, rego
-from cocoverify._cli import main
+from cocoverify.cli import main
 from cocoverify.errors import ConfigurationError, PolicyRejected, Reason
 from cocoverify.result import RuleVerdict, VerificationResult, freeze
 

@@ -19,7 +19,7 @@ from cocoverify import (
     Reason,
     SignatureInvalid,
 )
-from cocoverify.testing.arm import CcaTokenBuilder, FakeCcaPlatform
+from cocoverify_testing.cca import CcaTokenBuilder, FakeCcaPlatform
 
 AT = "2026-01-01T00:00:00Z"
 VICTIM = FakeCcaPlatform(label="review-victim")

@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 import cocoverify
 from cocoverify import ear, kbs, trustee
-from cocoverify._cli import main
 from cocoverify.batch import (
     BatchItem,
     InlineExecutor,
@@ -30,15 +29,16 @@ from cocoverify.batch import (
     record_for,
     verify_many,
 )
+from cocoverify.cli import main
 from cocoverify.errors import (
     ConfigurationError,
     MalformedEvidence,
     PolicyRejected,
     Reason,
 )
-from cocoverify.rego import decide
+from cocoverify.integrations.rego import decide
 from cocoverify.result import RuleVerdict, VerificationResult, freeze
-from cocoverify.testing.pki import CertSpec, ec_key, issue, name
+from cocoverify_testing.pki import CertSpec, ec_key, issue, name
 from test_batch import SAMPLE, SAMPLE_AT, SAMPLE_ROOT, _sample_copy
 from test_kbs import AMD_PKI, VECTOR_TIME, _chain, real_case, snp_report
 from test_trustee import _evidence_quote, _serde_report
@@ -402,7 +402,7 @@ def test_replaced_collateral_is_not_shadowed_by_a_cached_copy(tmp_path: Path) ->
 
 def test_rego_cannot_allow_a_rejected_result() -> None:
     pytest.importorskip("regopy", reason="the optional Rego engine (cocoverify[rego]) is absent")
-    from cocoverify.rego import check_rego
+    from cocoverify.integrations.rego import check_rego
 
     policy = "package policy\n\nallow := true\n"
     assert check_rego(_result(), policy).allowed

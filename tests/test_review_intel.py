@@ -1,6 +1,6 @@
 """Adversarial review of the Intel DCAP verifier: one test per defect found (and fixed).
 
-Each test builds its input with the TEST-ONLY fake Intel PKI (``cocoverify.testing.intel``)
+Each test builds its input with the TEST-ONLY fake Intel PKI (``cocoverify_testing.intel``)
 so that exactly one thing differs from a valid quote and its collateral.
 """
 
@@ -30,9 +30,9 @@ from cocoverify import (
     TcbRejected,
     TrustStore,
 )
-from cocoverify.authenticate.x509util import load_certificates
-from cocoverify.testing import intel as fi
-from cocoverify.testing.intel import (
+from cocoverify._core.x509 import load_certificates
+from cocoverify_testing import intel as fi
+from cocoverify_testing.intel import (
     NOW,
     SGX_EXTENSION_OID,
     EnclaveTcbLevel,
@@ -47,7 +47,7 @@ from cocoverify.testing.intel import (
     der_oid,
     der_seq,
 )
-from cocoverify.testing.pki import pem
+from cocoverify_testing.pki import pem
 
 PKI = FakeIntelPKI()
 TRUST = TrustStore(intel_roots=frozenset({PKI.root_fingerprint()}))

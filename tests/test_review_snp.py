@@ -30,9 +30,11 @@ from cocoverify.errors import (
     MalformedEvidence,
     Reason,
 )
-from cocoverify.evidence.snp import TcbVersion
 from cocoverify.policy import Policy
-from cocoverify.testing.amd import (
+from cocoverify.tee.snp.parse import TcbVersion
+from cocoverify.trust import TrustStore
+from cocoverify_testing.pki import CA_KEY_USAGE, CertSpec, issue
+from cocoverify_testing.snp import (
     EPOCH,
     VECTOR_TIME,
     FakeAmdPKI,
@@ -40,8 +42,6 @@ from cocoverify.testing.amd import (
     amd_rsa_key,
     cert_table,
 )
-from cocoverify.testing.pki import CA_KEY_USAGE, CertSpec, issue
-from cocoverify.trust import TrustStore
 
 from conftest import require_shared, shared_manifest
 
@@ -423,7 +423,7 @@ def test_policy_default_still_applies_after_selection() -> None:
 def test_every_signed_byte_is_a_field_or_a_checked_reserved_byte(version: int) -> None:
     # the signature is verified over the re-encoded view (SnpReport.signed_bytes): a byte
     # the parser neither reads nor checks would be dropped and a mutation there accepted
-    from cocoverify.evidence.snp import SIGNED_SIZE, parse_report
+    from cocoverify.tee.snp.parse import SIGNED_SIZE, parse_report
 
     raw = SnpReportBuilder.for_product("Milan", version=version).sign(M)
     for offset in range(SIGNED_SIZE):
@@ -465,7 +465,7 @@ def _table(entries: list[tuple[bytes, int, int]], blob: bytes) -> bytes:
 def test_overlapping_table_blobs_are_rejected() -> None:
     import uuid
 
-    from cocoverify.evidence.snp import parse_cert_table
+    from cocoverify.tee.snp.parse import parse_cert_table
 
     count, size = 200, 1 << 16
     start = (count + 1) * 24

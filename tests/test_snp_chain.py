@@ -11,12 +11,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from cocoverify import verify
-from cocoverify.authenticate.amd import (
-    parse_vek_extensions,
-    select_vek,
-    verify_chain_roles,
-    verify_vek_chain,
-)
 from cocoverify.collateral import Collateral
 from cocoverify.errors import (
     ChainInvalid,
@@ -27,17 +21,23 @@ from cocoverify.errors import (
     Revoked,
     UnsupportedEvidence,
 )
-from cocoverify.evidence.snp import CertTable, CertTableEntry, parse_report
 from cocoverify.policy import Policy
-from cocoverify.testing.amd import (
+from cocoverify.tee.snp.parse import CertTable, CertTableEntry, parse_report
+from cocoverify.tee.snp.verify import (
+    parse_vek_extensions,
+    select_vek,
+    verify_chain_roles,
+    verify_vek_chain,
+)
+from cocoverify.trust import TrustStore
+from cocoverify_testing.pki import CertSpec, ec_key, issue
+from cocoverify_testing.snp import (
     EPOCH,
     VECTOR_TIME,
     FakeAmdPKI,
     SnpReportBuilder,
     cert_table,
 )
-from cocoverify.testing.pki import CertSpec, ec_key, issue
-from cocoverify.trust import TrustStore
 
 AT = VECTOR_TIME
 M = FakeAmdPKI("Milan")
@@ -142,7 +142,7 @@ def test_v2_with_unknown_issuer_product() -> None:
         not_before=EPOCH,
         not_after=EPOCH.replace(year=2030),
     )
-    from cocoverify.testing.amd import _amd_name
+    from cocoverify_testing.snp import _amd_name
 
     odd = issue(spec, issuer=_amd_name("SEV-Venice"), issuer_key=ec_key("venice", "P-384"))
     _rejects(UnsupportedEvidence, Reason.UNSUPPORTED_PRODUCT, v2, odd, M.ask, M.ark)
@@ -180,7 +180,7 @@ def test_vcek_issued_by_an_asvk_is_key_type_mismatch() -> None:
         ],
         rsa_pss=True,
     )
-    from cocoverify.testing.amd import amd_rsa_key
+    from cocoverify_testing.snp import amd_rsa_key
 
     bad = issue(spec, issuer=M.asvk.subject, issuer_key=amd_rsa_key("milan-asvk"))
     _rejects(ChainInvalid, Reason.KEY_TYPE_MISMATCH, rep, bad, M.asvk, M.ark)
@@ -429,8 +429,8 @@ def test_lazily_undecodable_certificates() -> None:
 
 
 def test_cli_with_fake_roots(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from cocoverify._cli import main
-    from cocoverify.testing.pki import pem
+    from cocoverify.cli import main
+    from cocoverify_testing.pki import pem
 
     rep = MB.sign(M)
     files = {

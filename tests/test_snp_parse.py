@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cocoverify.appraise.amd import product_from_cpuid
 from cocoverify.errors import MalformedEvidence, Reason, UnsupportedEvidence
-from cocoverify.evidence.snp import (
+from cocoverify.tee.snp.parse import (
     CERT_TABLE_ENTRY_SIZE,
     REPORT_SIZE,
     CertTable,
@@ -19,7 +18,8 @@ from cocoverify.evidence.snp import (
     parse_cert_table,
     parse_report,
 )
-from cocoverify.testing.amd import SnpReportBuilder, cert_table
+from cocoverify.tee.snp.tcb import product_from_cpuid
+from cocoverify_testing.snp import SnpReportBuilder, cert_table
 
 
 def _report(product: str = "Milan", version: int | None = None) -> bytes:

@@ -10,10 +10,10 @@ import pytest
 from cocoverify import verify
 from cocoverify.collateral import Collateral
 from cocoverify.errors import ConfigurationError, MeasurementMismatch, PolicyRejected, Reason
-from cocoverify.evidence.snp import TcbVersion
 from cocoverify.policy import Policy, SnpPolicy
-from cocoverify.testing.amd import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
+from cocoverify.tee.snp.parse import TcbVersion
 from cocoverify.trust import TrustStore
+from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
 
 M = FakeAmdPKI("Milan")
 T = FakeAmdPKI("Turin")

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from cocoverify import verify
 from cocoverify.collateral import Collateral
 from cocoverify.errors import CocoverifyError
-from cocoverify.evidence.snp import REPORT_SIZE, parse_cert_table, parse_report
 from cocoverify.policy import Policy
-from cocoverify.testing.amd import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder, cert_table
+from cocoverify.tee.snp.parse import REPORT_SIZE, parse_cert_table, parse_report
 from cocoverify.trust import TrustStore
+from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder, cert_table
 
 M = FakeAmdPKI("Milan")
 TRUST = TrustStore.from_certificates(amd={"Milan": [M.ark]})

@@ -10,12 +10,6 @@ import pytest
 from cryptography import x509
 
 from cocoverify import verify
-from cocoverify.authenticate.amd import (
-    check_binding,
-    parse_vek_extensions,
-    verify_chain_roles,
-    verify_vek_chain,
-)
 from cocoverify.collateral import load_collateral
 from cocoverify.errors import (
     AuthenticityError,
@@ -29,9 +23,15 @@ from cocoverify.errors import (
     Reason,
     SignatureInvalid,
 )
-from cocoverify.evidence.snp import parse_report
 from cocoverify.policy import Policy
 from cocoverify.result import to_jsonable
+from cocoverify.tee.snp.parse import parse_report
+from cocoverify.tee.snp.verify import (
+    check_binding,
+    parse_vek_extensions,
+    verify_chain_roles,
+    verify_vek_chain,
+)
 from cocoverify.trust import TrustStore
 
 from conftest import require_shared, shared_manifest
@@ -246,7 +246,7 @@ def test_swapped_ask_ark_files() -> None:
 
 
 def _at(c: dict[str, Any]) -> Any:
-    from cocoverify._time import parse_time
+    from cocoverify._core.time import parse_time
 
     return parse_time(c["verification_time"])
 
@@ -373,7 +373,7 @@ def test_require_crl_without_crl() -> None:
 def test_cli(cid: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from cocoverify._cli import main
+    from cocoverify.cli import main
 
     folder, c = _case(cid)
     argv = ["verify", str(folder / c["files"]["report"])]

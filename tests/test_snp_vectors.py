@@ -1,4 +1,4 @@
-"""The project's own SNP vectors (cocoverify.testing.amd.generate_vectors), one defect each."""
+"""The project's own SNP vectors (cocoverify_testing.snp.generate_vectors), one defect each."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from cocoverify import verify
 from cocoverify.collateral import load_collateral
 from cocoverify.errors import CocoverifyError
 from cocoverify.policy import Policy
-from cocoverify.testing.amd import generate_vectors
 from cocoverify.trust import TrustStore
+from cocoverify_testing.snp import generate_vectors
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,8 @@ from cocoverify import (
     UnsupportedEvidence,
     trustee,
 )
-from cocoverify.evidence.snp import parse_report
-from cocoverify.testing.intel import QuoteBuilder
+from cocoverify.tee.snp.parse import parse_report
+from cocoverify_testing.intel import QuoteBuilder
 from test_kbs import (
     AMD_PKI,
     INTEL_TRUST,
@@ -459,7 +459,7 @@ def test_snp_cert_type_must_fit_the_certificate() -> None:
 
 @pytest.mark.parametrize("semantics", [False, True])
 def test_snp_vmpl_must_be_zero(semantics: bool) -> None:
-    from cocoverify.testing.amd import SnpReportBuilder
+    from cocoverify_testing.snp import SnpReportBuilder
 
     report = SnpReportBuilder.for_product("Milan").set(vmpl=1).sign(AMD_PKI)
     with pytest.raises(PolicyRejected) as ei:
@@ -708,7 +708,7 @@ def test_snp_serde_defects_are_malformed(change: Any) -> None:
 
 
 def _sgx_with_status(status: str) -> bytes:
-    from cocoverify.testing.intel import SGX_PLATFORM_TCB
+    from cocoverify_testing.intel import SGX_PLATFORM_TCB
 
     pki = __import__("test_kbs").INTEL_PKI
     return QuoteBuilder.sgx().platform_tcb(SGX_PLATFORM_TCB[status]).sign(pki)
@@ -777,7 +777,7 @@ def test_expected_values_must_be_bytes() -> None:
 
 
 def test_snp_migration_agent_is_a_claim_in_drop_in_mode() -> None:
-    from cocoverify.testing.amd import SnpReportBuilder
+    from cocoverify_testing.snp import SnpReportBuilder
 
     report = SnpReportBuilder.for_product("Milan").set(policy=0x30000 | 1 << 18).sign(AMD_PKI)
     ev = {"attestation_report": list(report), "cert_chain": _chain(report)}

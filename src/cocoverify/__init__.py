@@ -13,9 +13,9 @@ through one call::
 
 from __future__ import annotations
 
-from ._api import Verifier, averify, verify
-from .collateral import Collateral, load_collateral
-from .errors import (
+from cocoverify.api import Verifier, averify, verify
+from cocoverify.collateral import Collateral, load_collateral
+from cocoverify.errors import (
     AuthenticityError,
     ChainInvalid,
     CocoverifyError,
@@ -33,9 +33,9 @@ from .errors import (
     TcbRejected,
     UnsupportedEvidence,
 )
-from .policy import Policy
-from .result import RuleVerdict, VerificationResult
-from .trust import TrustStore
+from cocoverify.policy import Policy
+from cocoverify.result import RuleVerdict, VerificationResult
+from cocoverify.trust import TrustStore
 
 __version__ = "0.1.0"
 

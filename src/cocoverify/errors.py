@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .result import VerificationResult
+    from cocoverify.result import VerificationResult
 
 __all__ = [
     "AuthenticityError",
@@ -123,7 +123,7 @@ class Reason(StrEnum):
     POLICY_REJECTED = "policy_rejected"
     REGO_REJECTED = "rego_rejected"
 
-    # --- EAR attestation-result tokens (cocoverify.ear; docs/ear.md)
+    # --- EAR attestation-result tokens (cocoverify.integrations.ear; docs/ear.md)
     EAR_MALFORMED = "ear_malformed"
     EAR_ALGORITHM_REJECTED = "ear_algorithm_rejected"
     EAR_SIGNATURE_INVALID = "ear_signature_invalid"

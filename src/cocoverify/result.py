@@ -10,7 +10,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-from .errors import Reason
+from cocoverify.errors import Reason
 
 __all__ = ["Appraisal", "RuleVerdict", "VerificationResult", "freeze", "to_jsonable"]
 

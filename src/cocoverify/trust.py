@@ -3,7 +3,7 @@
 Vendor certificates travel with the evidence or the collateral; a chain is trusted only
 when its self-signed root's fingerprint is pinned here. The defaults are the real vendor
 roots (facts: shared/docs/intel.md §1, amd.md §6.2). Tests build a :class:`TrustStore`
-around the fake roots of :mod:`cocoverify.testing`.
+around the fake roots of :mod:`cocoverify_testing`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from .errors import ConfigurationError, Reason
+from cocoverify.errors import ConfigurationError, Reason
 
 __all__ = ["AMD_ARK_SHA256", "INTEL_SGX_ROOT_CA_SHA256", "TrustStore", "fingerprint"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
-from ..errors import ConfigurationError, Reason
+from cocoverify.errors import ConfigurationError, Reason
 
 __all__ = [
     "BACKEND",
@@ -38,7 +38,9 @@ NATIVE_FEATURES = frozenset({"intel-quote"})
 def _probe_native() -> str | None:
     """None when ``cocoverify._native`` imports and speaks our ABI, else why not."""
     try:
-        from . import _native  # the wrapper; imports the extension cocoverify._native
+        from cocoverify._backend import (
+            _native,  # the wrapper; imports the extension cocoverify._native
+        )
     except ImportError as exc:
         return f"{type(exc).__name__}: {exc}"
     abi = int(_native.lib.cv_abi_version())

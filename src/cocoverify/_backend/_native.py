@@ -11,12 +11,12 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .. import _native  # type: ignore[attr-defined]
-from ..errors import EvidenceError, MalformedEvidence, Reason, UnsupportedEvidence
-from ._contract import QuoteFields
+from cocoverify import _native  # type: ignore[attr-defined]
+from cocoverify._backend._contract import QuoteFields
+from cocoverify.errors import EvidenceError, MalformedEvidence, Reason, UnsupportedEvidence
 
 if TYPE_CHECKING:
-    from ..evidence.intel import Quote
+    from cocoverify.tee.intel.parse import Quote
 
 __all__ = ["FIELD_NAMES", "parse_quote", "parse_quote_fields"]
 
@@ -210,6 +210,6 @@ def parse_quote_fields(data: bytes) -> QuoteFields:
 
 def parse_quote(data: bytes) -> Quote:
     """The frozen ``Quote`` view, built by the function the Python backend uses too."""
-    from ..evidence.intel import quote_from_fields
+    from cocoverify.tee.intel.parse import quote_from_fields
 
     return quote_from_fields(data, parse_quote_fields(data))

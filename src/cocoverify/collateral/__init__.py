@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from ..errors import CollateralInvalid, MalformedEvidence, Reason
+from cocoverify.errors import CollateralInvalid, MalformedEvidence, Reason
 
 __all__ = ["Collateral", "load_collateral"]
 
@@ -156,7 +156,7 @@ def _classify(data: bytes, source: str) -> Collateral | None:
 def _classify_der(der: bytes) -> Collateral | None:
     if not der.startswith(b"\x30"):
         return None
-    from ..authenticate.x509util import PARSE_ERRORS
+    from cocoverify._core.x509 import PARSE_ERRORS
 
     try:
         crl = x509.load_der_x509_crl(der)
@@ -165,7 +165,7 @@ def _classify_der(der: bytes) -> Collateral | None:
     else:
         return Collateral(crls=(_checked(crl, "CRL"),))
     try:
-        from ..authenticate.x509util import load_certificates
+        from cocoverify._core.x509 import load_certificates
 
         return Collateral(chains=(load_certificates(der),))
     except MalformedEvidence:
@@ -180,7 +180,7 @@ X = TypeVar("X", x509.Certificate, x509.CertificateRevocationList)
 
 
 def _checked(item: X, source: str) -> X:
-    from ..authenticate.x509util import PARSE_ERRORS, force_parse
+    from cocoverify._core.x509 import PARSE_ERRORS, force_parse
 
     try:
         force_parse(item)
@@ -192,7 +192,7 @@ def _checked(item: X, source: str) -> X:
 
 
 def _classify_pem(data: bytes, source: str) -> Collateral | None:
-    from ..authenticate.x509util import PARSE_ERRORS
+    from cocoverify._core.x509 import PARSE_ERRORS
 
     certs: list[x509.Certificate] = []
     out = Collateral()

@@ -22,8 +22,8 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 
-from . import Collateral
-from .http import (
+from cocoverify.collateral import Collateral
+from cocoverify.collateral.http import (
     DEFAULT_TIMEOUT,
     RetryingTransport,
     Transport,
@@ -31,7 +31,7 @@ from .http import (
     check_url,
     unavailable,
 )
-from .source import AmdRequest, amd_request, check_at, parse_item
+from cocoverify.collateral.source import AmdRequest, amd_request, check_at, parse_item
 
 __all__ = ["AMD_KDS", "AmdKds"]
 

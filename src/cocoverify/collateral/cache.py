@@ -37,9 +37,9 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from ..errors import CollateralError, CollateralUnavailable, ConfigurationError, Reason
-from . import Collateral
-from .source import CollateralSource, amd_request, check_at, intel_request
+from cocoverify.collateral import Collateral
+from cocoverify.collateral.source import CollateralSource, amd_request, check_at, intel_request
+from cocoverify.errors import CollateralError, CollateralUnavailable, ConfigurationError, Reason
 
 __all__ = ["CacheStats", "CachingSource", "earliest_next_update"]
 
@@ -328,7 +328,7 @@ def _load(d: Mapping[str, Any]) -> Collateral:
     def raw(name: str) -> tuple[bytes, ...]:
         return tuple(base64.b64decode(x, validate=True) for x in d[name])
 
-    from ..authenticate.x509util import force_parse
+    from cocoverify._core.x509 import force_parse
 
     chains = tuple(
         tuple(x509.load_der_x509_certificate(base64.b64decode(x, validate=True)) for x in chain)

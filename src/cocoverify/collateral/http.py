@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from ..errors import CollateralUnavailable, ConfigurationError, Reason
+from cocoverify.errors import CollateralUnavailable, ConfigurationError, Reason
 
 __all__ = [
     "DEFAULT_TIMEOUT",

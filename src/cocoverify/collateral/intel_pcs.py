@@ -25,9 +25,8 @@ from collections.abc import Mapping
 
 from cryptography import x509
 
-from ..errors import CollateralInvalid, ConfigurationError, Reason
-from . import Collateral
-from .http import (
+from cocoverify.collateral import Collateral
+from cocoverify.collateral.http import (
     DEFAULT_TIMEOUT,
     RetryingTransport,
     Transport,
@@ -35,7 +34,8 @@ from .http import (
     check_url,
     unavailable,
 )
-from .source import check_at, intel_request, parse_item
+from cocoverify.collateral.source import check_at, intel_request, parse_item
+from cocoverify.errors import CollateralInvalid, ConfigurationError, Reason
 
 __all__ = ["INTEL_PCS", "IntelPcs"]
 

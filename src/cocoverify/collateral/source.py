@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import CollateralInvalid, CollateralUnavailable, ConfigurationError, Reason
-from . import Collateral
+from cocoverify.collateral import Collateral
+from cocoverify.errors import CollateralInvalid, CollateralUnavailable, ConfigurationError, Reason
 
 __all__ = [
     "AMD_PRODUCTS",

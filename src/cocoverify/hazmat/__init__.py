@@ -6,17 +6,18 @@ checks you are responsible for.
 
 from __future__ import annotations
 
-from ..appraise.intel import appraise_tcb, parse_enclave_identity, parse_tcb_info
-from ..authenticate.intel import (
+from cocoverify._core.text import decode_text
+from cocoverify._core.x509 import check_crl, load_certificates, verify_chain
+from cocoverify.registry import detect
+from cocoverify.tee.intel.parse import parse_quote
+from cocoverify.tee.intel.tcb import appraise_tcb, parse_enclave_identity, parse_tcb_info
+from cocoverify.tee.intel.verify import (
     authenticate_quote,
     load_signed_json,
     parse_pck_extension,
     verify_crls,
     verify_signed_json,
 )
-from ..authenticate.x509util import check_crl, load_certificates, verify_chain
-from ..evidence import decode_text, detect
-from ..evidence.intel import parse_quote
 
 __all__ = [
     "appraise_tcb",

@@ -15,25 +15,27 @@ import hmac
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ..appraise.intel import TCB_STATUSES
-from ..errors import ConfigurationError, Reason
-from ..result import Appraisal, RuleVerdict
-from ._rules import opt_int, reject_unknown_keys, rule_min
-from .cca import CcaPolicy
-from .intel import SgxPolicy, TdxPolicy
-from .snp import SnpPolicy
+from cocoverify import registry
+from cocoverify._core.rules import opt_int, reject_unknown_keys, rule_min
+from cocoverify.errors import ConfigurationError, Reason
+from cocoverify.result import Appraisal, RuleVerdict
+from cocoverify.tee.cca.policy import CcaPolicy
+from cocoverify.tee.intel.policy import SgxPolicy, TdxPolicy
+from cocoverify.tee.snp.policy import SnpPolicy
 
 __all__ = ["INTEL_TCB_STATUSES", "CcaPolicy", "Policy", "SgxPolicy", "SnpPolicy", "TdxPolicy"]
 
 log = logging.getLogger("cocoverify.policy")
 
-_TEES = ("sgx", "tdx", "snp", "cca")
+#: Policy sections by their key in the document (one per ``tee`` value), from the registry.
+SECTIONS: dict[str, Any] = registry.policy_sections()
+_TEES = tuple(SECTIONS)
 
-#: Intel's spelling of TCB statuses a policy may accept (intel.md §6.4).
-INTEL_TCB_STATUSES = TCB_STATUSES
+#: The TCB statuses a policy may accept (Intel's spelling, intel.md §6.4).
+INTEL_TCB_STATUSES: frozenset[str] = frozenset().union(*(s.tcb_statuses for s in registry.TEES))
 
 _TOP_KEYS = (
     "accepted_tcb_statuses",
@@ -46,10 +48,7 @@ _TOP_KEYS = (
     "min_tcb_evaluation_data_number",
     "out_of_date_grace_days",
     "max_collateral_age_days",
-    "sgx",
-    "tdx",
-    "snp",
-    "cca",
+    *SECTIONS,
 )
 
 
@@ -71,9 +70,13 @@ def _bool(where: str, value: Any) -> bool:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Policy:
-    """The appraisal policy. Immutable and validated when built."""
+    """The appraisal policy. Immutable and validated when built.
+
+    Common knobs are attributes; each TEE's section is ``policy.<tee>`` (``policy.tdx``),
+    built from the registry: ``Policy(tdx=TdxPolicy(...))``.
+    """
 
     accepted_tcb_statuses: frozenset[str] = frozenset({"UpToDate"})
     allowed_advisory_ids: frozenset[str] | None = None
@@ -85,12 +88,68 @@ class Policy:
     min_tcb_evaluation_data_number: int | None = None
     out_of_date_grace_days: int | None = None
     max_collateral_age_days: int | None = None
-    sgx: SgxPolicy = field(default_factory=SgxPolicy)
-    tdx: TdxPolicy = field(default_factory=TdxPolicy)
-    snp: SnpPolicy = field(default_factory=SnpPolicy)
-    cca: CcaPolicy = field(default_factory=CcaPolicy)
+    sections: tuple[tuple[str, Any], ...] = ()
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        accepted_tcb_statuses: frozenset[str] = frozenset({"UpToDate"}),
+        allowed_advisory_ids: frozenset[str] | None = None,
+        denied_advisory_ids: frozenset[str] = frozenset(),
+        unsafe_allow_debug: bool = False,
+        unsafe_accept_revoked: bool = False,
+        allowed_tees: frozenset[str] | None = None,
+        require_crl: bool = False,
+        min_tcb_evaluation_data_number: int | None = None,
+        out_of_date_grace_days: int | None = None,
+        max_collateral_age_days: int | None = None,
+        sections: tuple[tuple[str, Any], ...] = (),
+        **by_name: Any,
+    ) -> None:
+        given = {**dict(sections), **by_name}  # dataclasses.replace() passes ``sections``
+        unknown = sorted(set(given) - set(SECTIONS))
+        if unknown:
+            raise TypeError(f"Policy: unknown section {unknown[0]!r}")
+        for key, cls in SECTIONS.items():
+            if key in given and not isinstance(given[key], cls):
+                raise TypeError(f"Policy: {key} must be a {cls.__name__}")
+        values = {
+            "accepted_tcb_statuses": accepted_tcb_statuses,
+            "allowed_advisory_ids": allowed_advisory_ids,
+            "denied_advisory_ids": denied_advisory_ids,
+            "unsafe_allow_debug": unsafe_allow_debug,
+            "unsafe_accept_revoked": unsafe_accept_revoked,
+            "allowed_tees": allowed_tees,
+            "require_crl": require_crl,
+            "min_tcb_evaluation_data_number": min_tcb_evaluation_data_number,
+            "out_of_date_grace_days": out_of_date_grace_days,
+            "max_collateral_age_days": max_collateral_age_days,
+            "sections": tuple((k, given.get(k) or cls()) for k, cls in SECTIONS.items()),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        self._validate()
+
+    def __getattr__(self, name: str) -> Any:
+        for key, section in object.__getattribute__(self, "sections"):
+            if key == name:
+                return section
+        raise AttributeError(name)
+
+    def replace(self, **changes: Any) -> Policy:
+        """A copy with some knobs or sections changed (``policy.replace(snp=...)``)."""
+        kwargs: dict[str, Any] = {
+            name: getattr(self, name) for name in self.__dataclass_fields__ if name != "sections"
+        }
+        kwargs.update(dict(self.sections))
+        kwargs.update(changes)
+        return Policy(**kwargs)
+
+    def section(self, tee: str) -> Any:
+        """The policy section for evidence of ``tee`` (``"sgx"``, ``"snp"``, ...)."""
+        return dict(self.sections)[tee]
+
+    def _validate(self) -> None:
         unknown = set(self.accepted_tcb_statuses) - INTEL_TCB_STATUSES
         if unknown:
             raise ConfigurationError(
@@ -156,12 +215,7 @@ class Policy:
         ):
             if key in data:
                 kwargs[key] = opt_int(key, data[key])
-        for key, section in (
-            ("sgx", SgxPolicy),
-            ("tdx", TdxPolicy),
-            ("snp", SnpPolicy),
-            ("cca", CcaPolicy),
-        ):
+        for key, section in SECTIONS.items():
             if key in data:
                 value = data[key]
                 if not isinstance(value, dict):
@@ -213,8 +267,8 @@ class Policy:
         ):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
-        for key in ("sgx", "tdx", "snp", "cca"):
-            section = getattr(self, key).to_dict()
+        for key, value in self.sections:
+            section = value.to_dict()
             if section:
                 out[key] = section
         return out
@@ -264,14 +318,8 @@ class Policy:
                     "init_data", appraisal.init_data, expected_init_data, Reason.INIT_DATA_MISMATCH
                 )
             )
-        section_rules = {
-            "sgx": self.sgx.rules,
-            "tdx": self.tdx.rules,
-            "snp": self.snp.rules,
-            "cca": self.cca.rules,
-        }.get(appraisal.tee)
-        if section_rules is not None:
-            verdicts.extend(section_rules(appraisal, self))
+        if appraisal.tee in SECTIONS:
+            verdicts.extend(self.section(appraisal.tee).rules(appraisal))
         return tuple(verdicts)
 
     def _tee_rule(self, tee: str) -> RuleVerdict:
@@ -284,7 +332,7 @@ class Policy:
             allowed = sorted(self.allowed_tees)
             why = "allowed_tees"
         else:
-            pinned = [t for t in _TEES if getattr(self, t).to_dict()]
+            pinned = [t for t, section in self.sections if section.to_dict()]
             if not pinned or tee in pinned:
                 return RuleVerdict("tee", True, actual=tee)
             allowed, why = pinned, "the policy pins measurements only for these (set allowed_tees)"

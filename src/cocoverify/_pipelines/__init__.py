@@ -1,1 +1,0 @@
-"""Per-vendor pipelines: parse -> authenticate -> appraise, returning an Appraisal."""

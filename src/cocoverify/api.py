@@ -1,0 +1,206 @@
+"""The one entry point: parse -> authenticate -> appraise TCB -> evaluate policy -> result."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from cocoverify import registry
+from cocoverify._core.text import decode_text
+from cocoverify.collateral import Collateral, load_collateral
+from cocoverify.collateral.source import CollateralSource
+from cocoverify.errors import (
+    ConfigurationError,
+    EvidenceError,
+    MeasurementMismatch,
+    PolicyRejected,
+    Reason,
+    TcbRejected,
+)
+from cocoverify.policy import Policy
+from cocoverify.result import VerificationResult
+from cocoverify.trust import TrustStore
+
+__all__ = ["CollateralLike", "Verifier", "as_time", "averify", "error_for", "verify"]
+
+CollateralLike = Collateral | Iterable[str | os.PathLike[str]] | None
+
+
+def _as_collateral(value: CollateralLike) -> Collateral:
+    if value is None:
+        return Collateral()
+    if isinstance(value, Collateral):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return load_collateral([value])
+    return load_collateral(value)
+
+
+def as_time(at: _dt.datetime | str | None) -> _dt.datetime:
+    if at is None:
+        return _dt.datetime.now(_dt.UTC)
+    if isinstance(at, str):
+        from cocoverify._core.time import parse_time
+
+        return parse_time(at)
+    if at.tzinfo is None:
+        raise ConfigurationError(
+            "at: a naive datetime is ambiguous; give a timezone", reason=Reason.INVALID_ARGUMENT
+        )
+    return at.astimezone(_dt.UTC)
+
+
+def _as_bytes(name: str, value: bytes | str | None) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    try:
+        return bytes.fromhex(value.strip().removeprefix("0x"))
+    except ValueError:
+        raise ConfigurationError(f"{name}: not hex", reason=Reason.INVALID_ARGUMENT) from None
+
+
+def error_for(result: VerificationResult) -> PolicyRejected:
+    failed = result.failed_rules()
+    first = failed[0]
+    summary = "; ".join(v.message or v.rule for v in failed)
+    if first.reason in (
+        Reason.TCB_STATUS_REJECTED,
+        Reason.TCB_NOT_SUPPORTED,
+        Reason.ADVISORY_REJECTED,
+    ):
+        err: PolicyRejected = TcbRejected(
+            summary, status=result.tcb_status, advisories=result.advisory_ids, reason=first.reason
+        )
+    elif first.reason is Reason.MEASUREMENT_MISMATCH:
+        err = MeasurementMismatch(
+            summary,
+            claim=first.rule,
+            expected=first.expected,
+            actual=first.actual,
+            reason=first.reason,
+        )
+    else:
+        err = PolicyRejected(summary, reason=first.reason)
+    err.result = result
+    return err
+
+
+@dataclass(frozen=True, slots=True)
+class Verifier:
+    """Trust roots, collateral and policy held together; immutable, safe to share.
+
+    >>> v = Verifier(policy=Policy.from_file("policy.yaml"), collateral=["collateral/"])
+    >>> result = v.verify(quote_bytes, expected_report_data=nonce)
+    """
+
+    trust: TrustStore = field(default_factory=TrustStore.default)
+    collateral: Collateral = field(default_factory=Collateral)
+    policy: Policy = field(default_factory=Policy.default)
+    collateral_source: CollateralSource | None = None
+
+    def __init__(
+        self,
+        *,
+        trust: TrustStore | None = None,
+        collateral: CollateralLike = None,
+        policy: Policy | None = None,
+        collateral_source: CollateralSource | None = None,
+    ) -> None:
+        object.__setattr__(self, "trust", trust if trust is not None else TrustStore.default())
+        object.__setattr__(self, "collateral", _as_collateral(collateral))
+        object.__setattr__(self, "policy", policy if policy is not None else Policy.default())
+        object.__setattr__(self, "collateral_source", collateral_source)
+
+    def verify(
+        self,
+        evidence: bytes | str,
+        *,
+        at: _dt.datetime | str | None = None,
+        collateral: CollateralLike = None,
+        policy: Policy | None = None,
+        expected_report_data: bytes | str | None = None,
+        expected_init_data: bytes | str | None = None,
+    ) -> VerificationResult:
+        """Verify ``evidence``; return the accepted result or raise a CocoverifyError."""
+        when = as_time(at)
+        pol = policy if policy is not None else self.policy
+        coll = self.collateral + _as_collateral(collateral)
+        data = _evidence_bytes(evidence)
+        appraisal = registry.detect(data).appraise(
+            data,
+            collateral=coll,
+            trust=self.trust,
+            at=when,
+            source=self.collateral_source,
+            require_crl=pol.require_crl,
+        )
+        verdicts = pol.evaluate(
+            appraisal,
+            at=when,
+            expected_report_data=_as_bytes("expected_report_data", expected_report_data),
+            expected_init_data=_as_bytes("expected_init_data", expected_init_data),
+        )
+        failed = [v for v in verdicts if not v.passed]
+        reason = failed[0].reason or Reason.POLICY_REJECTED if failed else None
+        result = VerificationResult.from_appraisal(
+            appraisal, at=when, verdicts=verdicts, reason=reason
+        )
+        if failed:
+            raise error_for(result)
+        return result
+
+    async def averify(self, evidence: bytes | str, **kwargs: object) -> VerificationResult:
+        """``verify`` off the event loop (in the default executor)."""
+        call: Callable[[], VerificationResult] = lambda: self.verify(evidence, **kwargs)  # type: ignore[arg-type]  # noqa: E731
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+def _evidence_bytes(evidence: bytes | str | bytearray | memoryview) -> bytes:
+    if isinstance(evidence, str):
+        evidence = evidence.encode("ascii", "replace")
+    if not isinstance(evidence, bytes | bytearray | memoryview):
+        raise ConfigurationError("evidence: expected bytes", reason=Reason.INVALID_ARGUMENT)
+    data = bytes(evidence)
+    if not data:
+        raise EvidenceError("evidence is empty", reason=Reason.TRUNCATED)
+    return decode_text(data)
+
+
+def verify(
+    evidence: bytes | str,
+    *,
+    policy: Policy | None = None,
+    collateral: CollateralLike = None,
+    trust: TrustStore | None = None,
+    at: _dt.datetime | str | None = None,
+    expected_report_data: bytes | str | None = None,
+    expected_init_data: bytes | str | None = None,
+    collateral_source: CollateralSource | None = None,
+) -> VerificationResult:
+    """Verify SGX/TDX quotes, SNP reports or CCA tokens (kind detected from content).
+
+    Returns the result only on acceptance. Every rejection raises a subclass of
+    :class:`~cocoverify.errors.CocoverifyError` with a stable ``.reason``; rejections of
+    authentic evidence carry the result (claims, TCB status, rule verdicts) in ``.result``.
+    ``at`` is the verification time (default: now, UTC). Collateral is offline by default;
+    ``collateral_source`` (e.g. a cached Intel PCS / AMD KDS source) fetches what is missing.
+    """
+    return Verifier(
+        trust=trust, collateral=collateral, policy=policy, collateral_source=collateral_source
+    ).verify(
+        evidence,
+        at=at,
+        expected_report_data=expected_report_data,
+        expected_init_data=expected_init_data,
+    )
+
+
+async def averify(evidence: bytes | str, **kwargs: object) -> VerificationResult:
+    """``verify`` for asyncio services: runs off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(
+        None,
+        lambda: verify(evidence, **kwargs),  # type: ignore[arg-type]
+    )

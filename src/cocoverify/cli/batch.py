@@ -1,0 +1,276 @@
+"""``cocoverify batch``: many evidence files on all cores, one JSON line each (docs/batch.md).
+
+stdout (or ``--output``) carries only JSON lines, in input order; the progress bar (only when
+stderr is a terminal) and the summary table go to stderr. Exit code: 0 when every verified
+file was accepted, else the smallest non-zero per-file exit code seen (1 > 2 > 3 > 4 > 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from cocoverify.batch import (
+    BatchConfig,
+    BatchItem,
+    InlineExecutor,
+    Skipped,
+    batch_exit_code,
+    expand_inputs,
+    verify_many,
+)
+from cocoverify.cli.output import write_json
+from cocoverify.cli.verify import _trust
+from cocoverify.collateral import load_collateral
+from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
+from cocoverify.policy import Policy
+
+__all__ = ["Progress", "register", "summary_table"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "batch",
+        help="verify many evidence files in parallel (JSON lines)",
+        description="Verify files, folders (recursive; evidence recognised by content) and "
+        "globs. Collateral: --collateral (shared by all), plus <file>.collateral/ beside a "
+        "file, plus the file's own directory with --collateral-from-dir.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory or glob")
+    p.add_argument(
+        "--collateral",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="collateral file or directory shared by every file (repeatable)",
+    )
+    p.add_argument(
+        "--collateral-from-dir",
+        action="store_true",
+        help="also load collateral from each evidence file's own directory",
+    )
+    p.add_argument(
+        "--at",
+        metavar="ISO8601",
+        help="verification time for every file (default: now, taken once)",
+    )
+    p.add_argument("--policy", metavar="FILE", help="policy file (JSON or YAML)")
+    p.add_argument(
+        "--trust-root",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="pin these root certificates instead of the built-in vendor roots",
+    )
+    p.add_argument(
+        "--output", "-o", metavar="FILE", help="write JSON lines to FILE instead of stdout"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip inputs whose path is already in --output; append the rest",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes (default: all cores; 1 = in this process)",
+    )
+    p.add_argument(
+        "--show-skipped",
+        action="store_true",
+        help='also write {"path", "skipped": "not evidence"} lines for skipped files',
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no summary table")
+    p.set_defaults(func=run)
+
+
+class Progress:
+    """A one-line progress bar on a terminal; does nothing otherwise (no dependency)."""
+
+    def __init__(self, total: int, stream: TextIO, *, enabled: bool | None = None) -> None:
+        self.total = total
+        self.stream = stream
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.done = 0
+        self.rejected = 0
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    def update(self, record: dict[str, Any]) -> None:
+        """Count one record; redraw at most ten times a second."""
+        self.done += 1
+        if "skipped" not in record and not record.get("accepted"):
+            self.rejected += 1
+        now = time.monotonic()
+        if self.enabled and (now - self._last >= 0.1 or self.done == self.total):
+            self._last = now
+            self.stream.write("\r" + self.line(now) + "\033[K")
+            self.stream.flush()
+
+    def line(self, now: float) -> str:
+        """The bar text."""
+        width = 30
+        frac = self.done / self.total if self.total else 1.0
+        filled = int(frac * width)
+        elapsed = max(now - self.start, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        return (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+            f"{frac:4.0%} {rate:6.1f}/s ETA {eta:4.0f}s rejected {self.rejected}"
+        )
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self.enabled and self.done:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def summary_table(records: list[dict[str, Any]], *, elapsed: float, resumed: int) -> str:
+    """Counts per outcome, TEE and reason, for people (stderr)."""
+    verified = [r for r in records if "skipped" not in r]
+    skipped = len(records) - len(verified)
+    accepted = sum(1 for r in verified if r.get("accepted"))
+    classes = Counter(int(r.get("exit_code", 1)) for r in verified if not r.get("accepted"))
+    names = {1: "error", 2: "evidence", 3: "authenticity", 4: "collateral", 5: "policy"}
+    rows: list[tuple[str, str]] = [
+        ("files verified", str(len(verified))),
+        ("accepted", str(accepted)),
+        ("rejected", str(len(verified) - accepted)),
+    ]
+    for code in sorted(classes):
+        rows.append((f"  exit {code} ({names.get(code, '?')})", str(classes[code])))
+    rows.append(("skipped (not evidence)", str(skipped)))
+    if resumed:
+        rows.append(("already in output (--resume)", str(resumed)))
+    for tee, n in sorted(Counter(str(r.get("tee")) for r in verified).items()):
+        rows.append((f"tee {tee}", str(n)))
+    reasons = Counter(r.get("reason") or r.get("error") for r in verified if not r.get("accepted"))
+    for reason, n in reasons.most_common(10):
+        rows.append((f"reason {reason}", str(n)))
+    rate = len(verified) / elapsed if elapsed > 0 else 0.0
+    rows.append(("time", f"{elapsed:.2f}s ({rate:.1f} files/s)"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _finished(rec: Any) -> bool:
+    """A line that records a finished verification (or a skip) of its ``path``.
+
+    Lines for files that could not be read or hit an internal error (``exit_code`` 1, e.g.
+    a worker killed by the crash being resumed from) do not count: those files were never
+    verified, so ``--resume`` verifies them again. So does any line of the wrong shape.
+    """
+    if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
+        return False
+    if "skipped" in rec:
+        return isinstance(rec["skipped"], str)
+    code = rec.get("exit_code")
+    if type(code) is not int or not 0 <= code <= 5 or code == 1:
+        return False
+    return type(rec.get("accepted")) is bool and (code == 0) == rec["accepted"]
+
+
+def _done_paths(path: str) -> tuple[set[str], list[dict[str, Any]]]:
+    """Paths already verified according to an output file, and the file's records.
+
+    Unparseable lines (e.g. one cut short by a crash) are ignored and unfinished records
+    are not "done", so their files are verified again (the new line then wins).
+    """
+    done: set[str] = set()
+    records: list[dict[str, Any]] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    rec = json.loads(line)
+                except (ValueError, RecursionError):
+                    continue
+                if not isinstance(rec, dict):
+                    continue
+                records.append(rec)  # every line counts for the exit code ...
+                if _finished(rec):
+                    done.add(rec["path"])  # ... but only finished ones are skipped
+    except FileNotFoundError:
+        pass
+    return done, records
+
+
+def _open_output(path: str, resume: bool) -> TextIO:
+    if not resume:
+        return open(path, "w", encoding="utf-8")
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed by run()
+    if fh.tell() > 0:  # make sure a cut-short last line does not swallow the next record
+        fh.seek(fh.tell() - 1)
+        last = fh.read(1)
+        if last != "\n":
+            fh.write("\n")
+    return fh
+
+
+def run(args: argparse.Namespace) -> int:
+    """Expand inputs, verify in parallel, write JSON lines, print the summary."""
+    if args.resume and not args.output:
+        raise ConfigurationError("--resume needs --output FILE", reason=Reason.INVALID_ARGUMENT)
+    if args.jobs < 0:
+        raise ConfigurationError("--jobs: must be >= 0", reason=Reason.INVALID_ARGUMENT)
+    policy = Policy.from_file(args.policy) if args.policy else None
+    trust = _trust(args.trust_root)
+    try:
+        load_collateral(args.collateral)  # fail fast on unreadable shared collateral
+    except CocoverifyError as exc:
+        print(f"cocoverify: {exc}", file=sys.stderr)
+        return exc.exit_code
+    config = BatchConfig.create(collateral=args.collateral, policy=policy, trust=trust, at=args.at)
+    entries = expand_inputs(args.paths, collateral_from_dir=args.collateral_from_dir)
+    previous: list[dict[str, Any]] = []
+    resumed = 0
+    if args.resume:
+        done, previous = _done_paths(args.output)
+        kept = [e for e in entries if e.path not in done]
+        resumed = len(entries) - len(kept)
+        entries = kept
+
+    out = _open_output(args.output, args.resume) if args.output else sys.stdout
+    progress = Progress(len(entries), sys.stderr)
+    start = time.monotonic()
+    records: list[dict[str, Any]] = []
+    items = [e for e in entries if isinstance(e, BatchItem)]
+    executor = InlineExecutor() if args.jobs == 1 else None
+    results: Iterator[dict[str, Any]] = verify_many(
+        items, config=config, executor=executor, max_workers=args.jobs or os.cpu_count()
+    )
+    try:
+        for entry in entries:
+            rec = entry.record() if isinstance(entry, Skipped) else next(results)
+            if "skipped" not in rec or args.show_skipped:
+                write_json(rec, out)
+                out.flush()
+            records.append(rec)
+            progress.update(rec)
+    finally:
+        progress.close()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+        if out is not sys.stdout:
+            out.close()
+    if not args.quiet:
+        print(
+            summary_table(records, elapsed=time.monotonic() - start, resumed=resumed),
+            file=sys.stderr,
+        )
+    # one verdict per path, the latest line winning (a file re-verified after an error)
+    latest = {str(r.get("path")): r for r in previous + records}
+    return batch_exit_code(latest.values())

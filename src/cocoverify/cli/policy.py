@@ -1,0 +1,32 @@
+"""``cocoverify policy check FILE``: validate a policy file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cocoverify.errors import CocoverifyError
+from cocoverify.policy import Policy
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand."""
+    p: argparse.ArgumentParser = sub.add_parser("policy", help="policy file tools")
+    psub = p.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    check = psub.add_parser("check", help="validate a policy file and print its normal form")
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(func=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """0 and the normalised policy when valid; 1 and the located error otherwise."""
+    try:
+        policy = Policy.from_file(args.file)
+    except CocoverifyError as exc:
+        print(exc.args[0])
+        return 1
+    print(json.dumps(policy.to_dict(), indent=2))
+    return 0

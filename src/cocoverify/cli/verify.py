@@ -1,0 +1,215 @@
+"""``cocoverify verify``: one evidence file, one verdict, a meaningful exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import cocoverify.api as _api
+from cocoverify._core.text import decode_text
+from cocoverify._core.x509 import load_certificates
+from cocoverify.cli.output import error_dict, render_text, use_colour, write_json
+from cocoverify.collateral import load_collateral
+from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
+from cocoverify.policy import Policy
+from cocoverify.registry import peek_tee
+from cocoverify.result import VerificationResult
+from cocoverify.trust import TrustStore
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "verify",
+        help="verify one piece of evidence",
+        description="Verify evidence (raw bytes, hex or base64 text; kind detected from content).",
+    )
+    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file, or - for stdin")
+    p.add_argument(
+        "--collateral",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="collateral file or directory (repeatable; recognised by content)",
+    )
+    p.add_argument("--at", metavar="ISO8601", help="verification time (default: now)")
+    p.add_argument("--policy", metavar="FILE", help="policy file (JSON or YAML)")
+    p.add_argument(
+        "--report-data",
+        "--nonce",
+        dest="report_data",
+        metavar="HEX",
+        help="expected report data / nonce (hex; zero-padded to the field)",
+    )
+    p.add_argument(
+        "--init-data",
+        dest="init_data",
+        metavar="HEX",
+        help="expected init-data digest (MRCONFIGID / CONFIGID / HOST_DATA / RPV)",
+    )
+    p.add_argument(
+        "--trust-root",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="pin these root certificates instead of the built-in vendor roots "
+        "(test PKIs, pre-production); ARK-<product> roots count for AMD",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "ear"),
+        default="text",
+        help="ear: an EAR attestation result (docs/ear.md); a signed JWT with --ear-key, "
+        "else the unsigned claims as JSON",
+    )
+    p.add_argument(
+        "--ear-key",
+        metavar="PEM",
+        help="EC P-256 (ES256) or P-384 (ES384) private key that signs the EAR",
+    )
+    p.add_argument(
+        "--ear-profile",
+        choices=("cocoverify", "trustee"),
+        default="cocoverify",
+        help="eat_profile of the EAR (trustee: the CoCo AS profile string)",
+    )
+    p.add_argument(
+        "--rego",
+        metavar="FILE",
+        help="also evaluate this OPA Rego policy (trustee input shape; needs cocoverify[rego]); "
+        "rejects (exit 5) when data.policy.allow is false or a trust claim is contraindicated",
+    )
+    p.set_defaults(func=run)
+
+
+def read_evidence(path: str) -> bytes:
+    """Read the evidence file (``-`` = stdin)."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _trust(paths: list[str]) -> TrustStore | None:
+    if not paths:
+        return None
+    certs: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                certs.extend(load_certificates(fh.read(), what=path))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{path}: {exc.strerror}", reason=Reason.INVALID_TRUST_STORE
+            ) from None
+    return TrustStore.from_root_certificates(certs)
+
+
+def _read_text(path: str, what: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{what} {path}: {exc}", reason=Reason.INVALID_ARGUMENT) from None
+
+
+def _ear_key(path: str) -> ec.EllipticCurvePrivateKey:
+    try:
+        with open(path, "rb") as fh:
+            key = serialization.load_pem_private_key(fh.read(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            f"--ear-key {path}: {exc}", reason=Reason.INVALID_ARGUMENT
+        ) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name not in _EAR_CURVES:
+        raise ConfigurationError(
+            f"--ear-key {path}: need an EC P-256 or P-384 private key",
+            reason=Reason.INVALID_ARGUMENT,
+        )
+    return key
+
+
+_EAR_CURVES = {"secp256r1": "ES256", "secp384r1": "ES384"}
+
+
+def _write_ear(
+    args: argparse.Namespace,
+    outcome: VerificationResult | CocoverifyError,
+    key: ec.EllipticCurvePrivateKey | None,
+    trust_claims: Any,
+) -> None:
+    from cocoverify.integrations.ear import PROFILE, TRUSTEE_PROFILE, sign_ear, to_ear
+
+    result = outcome if isinstance(outcome, VerificationResult) else outcome.result
+    # rejected before a result existed: the requested time, else now
+    iat = result.verified_at if result is not None else _api.as_time(args.at)
+    profile = TRUSTEE_PROFILE if args.ear_profile == "trustee" else PROFILE
+    claims = to_ear(outcome, iat=iat, trust_claims=trust_claims, profile=profile)
+    if key is not None:
+        sys.stdout.write(sign_ear(claims, key, _EAR_CURVES[key.curve.name]) + "\n")
+    else:
+        write_json(claims)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Verify and print; the exit code is the error class's."""
+    try:
+        raw = read_evidence(args.evidence)
+    except OSError as exc:
+        print(f"cocoverify: {args.evidence}: {exc.strerror}", file=sys.stderr)
+        return 1
+    data = decode_text(raw)
+    tee = peek_tee(data)
+    result = None
+    error: CocoverifyError | None = None
+    rego_text = _read_text(args.rego, "--rego") if args.rego else None
+    ear_key = _ear_key(args.ear_key) if args.ear_key else None
+    trust_claims = None
+    try:
+        policy = Policy.from_file(args.policy) if args.policy else Policy.default()
+        collateral = load_collateral(args.collateral)
+        trust = _trust(args.trust_root)
+        result = _api.verify(
+            data,
+            collateral=collateral,
+            policy=policy,
+            at=args.at,
+            trust=trust,
+            expected_report_data=args.report_data,
+            expected_init_data=args.init_data,
+        )
+        if rego_text is not None:
+            from cocoverify.integrations.rego import check_rego
+
+            trust_claims = check_rego(result, rego_text).trust_claims or None
+    except CocoverifyError as exc:
+        if rego_text is not None and result is not None and isinstance(exc, ConfigurationError):
+            raise  # a broken Rego file or a missing engine: usage error (exit 1), not a verdict
+        error = exc
+        result = exc.result
+    if args.format == "ear":
+        outcome: VerificationResult | CocoverifyError | None = (
+            error if error is not None else result
+        )
+        assert outcome is not None
+        _write_ear(args, outcome, ear_key, trust_claims)
+    elif args.format == "json":
+        if error is None:
+            assert result is not None
+            write_json(result.to_dict())
+        else:
+            write_json(error_dict(error, tee))
+    else:
+        print(
+            render_text(
+                result, error=error, tee=tee, source=args.evidence, colour=use_colour(sys.stdout)
+            )
+        )
+    return 0 if error is None else error.exit_code

@@ -1,0 +1,1 @@
+"""Ecosystem adapters built on the public API only: trustee, EAR, Rego and KBS helpers."""

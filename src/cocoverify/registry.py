@@ -1,0 +1,134 @@
+"""The one list of TEEs: detection, pipeline, policy sections and what each needs.
+
+Adding a TEE is one folder under ``tee/`` plus one :class:`TeeSpec` here
+(docs/adding-a-tee.md). Nothing else in the package lists TEEs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from cocoverify.collateral import Collateral
+from cocoverify.collateral.source import CollateralSource
+from cocoverify.errors import EvidenceError, Reason
+from cocoverify.result import Appraisal
+from cocoverify.tee import cca, intel, snp
+from cocoverify.trust import TrustStore
+
+__all__ = ["TEES", "Pipeline", "TeeSpec", "detect", "peek_tee", "policy_sections", "spec_for"]
+
+
+class Pipeline(Protocol):
+    """What each TEE package offers: authenticated appraisal of one piece of evidence."""
+
+    def __call__(
+        self,
+        data: bytes,
+        *,
+        collateral: Collateral,
+        trust: TrustStore,
+        at: _dt.datetime,
+        source: CollateralSource | None = None,
+        require_crl: bool = False,
+    ) -> Appraisal: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TeeSpec:
+    """One TEE package as the rest of cocoverify sees it."""
+
+    #: package name under ``cocoverify.tee`` (and of its tests, docs and test PKI)
+    name: str
+    #: the ``tee`` values its results carry
+    tees: tuple[str, ...]
+    #: the ``tee`` value when the bytes are this TEE's evidence, else None (no exceptions)
+    detect: Callable[[bytes], str | None]
+    #: parse -> verify -> collateral -> TCB -> claims, up to the TCB verdict
+    appraise: Pipeline
+    #: decoded fields for ``cocoverify show``, nothing verified
+    describe: Callable[[bytes], dict[str, Any]]
+    #: policy sections by ``tee`` value (the policy document's top-level keys)
+    policy_sections: Mapping[str, Any]
+    #: collateral the pipeline uses besides the evidence (documentation and error hints)
+    collateral: tuple[str, ...] = ()
+    #: TCB statuses the TEE's appraisal can yield (the policy's accepted_tcb_statuses)
+    tcb_statuses: frozenset[str] = frozenset()
+
+
+TEES: tuple[TeeSpec, ...] = (
+    TeeSpec(
+        name="intel",
+        tees=("sgx", "tdx"),
+        detect=intel.detect,
+        appraise=intel.appraise_quote,
+        describe=intel.describe,
+        policy_sections=MappingProxyType(intel.POLICY_SECTIONS),
+        collateral=(
+            "PCK certificate chain (in the quote, type 5) or PCK certificate",
+            "PCK CRL and its issuer chain",
+            "Intel SGX Root CA CRL",
+            "TCB Info (SGX or TDX) for the FMSPC, with its signing chain",
+            "QE Identity (QE or TD_QE), with its signing chain",
+        ),
+        tcb_statuses=intel.TCB_STATUSES,
+    ),
+    TeeSpec(
+        name="snp",
+        tees=("snp",),
+        detect=snp.detect,
+        appraise=snp.appraise_report,
+        describe=snp.describe,
+        policy_sections=MappingProxyType(snp.POLICY_SECTIONS),
+        collateral=("VCEK or VLEK", "ASK or ASVK", "ARK (pinned)", "CRL (optional)"),
+    ),
+    TeeSpec(
+        name="cca",
+        tees=("cca",),
+        detect=cca.detect,
+        appraise=cca.appraise_token,
+        describe=cca.describe,
+        policy_sections=MappingProxyType(cca.POLICY_SECTIONS),
+        collateral=("CPAK: PEM public key, JWK / JWK set or trust-anchor store",),
+    ),
+)
+
+
+def detect(data: bytes) -> TeeSpec:
+    """The TEE whose evidence ``data`` is; ``EvidenceError(unknown_format)`` otherwise."""
+    for spec in TEES:
+        if spec.detect(data) is not None:
+            return spec
+    if len(data) < 8:
+        raise EvidenceError(
+            f"evidence of {len(data)} bytes is too short to recognise", reason=Reason.UNKNOWN_FORMAT
+        )
+    raise EvidenceError(
+        "evidence is neither an Intel quote, an SNP report nor a CCA token",
+        reason=Reason.UNKNOWN_FORMAT,
+    )
+
+
+def peek_tee(data: bytes) -> str | None:
+    """Best-effort ``tee`` value from the first bytes, for reports about unparseable evidence."""
+    for spec in TEES:
+        tee = spec.detect(data)
+        if tee is not None:
+            return tee
+    return None
+
+
+def spec_for(tee: str) -> TeeSpec:
+    """The spec whose results carry ``tee`` (``"sgx"`` -> the intel spec)."""
+    for spec in TEES:
+        if tee in spec.tees:
+            return spec
+    raise KeyError(tee)
+
+
+def policy_sections() -> dict[str, Any]:
+    """Every policy section class, by its key in the policy document."""
+    return {key: cls for spec in TEES for key, cls in spec.policy_sections.items()}

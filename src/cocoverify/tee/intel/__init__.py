@@ -1,0 +1,30 @@
+"""Intel SGX and TDX DCAP quotes v3-v5 (intel.md): parse, verify, collateral, TCB, claims,
+policy and the pipeline that runs them in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cocoverify.result import to_jsonable
+from cocoverify.tee.intel.parse import looks_like, parse_quote
+from cocoverify.tee.intel.pipeline import appraise_quote, quote_claims
+from cocoverify.tee.intel.policy import SgxPolicy, TdxPolicy
+from cocoverify.tee.intel.tcb import TCB_STATUSES
+
+__all__ = ["POLICY_SECTIONS", "TCB_STATUSES", "appraise_quote", "describe", "detect"]
+
+#: The policy sections this TEE contributes, by the ``tee`` value they apply to.
+POLICY_SECTIONS = {"sgx": SgxPolicy, "tdx": TdxPolicy}
+
+
+def detect(data: bytes) -> str | None:
+    """``"sgx"`` or ``"tdx"`` when the bytes start with a DCAP quote header, else None."""
+    if not looks_like(data):
+        return None
+    return "tdx" if int.from_bytes(data[4:8], "little") == 0x81 else "sgx"
+
+
+def describe(data: bytes) -> dict[str, Any]:
+    """Decoded fields, nothing verified (``cocoverify show``)."""
+    q = parse_quote(data)
+    return {"kind": q.tee, "verified": False, "claims": to_jsonable(quote_claims(q))}

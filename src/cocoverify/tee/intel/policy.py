@@ -1,0 +1,192 @@
+"""Policy sections for Intel SGX enclaves and TDX trust domains (intel.md §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cocoverify._core.rules import (
+    allowed_claims,
+    flag,
+    hexset,
+    hexvalue,
+    intset,
+    masked_rule,
+    minimum,
+    rule_min,
+    section_from_dict,
+    section_to_dict,
+)
+from cocoverify.errors import ConfigurationError, Reason
+from cocoverify.result import Appraisal, RuleVerdict
+
+__all__ = ["SgxPolicy", "TdxPolicy"]
+
+_SGX_PINS = (
+    "mr_enclave",
+    "mr_signer",
+    "isv_prod_id",
+    "config_id",
+    "isv_ext_prod_id",
+    "isv_family_id",
+)
+_TDX_PINS = (
+    "mr_td",
+    "mr_config_id",
+    "mr_owner",
+    "mr_owner_config",
+    "rtmr0",
+    "rtmr1",
+    "rtmr2",
+    "rtmr3",
+    "mr_seam",
+    "mr_signer_seam",
+)
+
+#: TDATTRIBUTES.SEPT_VE_DISABLE (bit 28).
+TD_ATTR_SEPT_VE_DISABLE = 1 << 28
+
+
+def _pairs(section: object, names: tuple[str, ...]) -> None:
+    """``<name>_mask`` and ``<name>_value`` come together (policy.md)."""
+    for name in names:
+        mask, value = getattr(section, f"{name}_mask"), getattr(section, f"{name}_value")
+        if (mask is None) != (value is None):
+            raise ConfigurationError(
+                f"{name}_mask and {name}_value go together", reason=Reason.INVALID_POLICY
+            )
+        # a required bit outside the mask could never match: an authoring error, not a rule
+        if mask is not None and any(v & ~m for v, m in zip(value, mask, strict=True)):
+            raise ConfigurationError(
+                f"{name}_value sets bits outside {name}_mask", reason=Reason.INVALID_POLICY
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class SgxPolicy:
+    """Allowed SGX enclave identities; an unset field is not checked."""
+
+    mr_enclave: frozenset[bytes] | None = hexset(32)
+    mr_signer: frozenset[bytes] | None = hexset(32)
+    isv_prod_id: frozenset[int] | None = intset()
+    min_isv_svn: int | None = minimum()
+    config_id: frozenset[bytes] | None = hexset(64)
+    min_config_svn: int | None = minimum()
+    isv_ext_prod_id: frozenset[bytes] | None = hexset(16)
+    isv_family_id: frozenset[bytes] | None = hexset(16)
+    attributes_mask: bytes | None = hexvalue(16)
+    attributes_value: bytes | None = hexvalue(16)
+    misc_select_mask: bytes | None = hexvalue(4)
+    misc_select_value: bytes | None = hexvalue(4)
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("attributes", "misc_select"))
+
+    @classmethod
+    def from_dict(cls, where: str, data: dict[str, Any]) -> SgxPolicy:
+        """Parse the ``sgx`` section."""
+        return section_from_dict(cls, where, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file form."""
+        return section_to_dict(self)
+
+    def rules(self, a: Appraisal) -> list[RuleVerdict]:
+        """Verdicts for the pinned enclave identity."""
+        out = allowed_claims(self, a.claims, _SGX_PINS)
+        for name, claim in (("min_isv_svn", "isv_svn"), ("min_config_svn", "config_svn")):
+            v = rule_min(
+                name, int(a.claims[claim]), getattr(self, name), reason=Reason.MEASUREMENT_MISMATCH
+            )
+            if v is not None:
+                out.append(v)
+        misc = int(a.claims["misc_select"]).to_bytes(4, "little")
+        for name, actual in (("attributes", a.claims["attributes"]), ("misc_select", misc)):
+            m = masked_rule(
+                name, actual, getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
+            )
+            if m is not None:
+                out.append(m)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TdxPolicy:
+    """Allowed TD measurements and attribute rules; an unset allow-list is not checked.
+
+    Secure defaults: SEPT_VE_DISABLE must be set (``unsafe_allow_sept_ve_disabled`` lifts
+    it) and MRSERVICETD (TD 1.5) must be all zero unless ``mr_service_td`` lists it.
+    """
+
+    mr_td: frozenset[bytes] | None = hexset(48)
+    mr_config_id: frozenset[bytes] | None = hexset(48)
+    mr_owner: frozenset[bytes] | None = hexset(48)
+    mr_owner_config: frozenset[bytes] | None = hexset(48)
+    rtmr0: frozenset[bytes] | None = hexset(48)
+    rtmr1: frozenset[bytes] | None = hexset(48)
+    rtmr2: frozenset[bytes] | None = hexset(48)
+    rtmr3: frozenset[bytes] | None = hexset(48)
+    mr_seam: frozenset[bytes] | None = hexset(48)
+    mr_signer_seam: frozenset[bytes] | None = hexset(48)
+    mr_service_td: frozenset[bytes] | None = hexset(48)
+    td_attributes_mask: bytes | None = hexvalue(8)
+    td_attributes_value: bytes | None = hexvalue(8)
+    xfam_mask: bytes | None = hexvalue(8)
+    xfam_value: bytes | None = hexvalue(8)
+    unsafe_allow_sept_ve_disabled: bool = flag()
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("td_attributes", "xfam"))
+
+    @classmethod
+    def from_dict(cls, where: str, data: dict[str, Any]) -> TdxPolicy:
+        """Parse the ``tdx`` section."""
+        return section_from_dict(cls, where, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file form."""
+        return section_to_dict(self)
+
+    def rules(self, a: Appraisal) -> list[RuleVerdict]:
+        """Verdicts for TD measurements, SEPT_VE_DISABLE and MRSERVICETD."""
+        out = allowed_claims(self, a.claims, _TDX_PINS)
+        attrs = int.from_bytes(a.claims["td_attributes"], "little")
+        sept = bool(attrs & TD_ATTR_SEPT_VE_DISABLE)
+        if sept or self.unsafe_allow_sept_ve_disabled:
+            out.append(RuleVerdict("sept_ve_disable", True, actual=sept))
+        else:
+            out.append(
+                RuleVerdict(
+                    "sept_ve_disable",
+                    False,
+                    "TD attribute SEPT_VE_DISABLE is not set",
+                    reason=Reason.ATTRIBUTE_REJECTED,
+                    expected=True,
+                    actual=False,
+                )
+            )
+        for name in ("td_attributes", "xfam"):
+            m = masked_rule(
+                name, a.claims[name], getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
+            )
+            if m is not None:
+                out.append(m)
+        svc = a.claims.get("mr_service_td")
+        if isinstance(svc, bytes):
+            if self.mr_service_td is not None:
+                out.extend(allowed_claims(self, a.claims, ("mr_service_td",)))
+            elif any(svc):
+                out.append(
+                    RuleVerdict(
+                        "mr_service_td",
+                        False,
+                        f"mr_service_td was {svc.hex()}, expected all zero "
+                        "(list allowed service TDs in tdx.mr_service_td)",
+                        reason=Reason.MEASUREMENT_MISMATCH,
+                        expected=bytes(48),
+                        actual=svc,
+                    )
+                )
+            else:
+                out.append(RuleVerdict("mr_service_td", True, actual=svc))
+        return out
