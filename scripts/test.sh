@@ -7,8 +7,9 @@ if [ "${CI:-}" = true ]; then  # CI: the native core must build (-Werror) and no
   export COCOVERIFY_REQUIRE_NATIVE=${COCOVERIFY_REQUIRE_NATIVE:-1}
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e testing/
-echo "== ruff";   .venv/bin/ruff check src tests benchmarks vectors
+echo "== ruff";   .venv/bin/ruff check src tests benchmarks vectors testing
 echo "== mypy";   .venv/bin/mypy
+echo "== import contracts"; .venv/bin/lint-imports
 echo "== native checks (ASan/UBSan corpus, libFuzzer; bounded, skipped without a compiler)"
 NATIVE_FUZZ_SECONDS=${NATIVE_FUZZ_SECONDS:-60} timeout 170 bash scripts/native-checks.sh
 echo "== pytest"; .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

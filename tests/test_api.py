@@ -12,7 +12,7 @@ import pytest
 import cocoverify
 from cocoverify import ConfigurationError, Policy, Reason, Verifier, load_collateral
 
-from conftest import require_shared
+from _shared import require_shared
 
 CASE, QUOTE, AT = "tdx-v4-dcapqvl-sample", "tdx_quote", "2025-07-04T10:16:31Z"
 

@@ -33,7 +33,7 @@ from cocoverify.cli import main
 from cocoverify.cli.batch import Progress, summary_table
 from cocoverify.errors import CocoverifyError
 
-from conftest import PROJECT_VECTORS, require_shared, shared_manifest
+from _shared import PROJECT_VECTORS, require_shared, shared_manifest
 
 SAMPLE = PROJECT_VECTORS / "sample"
 SAMPLE_AT = "2025-06-01T00:00:00Z"

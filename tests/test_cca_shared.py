@@ -22,7 +22,7 @@ from cocoverify.result import to_jsonable
 from cocoverify.tee.cca.parse import validate_platform_claims, validate_realm_claims
 from cocoverify.tee.cca.pipeline import verify_platform_token
 
-from conftest import require_shared, shared_manifest
+from _shared import require_shared, shared_manifest
 
 AT = "2026-01-01T00:00:00Z"
 _MANIFEST = shared_manifest("cca")

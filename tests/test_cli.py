@@ -14,7 +14,7 @@ import pytest
 
 from cocoverify.cli import main
 
-from conftest import require_shared
+from _shared import require_shared
 
 TDX = "tdx-v4-dcapqvl-sample"
 SGX = "sgx-v3-dcapqvl-sample"

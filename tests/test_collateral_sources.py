@@ -646,7 +646,7 @@ def test_amd_bad_arguments(kwargs: dict[str, Any]) -> None:
 
 def test_real_kds_shaped_responses_from_shared_vectors(server: Server) -> None:
     """The real Milan VCEK, ASK, ARK and CRL of the shared vectors, served KDS-style."""
-    from conftest import require_shared
+    from _shared import require_shared
 
     base = require_shared("amd")
     if not (base / "trustee-milan-v2-vcek").is_dir():
@@ -1298,7 +1298,7 @@ def test_vendor_sources_decline_the_other_vendor(server: Server) -> None:
 def test_real_pcs_shaped_responses_from_shared_vectors(server: Server) -> None:
     """Real Intel collateral (shared vector tdx-v4-dcapqvl-sample) served PCS-style, with
     URL-encoded issuer chains, then verified against the real pinned Intel root."""
-    from conftest import require_shared
+    from _shared import require_shared
 
     folder = require_shared("intel") / "tdx-v4-dcapqvl-sample"
     if not folder.is_dir():

@@ -34,7 +34,7 @@ from cocoverify.errors import (
 from cocoverify.result import RuleVerdict, VerificationResult, freeze
 from cocoverify_testing.pki import ec_key
 
-from conftest import require_shared, shared_manifest
+from _shared import require_shared, shared_manifest
 
 AT = dt.datetime(2025, 7, 4, 10, 28, 44, tzinfo=dt.UTC)
 T = int(AT.timestamp())

@@ -533,7 +533,7 @@ def test_levels_are_listed_highest_first_and_distinct() -> None:
 
 
 def _real_leaf(case: str, quote_file: str) -> x509.Certificate:
-    from conftest import require_shared
+    from _shared import require_shared
 
     base = require_shared("intel")
     return chain_of((base / case / quote_file).read_bytes())[0]
@@ -564,7 +564,7 @@ def test_extension_encoding_matches_real_pck(case: str, quote_file: str) -> None
 
 
 def test_collateral_shapes_match_real_pcs_bodies() -> None:
-    from conftest import require_shared
+    from _shared import require_shared
 
     base = require_shared("intel")
 
@@ -608,7 +608,7 @@ def _profile(cert: x509.Certificate) -> dict[str, Any]:
 
 
 def test_certificate_profiles_match_real_intel_certificates() -> None:
-    from conftest import require_shared
+    from _shared import require_shared
 
     base = require_shared("intel")
     real_sgx = chain_of((base / "sgx-v3-dcapqvl-sample" / "sgx_quote").read_bytes())

@@ -37,7 +37,7 @@ from cocoverify_testing.intel import (
     write_samples,
 )
 
-from conftest import PROJECT_VECTORS
+from _shared import PROJECT_VECTORS
 
 MANIFEST = PROJECT_VECTORS / "manifest.json"
 ERROR_CLASS: dict[int, type[CocoverifyError]] = {

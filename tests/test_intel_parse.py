@@ -13,7 +13,7 @@ from cocoverify._core.text import decode_text
 from cocoverify.registry import detect
 from cocoverify.tee.intel.parse import parse_quote
 
-from conftest import require_shared
+from _shared import require_shared
 
 
 def _quote(case: str, name: str) -> bytes:

@@ -20,7 +20,7 @@ from cocoverify import (
     load_collateral,
 )
 
-from conftest import require_shared, shared_manifest
+from _shared import require_shared, shared_manifest
 
 MANIFEST = shared_manifest("intel")
 CASES = MANIFEST["cases"] if MANIFEST else []

@@ -41,7 +41,7 @@ from cocoverify_testing.intel import (
 )
 from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
 
-from conftest import require_shared, shared_manifest
+from _shared import require_shared, shared_manifest
 
 JWK = {"kty": "EC", "crv": "P-256", "alg": "ES256", "x": "AAE", "y": "AgM"}
 RUNTIME = {"tee-pubkey": JWK, "nonce": "bm9uY2U"}

@@ -20,7 +20,7 @@ from cocoverify import (
     load_collateral,
 )
 
-from conftest import require_shared
+from _shared import require_shared
 
 TDX = ("tdx-v4-dcapqvl-sample", "tdx_quote", "2025-07-04T10:16:31Z")
 SGX = ("sgx-v3-dcapqvl-sample", "sgx_quote", "2025-07-04T10:28:44Z")

@@ -18,7 +18,7 @@ from cocoverify.cli import main
 from cocoverify.errors import ConfigurationError, PolicyRejected, Reason
 from cocoverify.result import RuleVerdict, VerificationResult, freeze
 
-from conftest import require_shared, shared_manifest
+from _shared import require_shared, shared_manifest
 
 pytest.importorskip("regopy", reason="the optional Rego engine (cocoverify[rego]) is absent")
 

@@ -43,7 +43,7 @@ from cocoverify_testing.snp import (
     cert_table,
 )
 
-from conftest import require_shared, shared_manifest
+from _shared import require_shared, shared_manifest
 
 AT = VECTOR_TIME
 M = FakeAmdPKI("Milan")

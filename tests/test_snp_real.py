@@ -34,7 +34,7 @@ from cocoverify.tee.snp.verify import (
 )
 from cocoverify.trust import TrustStore
 
-from conftest import require_shared, shared_manifest
+from _shared import require_shared, shared_manifest
 
 _MANIFEST = shared_manifest("amd")
 _CASES = {c["id"]: c for c in (_MANIFEST or {}).get("cases", [])}

@@ -11,7 +11,7 @@ import pytest
 
 from cocoverify import Collateral, CollateralUnavailable, Verifier, load_collateral
 
-from conftest import require_shared
+from _shared import require_shared
 
 
 class RecordingSource:

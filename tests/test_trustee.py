@@ -228,7 +228,7 @@ def _rfc3339(ts: int) -> str:
 
 @pytest.mark.parametrize("case_id", PEER_SUPPLEMENTAL)
 def test_supplemental_claims_match_the_peer(case_id: str) -> None:
-    from conftest import require_shared
+    from _shared import require_shared
 
     case, quote, coll = real_case(case_id)
     base = require_shared("intel") / case_id
@@ -607,7 +607,7 @@ def test_arbitrary_evidence_only_raises_cocoverify_errors(tee: str, data: st.Dat
 
 
 def test_trustee_e2e_snp_evidence_json() -> None:
-    from conftest import require_shared, shared_manifest
+    from _shared import require_shared, shared_manifest
 
     base = require_shared("amd")
     manifest = shared_manifest("amd")
@@ -647,7 +647,7 @@ def test_trustee_e2e_snp_evidence_json() -> None:
 
 
 def test_real_cca_token_through_the_adapter() -> None:
-    from conftest import require_shared
+    from _shared import require_shared
 
     folder = require_shared("cca") / "ccatoken-good-cmw907-realm1"
     token = (folder / "token.cbor").read_bytes()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-from cocoverify.errors import Reason
+from cocoverify.reasons import Reason
 
 __all__ = ["Appraisal", "RuleVerdict", "VerificationResult", "freeze", "to_jsonable"]
 
@@ -47,11 +46,6 @@ def to_jsonable(value: Any) -> Any:
 def format_time(t: _dt.datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix."""
     return t.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def b64(data: bytes) -> str:
-    """Standard base64 text."""
-    return base64.b64encode(data).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,14 @@ around the fake roots of :mod:`cocoverify_testing`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from cocoverify._core.x509 import fingerprint
 from cocoverify.errors import ConfigurationError, Reason
 
 __all__ = ["AMD_ARK_SHA256", "INTEL_SGX_ROOT_CA_SHA256", "TrustStore", "fingerprint"]
@@ -32,11 +31,6 @@ AMD_ARK_SHA256: Mapping[str, str] = MappingProxyType(
         "Turin": "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",
     }
 )
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    """SHA-256 of the DER encoding, lower-case hex."""
-    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
 
 
 def _norm_fp(value: str) -> str:

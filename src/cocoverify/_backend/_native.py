@@ -9,16 +9,13 @@ raises ImportError when the extension is not built.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
-from cocoverify import _native  # type: ignore[attr-defined]
+import cocoverify._native as _native  # type: ignore[import-not-found]
 from cocoverify._backend._contract import QuoteFields
 from cocoverify.errors import EvidenceError, MalformedEvidence, Reason, UnsupportedEvidence
 
-if TYPE_CHECKING:
-    from cocoverify.tee.intel.parse import Quote
-
-__all__ = ["FIELD_NAMES", "parse_quote", "parse_quote_fields"]
+__all__ = ["FIELD_NAMES", "parse_quote_fields"]
 
 ffi: Any = _native.ffi
 lib: Any = _native.lib
@@ -206,10 +203,3 @@ def parse_quote_fields(data: bytes) -> QuoteFields:
     out = ffi.new("cv_quote_fields *")
     lib.cv_dcap_parse(ffi.from_buffer("uint8_t[]", data), len(data), out)
     return fields_from_struct(out, len(data))
-
-
-def parse_quote(data: bytes) -> Quote:
-    """The frozen ``Quote`` view, built by the function the Python backend uses too."""
-    from cocoverify.tee.intel.parse import quote_from_fields
-
-    return quote_from_fields(data, parse_quote_fields(data))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import hashlib
 import re
 from collections.abc import Sequence
 
@@ -24,16 +25,22 @@ from cocoverify.errors import (
     Reason,
     Revoked,
 )
-from cocoverify.trust import fingerprint
 
 __all__ = [
     "check_crl",
     "check_validity",
+    "fingerprint",
     "is_revoked",
     "load_certificates",
     "signed_by",
     "verify_chain",
 ]
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 of the DER encoding, lower-case hex."""
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
 
 _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
