@@ -841,10 +841,7 @@ class Counting:
             time.sleep(self.delay)
         return self.fn()
 
-    def intel(self, **kwargs: Any) -> Collateral:
-        return self._call()
-
-    def amd(self, **kwargs: Any) -> Collateral:
+    def fetch(self, request: Any, *, at: Any) -> Collateral:
         return self._call()
 
 

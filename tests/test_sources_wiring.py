@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cocoverify import Collateral, CollateralUnavailable, Verifier, load_collateral
+from cocoverify.collateral.requests import CollateralRequest, IntelRequest
 
 from _shared import require_shared
 
@@ -21,35 +21,28 @@ class RecordingSource:
         self.collateral = collateral
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def intel(self, *, fmspc: bytes, ca: str, tee: str, at: dt.datetime) -> Collateral:
-        self.calls.append(("intel", {"fmspc": fmspc, "ca": ca, "tee": tee, "at": at}))
-        return self.collateral
-
-    def amd(
-        self,
-        *,
-        product: str,
-        hwid: bytes,
-        reported_tcb: Mapping[str, int],
-        key_type: str,
-        at: dt.datetime,
-    ) -> Collateral:
-        self.calls.append(
-            (
-                "amd",
-                {
-                    "product": product,
-                    "hwid": hwid,
-                    "reported_tcb": dict(reported_tcb),
-                    "key_type": key_type,
-                },
+    def fetch(self, request: CollateralRequest, *, at: dt.datetime) -> Collateral:
+        if isinstance(request, IntelRequest):
+            self.calls.append(
+                ("intel", {"fmspc": request.fmspc, "ca": request.ca, "tee": request.tee, "at": at})
             )
-        )
+        else:
+            self.calls.append(
+                (
+                    "amd",
+                    {
+                        "product": request.product,
+                        "hwid": request.hwid,
+                        "reported_tcb": request.spl,
+                        "key_type": request.key_type,
+                    },
+                )
+            )
         return self.collateral
 
 
 class NoSource(RecordingSource):
-    def intel(self, **kw: Any) -> Collateral:  # type: ignore[override]
+    def fetch(self, request: CollateralRequest, *, at: dt.datetime) -> Collateral:
         raise CollateralUnavailable("offline")
 
 
@@ -96,7 +89,8 @@ def test_amd_certificates_from_source_only_when_missing() -> None:
     ((kind, args),) = source.calls
     assert kind == "amd" and args["product"] == "Turin" and args["key_type"] == "vcek"
     assert set(args["reported_tcb"]) == {"bl_spl", "tee_spl", "snp_spl", "ucode_spl", "fmc_spl"}
-    assert args["hwid"] == r.claims["chip_id"]
+    # the typed request holds what KDS is asked for: the first 8 bytes of a Turin CHIP_ID
+    assert args["hwid"] == r.claims["chip_id"][:8]
     # certificates supplied: the source is not asked
     source2 = RecordingSource(Collateral())
     assert Verifier(collateral=chain, collateral_source=source2).verify(report, at=at).accepted

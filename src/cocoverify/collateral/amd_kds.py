@@ -31,7 +31,8 @@ from cocoverify.collateral.http import (
     check_url,
     unavailable,
 )
-from cocoverify.collateral.source import AmdRequest, amd_request, check_at, parse_item
+from cocoverify.collateral.requests import AmdRequest, CollateralRequest, check_at
+from cocoverify.collateral.source import SourceBase, parse_item
 
 __all__ = ["AMD_KDS", "AmdKds"]
 
@@ -45,7 +46,7 @@ _QUERY = (
 )
 
 
-class AmdKds:
+class AmdKds(SourceBase):
     """Fetches VCEKs, certificate chains and CRLs from AMD KDS (or a KDS-shaped mirror).
 
     The chain and CRL of a product are the same for every chip: they are kept per product
@@ -89,22 +90,12 @@ class AmdKds:
             query
         )
 
-    def intel(self, *, fmspc: bytes, ca: str, tee: str, at: _dt.datetime) -> Collateral:
-        """Not an Intel source: CollateralUnavailable (so a ChainedSource moves on)."""
-        raise unavailable("AMD KDS: no Intel collateral")
-
-    def amd(
-        self,
-        *,
-        product: str,
-        hwid: bytes,
-        reported_tcb: Mapping[str, int],
-        key_type: str,
-        at: _dt.datetime,
-    ) -> Collateral:
+    def fetch(self, request: CollateralRequest, *, at: _dt.datetime) -> Collateral:
         """VCEK (for ``vcek``), then the ASK/ASVK + ARK chain and the ARK's CRL."""
-        req = amd_request(product=product, hwid=hwid, reported_tcb=reported_tcb, key_type=key_type)
         check_at(at)
+        if not isinstance(request, AmdRequest):
+            raise unavailable("AMD KDS: no Intel collateral")
+        req = request
         out = Collateral()
         if req.key_type == "vcek":
             path = self.vcek_url(req).removeprefix(self.base_url)

@@ -38,7 +38,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from cocoverify.collateral import Collateral
-from cocoverify.collateral.source import CollateralSource, amd_request, check_at, intel_request
+from cocoverify.collateral.requests import CollateralRequest, check_at
+from cocoverify.collateral.source import CollateralSource, SourceBase
 from cocoverify.errors import CollateralError, CollateralUnavailable, ConfigurationError, Reason
 
 __all__ = ["CacheStats", "CachingSource", "earliest_next_update"]
@@ -97,7 +98,7 @@ class _Flight:
     error: BaseException | None = None
 
 
-class CachingSource:
+class CachingSource(SourceBase):
     """Caches the answers of ``inner`` (see the module docstring). Safe to share between
     threads (one lock; fetches run outside it)."""
 
@@ -133,31 +134,10 @@ class CachingSource:
 
     # --- the protocol ------------------------------------------------------------------------
 
-    def intel(self, *, fmspc: bytes, ca: str, tee: str, at: _dt.datetime) -> Collateral:
-        """Cached ``inner.intel(...)``."""
-        req = intel_request(fmspc=fmspc, ca=ca, tee=tee)
+    def fetch(self, request: CollateralRequest, *, at: _dt.datetime) -> Collateral:
+        """Cached ``inner.fetch(request)``."""
         at = check_at(at)
-        return self._get(req.key, at, lambda: self.inner.intel(fmspc=fmspc, ca=ca, tee=tee, at=at))
-
-    def amd(
-        self,
-        *,
-        product: str,
-        hwid: bytes,
-        reported_tcb: Mapping[str, int],
-        key_type: str,
-        at: _dt.datetime,
-    ) -> Collateral:
-        """Cached ``inner.amd(...)``."""
-        req = amd_request(product=product, hwid=hwid, reported_tcb=reported_tcb, key_type=key_type)
-        at = check_at(at)
-        return self._get(
-            req.key,
-            at,
-            lambda: self.inner.amd(
-                product=product, hwid=hwid, reported_tcb=reported_tcb, key_type=key_type, at=at
-            ),
-        )
+        return self._get(request.key, at, lambda: self.inner.fetch(request, at=at))
 
     # --- bookkeeping -------------------------------------------------------------------------
 

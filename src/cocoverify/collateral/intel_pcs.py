@@ -34,7 +34,8 @@ from cocoverify.collateral.http import (
     check_url,
     unavailable,
 )
-from cocoverify.collateral.source import check_at, intel_request, parse_item
+from cocoverify.collateral.requests import CollateralRequest, IntelRequest, check_at
+from cocoverify.collateral.source import SourceBase, parse_item
 from cocoverify.errors import CollateralInvalid, ConfigurationError, Reason
 
 __all__ = ["INTEL_PCS", "IntelPcs"]
@@ -45,7 +46,7 @@ _QE_CHAIN = ("SGX-Enclave-Identity-Issuer-Chain", "Enclave-Identity-Issuer-Chain
 _CRL_CHAIN = ("SGX-PCK-CRL-Issuer-Chain",)
 
 
-class IntelPcs:
+class IntelPcs(SourceBase):
     """Fetches Intel collateral from the PCS (default), a PCCS or Azure THIM.
 
     ``base_url`` may include the ``/sgx/certification/v4`` suffix of a QCNL ``pccs_url``;
@@ -139,10 +140,12 @@ class IntelPcs:
             reason=Reason.COLLATERAL_MALFORMED,
         )
 
-    def intel(self, *, fmspc: bytes, ca: str, tee: str, at: _dt.datetime) -> Collateral:
+    def fetch(self, request: CollateralRequest, *, at: _dt.datetime) -> Collateral:
         """TCB Info, QE Identity, PCK CRL, Root CA CRL and their issuer chains."""
-        req = intel_request(fmspc=fmspc, ca=ca, tee=tee)
         check_at(at)
+        if not isinstance(request, IntelRequest):
+            raise unavailable("Intel PCS: no AMD collateral")
+        req = request
         got = self._signed(
             req.tee, "tcb", {"fmspc": req.fmspc.hex().upper()}, "tcb_info", _TCB_CHAIN
         )
@@ -153,15 +156,3 @@ class IntelPcs:
         root_url = self._root_crl_url(got)
         body, _ = self._get(root_url, "Root CA CRL")
         return got + parse_item(body, kind="crl", source=root_url)
-
-    def amd(
-        self,
-        *,
-        product: str,
-        hwid: bytes,
-        reported_tcb: Mapping[str, int],
-        key_type: str,
-        at: _dt.datetime,
-    ) -> Collateral:
-        """Not an AMD source: CollateralUnavailable (so a ChainedSource moves on)."""
-        raise unavailable("Intel PCS: no AMD collateral")

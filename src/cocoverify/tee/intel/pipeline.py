@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from cocoverify.collateral import Collateral
+from cocoverify.collateral.requests import intel_request
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import CollateralError, CollateralInvalid, CollateralUnavailable, Reason
 from cocoverify.result import Appraisal, format_time, freeze
@@ -140,9 +141,8 @@ def appraise_quote(
     pck = authenticate_quote(quote, chain, trust=trust, at=at)
     if source is not None:
         # fetched collateral is verified exactly like supplied files (collateral-sources.md)
-        collateral = collateral + source.intel(
-            fmspc=pck.info.fmspc, ca=pck.info.ca, tee=quote.tee, at=at
-        )
+        request = intel_request(fmspc=pck.info.fmspc, ca=pck.info.ca, tee=quote.tee)
+        collateral = collateral + source.fetch(request, at=at)
     root_crl, pck_crl = verify_crls(pck, collateral, at)
     tee_id = "TDX" if quote.tee == "tdx" else "SGX"
     info = pck.info

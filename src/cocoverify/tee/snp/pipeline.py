@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cryptography import x509
 
 from cocoverify._core.x509 import PARSE_ERRORS, force_parse
+from cocoverify.collateral.requests import amd_request
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import (
     ChainInvalid,
@@ -135,13 +136,13 @@ def _fetch(source: CollateralSource, report: SnpReport, at: _dt.datetime) -> Col
         "fmc": "fmc_spl",
     }
     key_type = "vlek" if report.signing_key == SigningKey.VLEK else "vcek"
-    return source.amd(
+    request = amd_request(
         product=product,
         hwid=report.chip_id,
         reported_tcb={names[k]: v for k, v in tcb.items()},
         key_type=key_type,
-        at=at,
     )
+    return source.fetch(request, at=at)
 
 
 def appraise_report(
