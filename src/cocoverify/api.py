@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from cocoverify import registry
 from cocoverify._core.text import decode_text
+from cocoverify._core.time import parse_time
 from cocoverify.collateral import Collateral, load_collateral
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import (
@@ -43,8 +44,6 @@ def as_time(at: _dt.datetime | str | None) -> _dt.datetime:
     if at is None:
         return _dt.datetime.now(_dt.UTC)
     if isinstance(at, str):
-        from cocoverify._core.time import parse_time
-
         return parse_time(at)
     if at.tzinfo is None:
         raise ConfigurationError(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import field
 from typing import Any, TypeVar
 
 from cocoverify.errors import ConfigurationError, Reason
@@ -170,29 +172,21 @@ SectionRules = Callable[[Any, Any], list[RuleVerdict]]
 
 def hexset(length: int | None) -> Any:
     """Field: allow-list of hex values of ``length`` bytes (None = not checked)."""
-    from dataclasses import field
-
     return field(default=None, metadata={"kind": "hex", "length": length})
 
 
 def intset() -> Any:
     """Field: allow-list of integers (None = not checked)."""
-    from dataclasses import field
-
     return field(default=None, metadata={"kind": "ints"})
 
 
 def minimum() -> Any:
     """Field: a minimum integer (None = not checked)."""
-    from dataclasses import field
-
     return field(default=None, metadata={"kind": "min"})
 
 
 def hexvalue(length: int) -> Any:
     """Field: one hex value of ``length`` bytes (None = not checked)."""
-    from dataclasses import field
-
     return field(default=None, metadata={"kind": "hex1", "length": length})
 
 
@@ -222,15 +216,11 @@ def masked_rule(
 
 def flag(default: bool = False) -> Any:
     """Field: a boolean switch."""
-    from dataclasses import field
-
     return field(default=default, metadata={"kind": "bool"})
 
 
 def section_from_dict(cls: type[T], where: str, data: Mapping[str, Any]) -> T:
     """Parse a section's file form using its fields' metadata."""
-    import dataclasses
-
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     reject_unknown_keys(where, data, fields)
     kwargs: dict[str, Any] = {}
@@ -259,8 +249,6 @@ def section_from_dict(cls: type[T], where: str, data: Mapping[str, Any]) -> T:
 
 def section_to_dict(section: Any) -> dict[str, Any]:
     """The file form of a section: only the fields that differ from the default."""
-    import dataclasses
-
     out: dict[str, Any] = {}
     for f in dataclasses.fields(section):
         value = getattr(section, f.name)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cocoverify._core.text import decode_text
-from cocoverify.api import Verifier
+from cocoverify.api import Verifier, as_time
 from cocoverify.collateral import Collateral, load_collateral
 from cocoverify.errors import (
     CocoverifyError,
@@ -109,8 +109,6 @@ class BatchConfig:
         at: _dt.datetime | str | None = None,
     ) -> BatchConfig:
         """Normalise settings; ``at`` None means now (taken once, here)."""
-        from cocoverify.api import as_time
-
         pol = Policy.from_dict(dict(policy)) if isinstance(policy, Mapping) else policy
         return cls(
             at=format_time(as_time(at)),

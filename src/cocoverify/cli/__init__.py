@@ -12,6 +12,11 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+import cocoverify.cli.batch as batch
+import cocoverify.cli.policy as policy_cmd
+import cocoverify.cli.show as show
+import cocoverify.cli.verify as verify
+from cocoverify import __version__
 from cocoverify.errors import CocoverifyError
 
 __all__ = ["main"]
@@ -20,19 +25,12 @@ EXIT_OK, EXIT_USAGE, EXIT_EVIDENCE, EXIT_AUTH, EXIT_COLLATERAL, EXIT_POLICY = ra
 
 
 def _parser() -> argparse.ArgumentParser:
-    import cocoverify.cli.batch as batch
-    import cocoverify.cli.policy as policy_cmd
-    import cocoverify.cli.show as show
-    import cocoverify.cli.verify as verify
-
     p = argparse.ArgumentParser(
         prog="cocoverify",
         description="Verify confidential-computing evidence (Intel SGX/TDX, AMD SEV-SNP, Arm CCA).",
         epilog="exit codes: 0 accepted, 1 usage/internal error, 2 evidence malformed or "
         "unsupported, 3 not authentic, 4 collateral missing/invalid/expired, 5 rejected by policy",
     )
-    from cocoverify import __version__
-
     p.add_argument("--version", action="version", version=f"cocoverify {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     verify.register(sub)

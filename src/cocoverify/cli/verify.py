@@ -16,6 +16,8 @@ from cocoverify._core.x509 import load_certificates
 from cocoverify.cli.output import error_dict, render_text, use_colour, write_json
 from cocoverify.collateral import load_collateral
 from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
+from cocoverify.integrations.ear import PROFILE, TRUSTEE_PROFILE, sign_ear, to_ear
+from cocoverify.integrations.rego import check_rego
 from cocoverify.policy import Policy
 from cocoverify.registry import peek_tee
 from cocoverify.result import VerificationResult
@@ -145,8 +147,6 @@ def _write_ear(
     key: ec.EllipticCurvePrivateKey | None,
     trust_claims: Any,
 ) -> None:
-    from cocoverify.integrations.ear import PROFILE, TRUSTEE_PROFILE, sign_ear, to_ear
-
     result = outcome if isinstance(outcome, VerificationResult) else outcome.result
     # rejected before a result existed: the requested time, else now
     iat = result.verified_at if result is not None else _api.as_time(args.at)
@@ -186,8 +186,6 @@ def run(args: argparse.Namespace) -> int:
             expected_init_data=args.init_data,
         )
         if rego_text is not None:
-            from cocoverify.integrations.rego import check_rego
-
             trust_claims = check_rego(result, rego_text).trust_claims or None
     except CocoverifyError as exc:
         if rego_text is not None and result is not None and isinstance(exc, ConfigurationError):

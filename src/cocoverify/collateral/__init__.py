@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from cocoverify._core.x509 import PARSE_ERRORS, force_parse, load_certificates
 from cocoverify.errors import CollateralInvalid, MalformedEvidence, Reason
 
 __all__ = ["Collateral", "load_collateral"]
@@ -156,8 +157,6 @@ def _classify(data: bytes, source: str) -> Collateral | None:
 def _classify_der(der: bytes) -> Collateral | None:
     if not der.startswith(b"\x30"):
         return None
-    from cocoverify._core.x509 import PARSE_ERRORS
-
     try:
         crl = x509.load_der_x509_crl(der)
     except PARSE_ERRORS:
@@ -165,8 +164,6 @@ def _classify_der(der: bytes) -> Collateral | None:
     else:
         return Collateral(crls=(_checked(crl, "CRL"),))
     try:
-        from cocoverify._core.x509 import load_certificates
-
         return Collateral(chains=(load_certificates(der),))
     except MalformedEvidence:
         pass
@@ -180,8 +177,6 @@ X = TypeVar("X", x509.Certificate, x509.CertificateRevocationList)
 
 
 def _checked(item: X, source: str) -> X:
-    from cocoverify._core.x509 import PARSE_ERRORS, force_parse
-
     try:
         force_parse(item)
     except PARSE_ERRORS as exc:
@@ -192,8 +187,6 @@ def _checked(item: X, source: str) -> X:
 
 
 def _classify_pem(data: bytes, source: str) -> Collateral | None:
-    from cocoverify._core.x509 import PARSE_ERRORS
-
     certs: list[x509.Certificate] = []
     out = Collateral()
     for m in _PEM_BLOCK.finditer(data):

@@ -37,6 +37,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from cocoverify._core.x509 import force_parse
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.requests import CollateralRequest, check_at
 from cocoverify.collateral.source import CollateralSource, SourceBase
@@ -307,8 +308,6 @@ def _dump(c: Collateral) -> dict[str, Any]:
 def _load(d: Mapping[str, Any]) -> Collateral:
     def raw(name: str) -> tuple[bytes, ...]:
         return tuple(base64.b64decode(x, validate=True) for x in d[name])
-
-    from cocoverify._core.x509 import force_parse
 
     chains = tuple(
         tuple(x509.load_der_x509_certificate(base64.b64decode(x, validate=True)) for x in chain)

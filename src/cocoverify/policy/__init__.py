@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -502,9 +503,8 @@ def _binding_rule(name: str, actual: bytes | None, expected: bytes, reason: Reas
 
 def _locate(text: bytes, path: str) -> int | None:
     """1-based line of a dotted key path (``tdx.rtmr2[1]``) in a YAML/JSON document."""
-    import re
 
-    import yaml
+    import yaml  # loaded when a YAML policy is read: keeps `import cocoverify` light
 
     try:
         node: Any = yaml.compose(text.decode("utf-8", "replace"))
@@ -540,7 +540,7 @@ def _parse_document(text: bytes, source: str) -> Any:
             raise ConfigurationError(
                 f"{source}: invalid JSON: {exc}", reason=Reason.INVALID_POLICY
             ) from None
-    import yaml
+    import yaml  # loaded when a YAML policy is read: keeps `import cocoverify` light
 
     try:
         return yaml.safe_load(text)
