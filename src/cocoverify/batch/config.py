@@ -1,0 +1,134 @@
+"""Batch settings and work items: small, picklable and hashable (docs/batch.md)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cocoverify.api import as_time
+from cocoverify.policy import Policy
+from cocoverify.result import format_time
+from cocoverify.trust import TrustStore
+
+#: Claims copied into each record (when the evidence has them), as lower-case hex / ints.
+KEY_CLAIMS: Final = (
+    "mr_enclave",
+    "mr_signer",
+    "isv_prod_id",
+    "isv_svn",
+    "mr_td",
+    "rtmr0",
+    "rtmr1",
+    "rtmr2",
+    "rtmr3",
+    "mr_config_id",
+    "measurement",
+    "host_data",
+    "vmpl",
+    "product",
+    "realm_initial_measurement",
+    "platform_implementation_id",
+    "report_data",
+)
+
+#: Suffix of the per-evidence sibling collateral directory (``quote.bin.collateral/``).
+COLLATERAL_SUFFIX: Final = ".collateral"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchConfig:
+    """Shared verification settings, picklable and hashable (plain text and tuples).
+
+    Build it with :meth:`create`. ``policy_json`` is ``Policy.to_dict()`` as JSON (None =
+    default policy); ``intel_roots``/``amd_arks`` are pinned fingerprints (both None = the
+    real vendor roots); ``at`` is ISO 8601 text, fixed once for the whole batch.
+    """
+
+    at: str
+    collateral: tuple[str, ...] = ()
+    policy_json: str | None = None
+    intel_roots: tuple[str, ...] | None = None
+    amd_arks: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        collateral: Iterable[str | os.PathLike[str]] = (),
+        policy: Policy | Mapping[str, Any] | None = None,
+        trust: TrustStore | None = None,
+        at: _dt.datetime | str | None = None,
+    ) -> BatchConfig:
+        """Normalise settings; ``at`` None means now (taken once, here)."""
+        pol = Policy.from_dict(dict(policy)) if isinstance(policy, Mapping) else policy
+        return cls(
+            at=format_time(as_time(at)),
+            collateral=tuple(os.fspath(p) for p in collateral),
+            policy_json=None if pol is None else json.dumps(pol.to_dict(), sort_keys=True),
+            intel_roots=None if trust is None else tuple(sorted(trust.intel_roots)),
+            amd_arks=None
+            if trust is None
+            else tuple(sorted((p, tuple(sorted(fps))) for p, fps in trust.amd_arks.items())),
+        )
+
+    def policy(self) -> Policy:
+        """The policy object."""
+        if self.policy_json is None:
+            return Policy.default()
+        return Policy.from_dict(json.loads(self.policy_json))
+
+    def trust(self) -> TrustStore:
+        """The trust store."""
+        if self.intel_roots is None and self.amd_arks is None:
+            return TrustStore.default()
+        return TrustStore(
+            intel_roots=frozenset(self.intel_roots or ()),
+            amd_arks={p: frozenset(fps) for p, fps in self.amd_arks or ()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One piece of evidence: read from ``path`` in the worker unless ``data`` is given.
+
+    ``collateral`` adds paths to the config's shared collateral; ``collateral_dir`` adds the
+    collateral files directly in that folder (not its sub-folders, so no other evidence
+    file's ``<file>.collateral/`` or case folder leaks in); ``config`` overrides the batch
+    config for this item (e.g. its own ``at``).
+    """
+
+    path: str
+    data: bytes | None = None
+    collateral: tuple[str, ...] = ()
+    config: BatchConfig | None = None
+    collateral_dir: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input found in a folder or glob that is not evidence (recorded, not verified)."""
+
+    path: str
+    why: str = "not evidence"
+
+    def record(self) -> dict[str, Any]:
+        """The JSON line for it."""
+        return {"path": self.path, "skipped": self.why}
+
+
+class InlineExecutor(Executor):
+    """Runs each task at submit time in this process (``--jobs 1``, tests, debugging)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run now; the future is already done."""
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            future.set_exception(exc)
+        return future

@@ -1,0 +1,115 @@
+"""Which files a batch verifies: paths, folders and globs, recognised by content
+(docs/batch.md)."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Iterator
+
+from cocoverify._core.text import decode_text
+from cocoverify.batch.config import COLLATERAL_SUFFIX, BatchItem, Skipped
+from cocoverify.errors import (
+    EvidenceError,
+)
+from cocoverify.registry import detect
+
+
+def looks_like_evidence(data: bytes) -> bool:
+    """Content check for files found in folders: evidence, not collateral (docs/batch.md)."""
+    head = data.lstrip()[:16]
+    if head[:1] in (b"{", b"[") or head.startswith(b"-----BEGIN"):
+        return False  # JSON collateral / PEM certificates and keys
+    try:
+        detect(decode_text(data))
+    except EvidenceError:
+        return False
+    return True
+
+
+def _has_magic(path: str) -> bool:
+    return glob.has_magic(path)
+
+
+def _sibling_collateral(path: str) -> tuple[str, ...]:
+    sibling = path + COLLATERAL_SUFFIX
+    return (sibling,) if os.path.isdir(sibling) else ()
+
+
+def clean_path(path: str) -> str:
+    """``os.path.normpath`` unless the path has a ``..`` component.
+
+    ``normpath`` is lexical: ``link/../q.bin`` becomes ``q.bin`` although, with ``link`` a
+    symbolic link, it names another file. Such paths are kept as written, so the file
+    read, the record's ``path`` and ``--resume`` all mean the file that was asked for.
+    """
+    parts = path.replace(os.sep, "/").split("/")
+    if os.altsep:
+        parts = [q for p in parts for q in p.split(os.altsep)]
+    return path if ".." in parts else os.path.normpath(path)
+
+
+def _walk(folder: str) -> Iterator[str]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not d.endswith(COLLATERAL_SUFFIX)
+        )
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+def _in_collateral_dir(path: str) -> bool:
+    parts = os.path.normpath(path).split(os.sep)
+    return any(p.endswith(COLLATERAL_SUFFIX) for p in parts)
+
+
+def _filtered(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return looks_like_evidence(fh.read())
+    except OSError:
+        return False
+
+
+def expand_inputs(
+    paths: Iterable[str], *, collateral_from_dir: bool = False
+) -> list[BatchItem | Skipped]:
+    """Files, folders (recursive, sorted) and globs to items, in the order given.
+
+    Files named explicitly are always verified. Files found in a folder or by a glob are
+    verified only when their content looks like evidence; the others become
+    :class:`Skipped`. ``<file>.collateral/`` directories are collateral, never inputs.
+    A path that does not exist is kept: its record says it cannot be read.
+    """
+    out: list[BatchItem | Skipped] = []
+    seen: set[str] = set()
+
+    def add(path: str, *, explicit: bool) -> None:
+        norm = clean_path(path)
+        key = os.path.realpath(norm)  # one file reached by two names is verified once
+        if key in seen:
+            return
+        seen.add(key)
+        if not explicit and not _filtered(norm):
+            out.append(Skipped(norm))
+            return
+        folder = (os.path.dirname(norm) or ".") if collateral_from_dir else None
+        out.append(BatchItem(norm, collateral=_sibling_collateral(norm), collateral_dir=folder))
+
+    for arg in paths:
+        if os.path.isdir(arg):
+            for f in _walk(arg):
+                add(f, explicit=False)
+        elif not os.path.exists(arg) and _has_magic(arg):
+            for match in sorted(glob.glob(arg, recursive=True)):
+                if _in_collateral_dir(match):
+                    continue
+                if os.path.isdir(match):
+                    for f in _walk(match):
+                        add(f, explicit=False)
+                else:
+                    add(match, explicit=False)
+        else:
+            add(arg, explicit=True)
+    return out

@@ -1,0 +1,212 @@
+"""The worker side: one record per item, collateral loaded once per worker and cached by
+content stamp (docs/batch.md)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import stat
+from collections.abc import Iterable
+from typing import Any, Final
+
+from cocoverify._core.text import decode_text
+from cocoverify.api import Verifier
+from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem
+from cocoverify.batch.inputs import looks_like_evidence
+from cocoverify.collateral import Collateral, load_collateral
+from cocoverify.errors import (
+    CocoverifyError,
+    CollateralError,
+    PolicyRejected,
+    Reason,
+)
+from cocoverify.registry import peek_tee
+from cocoverify.result import VerificationResult, format_time, to_jsonable
+
+#: SHA-256 over (path, mtime_ns, size, inode) of each collateral file: part of every cache
+#: key below, so replaced collateral (a new CRL, a fresh TCB Info) is never shadowed by a
+#: cached copy in a long-lived worker or across ``verify_many`` calls in one process.
+Stamp = str
+
+
+def collateral_stamp(paths: Iterable[str], *, flat: bool = False) -> Stamp:
+    """Digest of the files ``paths`` name (folders walked; ``flat``: top level only) and
+    their stat; small enough to travel with every task."""
+    out: list[tuple[str, int, int, int]] = []
+    for path in paths:
+        if os.path.isdir(path):
+            if flat:
+                files = [os.path.join(path, n) for n in sorted(os.listdir(path))]
+            else:
+                files = []
+                for root, dirs, names in os.walk(path):
+                    dirs.sort()
+                    files += [os.path.join(root, n) for n in sorted(names)]
+        else:
+            files = [path]
+        for name in files:
+            try:
+                st = os.stat(name)
+            except OSError:
+                out.append((name, -1, -1, -1))  # loading reports it
+                continue
+            if stat.S_ISREG(st.st_mode):
+                out.append((name, st.st_mtime_ns, st.st_size, st.st_ino))
+    return hashlib.sha256(repr(out).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _verifier(config: BatchConfig, stamp: Stamp | None = None) -> Verifier:
+    return _cached_verifier(config, collateral_stamp(config.collateral) if stamp is None else stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_verifier(config: BatchConfig, stamp: Stamp) -> Verifier:
+    # one Verifier per config (and collateral state) per process: loaded once
+    del stamp  # part of the cache key only
+    return Verifier(
+        trust=config.trust(),
+        collateral=load_collateral(config.collateral),
+        policy=config.policy(),
+    )
+
+
+def _item_collateral(paths: tuple[str, ...]) -> Collateral:
+    return _cached_item_collateral(paths, collateral_stamp(paths))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_item_collateral(paths: tuple[str, ...], stamp: Stamp) -> Collateral:
+    del stamp  # part of the cache key only
+    return load_collateral(paths)
+
+
+_KNOWN_PEM: Final = re.compile(
+    rb"-----BEGIN (CERTIFICATE|TRUSTED CERTIFICATE|X509 CRL|PUBLIC KEY)-"
+)
+
+
+def _claims_collateral(data: bytes) -> bool:
+    """Content that ``load_collateral`` would recognise, so a failure to load it is an error
+    (JSON, or PEM with a certificate, CRL or public key); anything else is skipped."""
+    stripped = data.strip()
+    if stripped[:1] in (b"{", b"["):
+        try:
+            json.loads(stripped)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return False
+        return True
+    return _KNOWN_PEM.search(stripped) is not None
+
+
+def _dir_collateral(folder: str) -> Collateral:
+    return _cached_dir_collateral(folder, collateral_stamp([folder], flat=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_dir_collateral(folder: str, stamp: Stamp) -> Collateral:
+    """The collateral files directly in ``folder`` (docs/batch.md "Collateral convention").
+
+    Like a directory given to ``load_collateral``, but one level only: sub-folders (other
+    cases, other files' ``*.collateral/``) never join this file's collateral. Evidence files
+    and unrecognised files are skipped; a recognisable but broken file is an error.
+    """
+    del stamp  # part of the cache key only
+    total = Collateral()
+    for name in sorted(os.listdir(folder)):
+        full = os.path.join(folder, name)
+        if name.startswith(".") or not os.path.isfile(full):
+            continue
+        with open(full, "rb") as fh:
+            data = fh.read()
+        if looks_like_evidence(data):
+            continue
+        try:
+            total = total + Collateral.from_bytes(data, source=full)
+        except CollateralError:
+            if _claims_collateral(data):
+                raise
+    return total
+
+
+def record_for(
+    path: str,
+    outcome: VerificationResult | CocoverifyError,
+    *,
+    tee: str | None = None,
+) -> dict[str, Any]:
+    """The JSON line for one verification outcome (same facts as ``verify --format json``)."""
+    result = outcome if isinstance(outcome, VerificationResult) else outcome.result
+    claims = {}
+    if result is not None:
+        claims = {k: to_jsonable(result.claims[k]) for k in KEY_CLAIMS if k in result.claims}
+    accepted = isinstance(outcome, VerificationResult) and outcome.accepted
+    rec: dict[str, Any] = {
+        "path": path,
+        "accepted": accepted,
+        "tee": result.tee if result is not None else tee,
+        "reason": None,
+        "exit_code": 0,
+        "tcb_status": result.tcb_status if result is not None else None,
+        "advisory_ids": list(result.advisory_ids) if result is not None else [],
+        "claims": claims if result is not None else None,
+    }
+    if isinstance(outcome, CocoverifyError):
+        rec["reason"] = outcome.reason.value
+        rec["exit_code"] = outcome.exit_code
+        rec["error"] = type(outcome).__name__
+        rec["message"] = str(outcome.args[0]) if outcome.args else ""
+    elif not accepted:  # a result that says "not accepted" is a policy rejection, never 0
+        rec["reason"] = (outcome.reason or Reason.POLICY_REJECTED).value
+        rec["exit_code"] = PolicyRejected.exit_code
+    if result is not None:
+        rec["verified_at"] = format_time(result.verified_at)
+    return rec
+
+
+def _internal_error(path: str, exc: BaseException) -> dict[str, Any]:
+    return {
+        "path": path,
+        "accepted": False,
+        "tee": None,
+        "reason": None,
+        "exit_code": 1,
+        "tcb_status": None,
+        "advisory_ids": [],
+        "claims": None,
+        "error": type(exc).__name__,
+        "message": str(exc),
+    }
+
+
+def _verify_item(
+    item: BatchItem, config: BatchConfig, stamp: Stamp | None = None
+) -> dict[str, Any]:
+    """Worker entry point (module level, so it pickles); never raises.
+
+    ``stamp``: the shared collateral's :func:`collateral_stamp`, taken once by the driver.
+    """
+    cfg = item.config or config
+    try:
+        data = item.data
+        if data is None:
+            with open(item.path, "rb") as fh:
+                data = fh.read()
+        data = decode_text(data)
+        tee = peek_tee(data)
+        try:
+            verifier = _verifier(cfg, stamp)
+            extra = _item_collateral(item.collateral) if item.collateral else None
+            if item.collateral_dir is not None:
+                here = _dir_collateral(item.collateral_dir)
+                extra = here if extra is None else extra + here
+            result = verifier.verify(data, at=cfg.at, collateral=extra)
+        except CocoverifyError as exc:
+            return record_for(item.path, exc, tee=tee)
+        return record_for(item.path, result)
+    except OSError as exc:
+        return _internal_error(item.path, exc)
+    except Exception as exc:  # one bad file never stops the batch
+        return _internal_error(item.path, exc)
