@@ -32,13 +32,27 @@ __all__ = ["INTEL_TCB_STATUSES", "CcaPolicy", "Policy", "SgxPolicy", "SnpPolicy"
 log = logging.getLogger("cocoverify.policy")
 
 #: Policy sections by their key in the document (one per ``tee`` value), from the registry.
-SECTIONS: dict[str, Any] = registry.policy_sections()
-_TEES = tuple(SECTIONS)
+_cache: dict[int, dict[str, Any]] = {}
 
-#: The TCB statuses a policy may accept (Intel's spelling, intel.md §6.4).
-INTEL_TCB_STATUSES: frozenset[str] = frozenset().union(*(s.tcb_statuses for s in registry.TEES))
 
-_TOP_KEYS = (
+def section_classes() -> dict[str, Any]:
+    """Policy section classes by document key, read from the registry (cached per registry)."""
+    key = id(registry.TEES)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = registry.policy_sections()
+    return _cache[key]
+
+
+def tcb_statuses() -> frozenset[str]:
+    """Every TCB status a TEE's appraisal can yield (Intel's spelling for SGX/TDX)."""
+    return frozenset().union(*(spec.tcb_statuses for spec in registry.TEES))
+
+
+#: The TCB statuses a policy may accept, as of import (use :func:`tcb_statuses`).
+INTEL_TCB_STATUSES: frozenset[str] = tcb_statuses()
+
+_COMMON_KEYS = (
     "accepted_tcb_statuses",
     "allowed_advisory_ids",
     "denied_advisory_ids",
@@ -49,7 +63,6 @@ _TOP_KEYS = (
     "min_tcb_evaluation_data_number",
     "out_of_date_grace_days",
     "max_collateral_age_days",
-    *SECTIONS,
 )
 
 
@@ -108,10 +121,11 @@ class Policy:
         **by_name: Any,
     ) -> None:
         given = {**dict(sections), **by_name}  # dataclasses.replace() passes ``sections``
-        unknown = sorted(set(given) - set(SECTIONS))
+        known = section_classes()
+        unknown = sorted(set(given) - set(known))
         if unknown:
             raise TypeError(f"Policy: unknown section {unknown[0]!r}")
-        for key, cls in SECTIONS.items():
+        for key, cls in known.items():
             if key in given and not isinstance(given[key], cls):
                 raise TypeError(f"Policy: {key} must be a {cls.__name__}")
         values = {
@@ -125,7 +139,7 @@ class Policy:
             "min_tcb_evaluation_data_number": min_tcb_evaluation_data_number,
             "out_of_date_grace_days": out_of_date_grace_days,
             "max_collateral_age_days": max_collateral_age_days,
-            "sections": tuple((k, given.get(k) or cls()) for k, cls in SECTIONS.items()),
+            "sections": tuple((k, given.get(k) or cls()) for k, cls in known.items()),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -151,11 +165,12 @@ class Policy:
         return dict(self.sections)[tee]
 
     def _validate(self) -> None:
-        unknown = set(self.accepted_tcb_statuses) - INTEL_TCB_STATUSES
+        statuses = tcb_statuses()
+        unknown = set(self.accepted_tcb_statuses) - statuses
         if unknown:
             raise ConfigurationError(
                 f"accepted_tcb_statuses: unknown status {sorted(unknown)[0]!r} "
-                f"(known: {', '.join(sorted(INTEL_TCB_STATUSES))})",
+                f"(known: {', '.join(sorted(statuses))})",
                 reason=Reason.INVALID_POLICY,
             )
         if not self.accepted_tcb_statuses:
@@ -167,10 +182,11 @@ class Policy:
                 "accepted_tcb_statuses: Revoked is only accepted with unsafe_accept_revoked: true",
                 reason=Reason.INVALID_POLICY,
             )
-        if self.allowed_tees is not None and not set(self.allowed_tees) <= set(_TEES):
+        tees = tuple(section_classes())
+        if self.allowed_tees is not None and not set(self.allowed_tees) <= set(tees):
             raise ConfigurationError(
                 f"allowed_tees: unknown TEE in {sorted(self.allowed_tees)} "
-                f"(known: {', '.join(_TEES)})",
+                f"(known: {', '.join(tees)})",
                 reason=Reason.INVALID_POLICY,
             )
         if self.unsafe_allow_debug:
@@ -190,7 +206,7 @@ class Policy:
             return cls()
         if not isinstance(data, dict):
             raise ConfigurationError("policy: expected a mapping", reason=Reason.INVALID_POLICY)
-        reject_unknown_keys("", data, _TOP_KEYS)
+        reject_unknown_keys("", data, (*_COMMON_KEYS, *section_classes()))
         kwargs: dict[str, Any] = {}
         if "accepted_tcb_statuses" in data:
             kwargs["accepted_tcb_statuses"] = _str_set(
@@ -216,7 +232,7 @@ class Policy:
         ):
             if key in data:
                 kwargs[key] = opt_int(key, data[key])
-        for key, section in SECTIONS.items():
+        for key, section in section_classes().items():
             if key in data:
                 value = data[key]
                 if not isinstance(value, dict):
@@ -319,7 +335,7 @@ class Policy:
                     "init_data", appraisal.init_data, expected_init_data, Reason.INIT_DATA_MISMATCH
                 )
             )
-        if appraisal.tee in SECTIONS:
+        if appraisal.tee in dict(self.sections):
             verdicts.extend(self.section(appraisal.tee).rules(appraisal))
         return tuple(verdicts)
 
