@@ -25,7 +25,8 @@ from types import ModuleType
 from typing import Any
 
 from cocoverify.errors import ConfigurationError, PolicyRejected, Reason
-from cocoverify.integrations.ear import CLAIM_NAMES, annotated_evidence, ear_status, tier
+from cocoverify.integrations.ear.token import annotated_evidence
+from cocoverify.integrations.ear.vector import CLAIM_NAMES, ear_status, tier
 from cocoverify.result import RuleVerdict, VerificationResult, to_jsonable
 
 __all__ = ["RegoDecision", "check_rego", "decide", "evaluate_rego", "trustee_input"]
