@@ -2,7 +2,7 @@
 
 Vendor certificates travel with the evidence or the collateral; a chain is trusted only
 when its self-signed root's fingerprint is pinned here. The defaults are the real vendor
-roots (facts: shared/docs/intel.md §1, amd.md §6.2). Tests build a :class:`TrustStore`
+roots (the Intel SGX Root CA; the AMD ARK of each product as served by KDS). Tests build a :class:`TrustStore`
 around the fake roots of :mod:`cocoverify_testing`.
 """
 
@@ -20,10 +20,10 @@ from cocoverify.errors import ConfigurationError, Reason
 
 __all__ = ["AMD_ARK_SHA256", "INTEL_SGX_ROOT_CA_SHA256", "TrustStore", "fingerprint"]
 
-#: Intel SGX Root CA (intel.md §1).
+#: Intel SGX Root CA (Intel SGX PCK Certificate and CRL Profile).
 INTEL_SGX_ROOT_CA_SHA256 = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"
 
-#: AMD Root Keys per product (amd.md §6.2). VCEK and VLEK chains share the ARK.
+#: AMD Root Keys per product (KDS specification, cert_chain). VCEK and VLEK chains share the ARK.
 AMD_ARK_SHA256: Mapping[str, str] = MappingProxyType(
     {
         "Milan": "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd",

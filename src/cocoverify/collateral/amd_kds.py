@@ -1,4 +1,4 @@
-"""AMD Key Distribution Service client (opt-in; amd.md §9).
+"""AMD Key Distribution Service client (opt-in; AMD VCEK Certificate and KDS Interface Specification).
 
 Requests, per ``amd(product=, hwid=, reported_tcb=, key_type=, at=)``:
 
@@ -83,7 +83,7 @@ class AmdKds(SourceBase):
         return resp.body, url
 
     def vcek_url(self, req: AmdRequest) -> str:
-        """The KDS URL of the VCEK for ``req`` (amd.md §9)."""
+        """The KDS URL of the VCEK for ``req`` (KDS specification, "Get VCEK")."""
         spl = req.spl
         query = [(name, str(spl[k])) for k, name in _QUERY if k in spl]
         return f"{self.base_url}/vcek/v1/{req.product}/{req.hwid.hex()}?" + urllib.parse.urlencode(

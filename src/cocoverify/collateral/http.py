@@ -7,7 +7,7 @@
   redirects only within the same scheme, host and port, a bounded body size.
 * :class:`RetryingTransport`: retries 429 / 5xx and transport failures with exponential
   back-off, honours ``Retry-After`` up to a bound, optional spacing between requests
-  (AMD KDS throttles each client, amd.md §9). Clock and sleep are injectable for tests.
+  (AMD KDS throttles each client: KDS specification). Clock and sleep are injectable for tests.
 
 Nothing fetched here is trusted: the pipelines verify every item exactly like a file.
 """
@@ -237,7 +237,7 @@ class RetryingTransport:
     """Wraps a transport with retries and optional request spacing (thread-safe).
 
     ``min_interval``: seconds between the starts of two requests through this transport
-    (e.g. 10 for AMD KDS, amd.md §9); 0 disables. A request that would queue longer than
+    (e.g. 10 for AMD KDS); 0 disables. A request that would queue longer than
     ``policy.max_total_wait`` fails at once. A refused redirect or an oversized body is
     not retried. ``clock`` returns epoch seconds (used
     for spacing and HTTP-date ``Retry-After``); ``sleep`` waits.

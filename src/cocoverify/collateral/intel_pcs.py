@@ -1,9 +1,9 @@
-"""Intel PCS v4 / PCCS / Azure THIM client (opt-in; intel.md §5.4).
+"""Intel PCS v4 / PCCS / Azure THIM client (opt-in; Intel SGX/TDX PCS API v4).
 
 Requests, per ``intel(fmspc=, ca=, tee=, at=)``:
 
 1. ``GET /{sgx|tdx}/certification/v4/tcb?fmspc=<hex>[&update=...]``: TCB Info body, kept
-   byte for byte (the signature covers the exact text, intel.md §5.1); issuer chain in
+   byte for byte (the signature covers the exact text, PCS API v4 "Get TCB Info"); issuer chain in
    ``TCB-Info-Issuer-Chain`` (older: ``SGX-TCB-Info-Issuer-Chain``).
 2. ``GET /{sgx|tdx}/certification/v4/qe/identity[?update=...]``: QE / TD_QE identity;
    ``SGX-Enclave-Identity-Issuer-Chain``.
@@ -119,7 +119,7 @@ class IntelPcs(SourceBase):
             return self.root_crl_url
         if self.pccs:
             return self._url("/sgx/certification/v4/rootcacrl", {})
-        # PCS: the root certificate's CRL distribution point (intel.md §5.4)
+        # PCS: the root certificate's CRL distribution point (Intel SGX PCK Certificate and CRL Profile)
         for cert in got.certificates:
             if cert.subject != cert.issuer:
                 continue

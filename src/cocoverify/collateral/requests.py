@@ -56,7 +56,7 @@ class IntelRequest:
 
 
 def intel_request(*, fmspc: bytes, ca: str, tee: str) -> IntelRequest:
-    """Check the arguments of ``intel(...)`` (intel.md §4: FMSPC is 6 bytes)."""
+    """Check the arguments of ``intel(...)`` (Intel SGX PCK Certificate and CRL Profile: FMSPC is 6 bytes)."""
     if not isinstance(fmspc, bytes | bytearray) or len(fmspc) != 6:
         raise _bad("fmspc: 6 bytes expected")
     if ca not in ("platform", "processor"):
@@ -92,16 +92,16 @@ class AmdRequest:
 def amd_request(
     *, product: str, hwid: bytes, reported_tcb: Mapping[str, int], key_type: str
 ) -> AmdRequest:
-    """Check the arguments of ``amd(...)`` (amd.md §3, §9).
+    """Check the arguments of ``amd(...)`` (SEV-SNP ABI "TCB_VERSION"; KDS specification).
 
-    An all-zero CHIP_ID (MASK_CHIP_ID, amd.md §2.3) cannot name a VCEK:
+    An all-zero CHIP_ID (MASK_CHIP_ID, SEV-SNP ABI "SNP_INIT_EX") cannot name a VCEK:
     CollateralUnavailable. Bad arguments: ConfigurationError(invalid_argument).
     """
     if product not in AMD_PRODUCTS:
         raise _bad(f"product: one of {', '.join(AMD_PRODUCTS)}, not {product!r}")
     if key_type not in ("vcek", "vlek"):
         raise _bad(f"key_type: 'vcek' or 'vlek', not {key_type!r}")
-    if key_type == "vlek":  # VLEKs are never served publicly (amd.md §9)
+    if key_type == "vlek":  # VLEKs are never served publicly (KDS specification)
         return AmdRequest(product, key_type, b"", ())
     if not isinstance(hwid, bytes | bytearray):
         raise _bad("hwid: bytes expected")
@@ -109,7 +109,7 @@ def amd_request(
     if product == "Turin":
         if len(hwid) not in (8, 64):
             raise _bad("hwid: 8 bytes (or the 64-byte CHIP_ID) expected for Turin")
-        hwid = hwid[:8]  # KDS wants the first 8 bytes only (amd.md §9)
+        hwid = hwid[:8]  # KDS wants the first 8 bytes only (KDS specification, Turin)
     elif len(hwid) != 64:
         raise _bad(f"hwid: the 64-byte CHIP_ID expected for {product}")
     if not any(hwid):
@@ -129,7 +129,7 @@ def amd_request(
 
 def vcek_file_prefix(req: AmdRequest) -> str:
     """trustee's OfflineStore name: ``bl{BL}_tee{TEE}_snp{SNP}_ucode{UCODE}[_fmc{FMC}]``,
-    each at least two decimal digits (trustee_interface.md §1)."""
+    each at least two decimal digits (trustee verifier crate, snp OfflineStore)."""
     s = req.spl
     name = f"bl{s['bl_spl']:02d}_tee{s['tee_spl']:02d}_snp{s['snp_spl']:02d}"
     name += f"_ucode{s['ucode_spl']:02d}"
