@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cocoverify import AuthenticityError, CollateralInvalid, Reason
+from cocoverify.tee.intel.collateral import SimpleLevel, parse_enclave_identity, parse_tcb_info
 from cocoverify.tee.intel.parse import (
     CertificationData,
     Quote,
@@ -14,13 +15,7 @@ from cocoverify.tee.intel.parse import (
     SgxReportBody,
     TdReportBody,
 )
-from cocoverify.tee.intel.tcb import (
-    SimpleLevel,
-    appraise_tcb,
-    check_qe_identity,
-    parse_enclave_identity,
-    parse_tcb_info,
-)
+from cocoverify.tee.intel.tcb import appraise_tcb, check_qe_identity
 
 SIGNER = "aa" * 48
 DATE = "2024-03-13T00:00:00Z"

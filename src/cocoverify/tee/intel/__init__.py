@@ -1,13 +1,18 @@
-"""Intel SGX and TDX DCAP quotes v3-v5 (intel.md): parse, verify, collateral, TCB, claims,
-policy and the pipeline that runs them in order."""
+"""Intel SGX and TDX DCAP quotes v3-v5 (docs/intel.md).
+
+``parse`` (quote layout), ``pck`` (PCK chain and SGX extension), ``verify`` (signatures, CRLs,
+TCB Signing chain), ``collateral`` (TCB Info and QE Identity), ``tcb`` (QVL's TCB verdict),
+``claims``, ``policy`` and ``pipeline`` (the steps in order).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cocoverify.result import to_jsonable
+from cocoverify.tee.intel.claims import quote_claims
 from cocoverify.tee.intel.parse import looks_like, parse_quote
-from cocoverify.tee.intel.pipeline import appraise_quote, quote_claims
+from cocoverify.tee.intel.pipeline import appraise_quote
 from cocoverify.tee.intel.policy import SgxPolicy, TdxPolicy
 from cocoverify.tee.intel.tcb import TCB_STATUSES
 

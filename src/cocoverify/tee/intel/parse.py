@@ -1,9 +1,10 @@
-"""Intel DCAP quotes v3/v4/v5 (SGX and TDX) into frozen views (intel.md §2).
+"""Intel DCAP quotes v3/v4/v5 (SGX and TDX) into frozen views.
 
-Layout facts: QVL ``QuoteStructures.h`` / ``Quote.cpp``, go-tdx-guest ``abi/abi.go``.
+Layout: QVL ``QuoteStructures.h``, ``QuoteConstants.h`` and ``Quote.cpp``, go-tdx-guest
+``abi/abi.go``.
 All integers little-endian. Bytes after the quote (after the signature data) are ignored, as
 QVL does (it only requires ``sig_data_len <= remaining``): real TDX quotes arrive zero-padded
-to 8000 bytes and go-tdx-guest's sample carries a text trailer (intel.md §2.5 (a)). They are
+to 8000 bytes and go-tdx-guest's sample carries a text trailer (docs/intel.md). They are
 not signed; ``Quote.trailing`` counts them and the pipeline reports a warning.
 
 Two backends run the same checks (docs/native.md): ``_parse_fields_python`` below and the C
@@ -31,7 +32,6 @@ __all__ = [
     "looks_like",
     "parse_quote",
     "parse_quote_fields",
-    "parse_sgx_report",
     "quote_from_fields",
 ]
 
@@ -42,20 +42,20 @@ TD15_SIZE = 648
 TEE_SGX = 0x00000000
 TEE_TDX = 0x00000081
 ATT_KEY_ECDSA_P256 = 2
-#: Intel's QE vendor ID (intel.md §2.1).
+#: Intel's QE vendor ID (QVL ``QuoteConstants.h``).
 INTEL_QE_VENDOR_ID = bytes.fromhex("939A7233F79C4CA9940A0DB3957F0607")
 
-#: v5 body descriptor types (intel.md §2.2).
+#: v5 body descriptor types (QVL ``QuoteStructures.h``).
 BODY_SGX, BODY_TD10, BODY_TD15 = 1, 2, 3
 _BODY_SIZES = {BODY_SGX: SGX_REPORT_SIZE, BODY_TD10: TD10_SIZE, BODY_TD15: TD15_SIZE}
 
-#: SGX report body reserved ranges (intel.md §2.3): offset, size.
+#: SGX report body reserved ranges (QVL ``QuoteStructures.h``): offset, size.
 _SGX_RESERVED = ((20, 12), (96, 32), (160, 32), (262, 42))
 
 
 @dataclass(frozen=True, slots=True)
 class QuoteHeader:
-    """Quote header, 48 bytes (intel.md §2.1)."""
+    """Quote header, 48 bytes (QVL ``QuoteStructures.h``)."""
 
     version: int
     attestation_key_type: int
@@ -68,7 +68,7 @@ class QuoteHeader:
 
 @dataclass(frozen=True, slots=True)
 class SgxReportBody:
-    """SGX report body, 384 bytes; also the QE report layout (intel.md §2.3)."""
+    """SGX report body, 384 bytes; also the QE report layout (QVL ``QuoteStructures.h``)."""
 
     cpu_svn: bytes
     misc_select: int
@@ -97,7 +97,7 @@ class SgxReportBody:
 
 @dataclass(frozen=True, slots=True)
 class TdReportBody:
-    """TD report body TD10 (584 bytes) or TD15 (648 bytes) (intel.md §2.4)."""
+    """TD report body TD10 (584 bytes) or TD15 (648 bytes) (QVL ``QuoteStructures.h``)."""
 
     tee_tcb_svn: bytes
     mr_seam: bytes
@@ -118,7 +118,7 @@ class TdReportBody:
 
 @dataclass(frozen=True, slots=True)
 class CertificationData:
-    """Certification data: type and payload (intel.md §2.5)."""
+    """Certification data: type and payload (QVL ``QuoteStructures.h``)."""
 
     type: int
     data: bytes
@@ -191,14 +191,6 @@ def _sgx_report_from_raw(raw: bytes) -> SgxReportBody:
     )
 
 
-def parse_sgx_report(r: Reader, field: str) -> SgxReportBody:
-    """SGX report body at the reader's cursor; reserved ranges must be zero."""
-    start = r.offset()
-    raw = r.take(SGX_REPORT_SIZE, field)
-    _check_sgx_reserved(raw, start, field)
-    return _sgx_report_from_raw(raw)
-
-
 def _td_report_from_raw(raw: bytes) -> TdReportBody:
     td15 = len(raw) == TD15_SIZE
     return TdReportBody(
@@ -231,7 +223,7 @@ def _parse_header(r: Reader) -> QuoteHeader:
         qe_vendor_id=raw[12:28],
         user_data=raw[28:48],
     )
-    # QVL Quote::validate: version, key type, TEE type (intel.md §2.1)
+    # QVL Quote::validate: version, key type, TEE type
     if h.version not in (3, 4, 5):
         raise UnsupportedEvidence(f"quote version {h.version}", reason=Reason.UNSUPPORTED_VERSION)
     if h.attestation_key_type != ATT_KEY_ECDSA_P256:
@@ -250,8 +242,21 @@ def _parse_header(r: Reader) -> QuoteHeader:
     return h
 
 
+def _parse_qe_section(r: Reader) -> tuple[int, int, int, int]:
+    """QE report, its signature and the QE auth data: flat in v3, inside type-6
+    certification data in v4/v5 (QVL ``QuoteStructures.h``). Returns the offsets of the
+    report, the signature and the auth data, and the auth data size."""
+    qe_offset = _take_sgx_report(r, "qe_report")
+    qe_sig_offset = r.offset()
+    r.take(64, "qe_report_signature")
+    auth_len = r.u16("qe_auth_data.size")
+    auth_offset = r.offset()
+    r.take(auth_len, "qe_auth_data")
+    return qe_offset, qe_sig_offset, auth_offset, auth_len
+
+
 def _parse_cert_data(r: Reader, field: str) -> tuple[int, int, int, int]:
-    """(offset, type, data offset, data size) of certification data (intel.md §2.5)."""
+    """(offset, type, data offset, data size) of certification data (QVL ``QuoteStructures.h``)."""
     offset = r.offset()
     ctype = r.u16(f"{field}.type")
     size = r.u32(f"{field}.size")
@@ -264,7 +269,7 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
     """The pure-Python backend: every check, in order; returns the field table."""
     r = Reader(data, what="quote")
     header = _parse_header(r)
-    # body (intel.md §2.2)
+    # body: v5 starts with a body descriptor (QVL Quote.cpp)
     if header.version == 5:
         body_type = r.u16("body_descriptor.type")
         body_size = r.u32("body_descriptor.size")
@@ -292,7 +297,7 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
         body_offset = r.offset()
         r.take(_BODY_SIZES[body_type], "td_report")
     signed_end = r.pos
-    # signature data (intel.md §2.5)
+    # signature data (QVL QuoteStructures.h)
     sig_len = r.u32("signature_data_length")
     sig = r.sub(sig_len, "signature_data", what="quote signature data")
     signature_offset = sig.offset()
@@ -300,12 +305,7 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
     att_key_offset = sig.offset()
     sig.take(64, "attestation_key")
     if header.version == 3:
-        qe_offset = _take_sgx_report(sig, "qe_report")
-        qe_sig_offset = sig.offset()
-        sig.take(64, "qe_report_signature")
-        auth_len = sig.u16("qe_auth_data.size")
-        auth_offset = sig.offset()
-        sig.take(auth_len, "qe_auth_data")
+        qe_offset, qe_sig_offset, auth_offset, auth_len = _parse_qe_section(sig)
         cert = _parse_cert_data(sig, "certification_data")
         if not 1 <= cert[1] <= 5:
             raise UnsupportedEvidence(
@@ -325,12 +325,7 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
             end=outer[2] + outer[3],
             what="QE report certification data",
         )
-        qe_offset = _take_sgx_report(inner, "qe_report")
-        qe_sig_offset = inner.offset()
-        inner.take(64, "qe_report_signature")
-        auth_len = inner.u16("qe_auth_data.size")
-        auth_offset = inner.offset()
-        inner.take(auth_len, "qe_auth_data")
+        qe_offset, qe_sig_offset, auth_offset, auth_len = _parse_qe_section(inner)
         cert = _parse_cert_data(inner, "inner_certification_data")
         if not 1 <= cert[1] <= 5:
             raise UnsupportedEvidence(
@@ -433,13 +428,14 @@ def parse_quote(data: bytes, *, backend: str | None = None) -> Quote:
     """Parse and length-check a DCAP quote. Raises EvidenceError subclasses.
 
     Both backends run the same checks in the same order and name the same field and offset
-    in errors (tests/test_parity.py). ``backend`` is a test hook, see ``parse_quote_fields``.
+    in errors (tests/_backend/test_parity.py). ``backend`` is a test hook, see
+    ``parse_quote_fields``.
     """
     return quote_from_fields(data, parse_quote_fields(data, backend=backend))
 
 
 def looks_like(data: bytes) -> bool:
-    """A DCAP quote header: version 3..5 with a non-zero attestation key type (intel.md §2.1);
+    """A DCAP quote header: version 3..5 with a non-zero attestation key type;
     an unknown version with an Intel key type and TEE type is still an Intel quote."""
     if len(data) < 8:
         return False

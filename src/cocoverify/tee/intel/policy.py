@@ -1,4 +1,8 @@
-"""Policy sections for Intel SGX enclaves and TDX trust domains (intel.md §7)."""
+"""Policy sections for Intel SGX enclaves and TDX trust domains (docs/policy.md).
+
+QVL's TCB status does not look at these bits; dcap-qvl (``validate_sgx_attrs``,
+``quote.rs TDAttributes``) and go-tdx-guest (``validate/validate.go``) check them as policy.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ TD_ATTR_SEPT_VE_DISABLE = 1 << 28
 
 
 def _pairs(section: object, names: tuple[str, ...]) -> None:
-    """``<name>_mask`` and ``<name>_value`` come together (policy.md)."""
+    """``<name>_mask`` and ``<name>_value`` come together (docs/policy.md)."""
     for name in names:
         mask, value = getattr(section, f"{name}_mask"), getattr(section, f"{name}_value")
         if (mask is None) != (value is None):
