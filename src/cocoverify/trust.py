@@ -2,8 +2,8 @@
 
 Vendor certificates travel with the evidence or the collateral; a chain is trusted only
 when its self-signed root's fingerprint is pinned here. The defaults are the real vendor
-roots (the Intel SGX Root CA; the AMD ARK of each product as served by KDS). Tests build a :class:`TrustStore`
-around the fake roots of :mod:`cocoverify_testing`.
+roots (the Intel SGX Root CA; the AMD ARK of each product as served by KDS). Tests
+build a :class:`TrustStore` around the fake roots of :mod:`cocoverify_testing`.
 """
 
 from __future__ import annotations

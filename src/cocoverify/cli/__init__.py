@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cocoverify`` command."""
-    # Real AMD VCEKs carry serial number 0 (KDS specification, VCEK certificate); cryptography warns on every load.
+    # Real AMD VCEKs carry serial number 0 (KDS specification, VCEK certificate);
+    # cryptography warns on every load.
     # The library leaves the warning visible; the command line does not print it to users.
     warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     parser = _parser()

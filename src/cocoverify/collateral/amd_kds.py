@@ -1,4 +1,5 @@
-"""AMD Key Distribution Service client (opt-in; AMD VCEK Certificate and KDS Interface Specification).
+"""AMD Key Distribution Service client (opt-in; AMD VCEK Certificate and KDS Interface
+Specification).
 
 Requests, per ``amd(product=, hwid=, reported_tcb=, key_type=, at=)``:
 

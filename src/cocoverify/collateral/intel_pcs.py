@@ -119,7 +119,8 @@ class IntelPcs(SourceBase):
             return self.root_crl_url
         if self.pccs:
             return self._url("/sgx/certification/v4/rootcacrl", {})
-        # PCS: the root certificate's CRL distribution point (Intel SGX PCK Certificate and CRL Profile)
+        # PCS: the root certificate's CRL distribution point
+        # (Intel SGX PCK Certificate and CRL Profile)
         for cert in got.certificates:
             if cert.subject != cert.issuer:
                 continue

@@ -56,7 +56,8 @@ class IntelRequest:
 
 
 def intel_request(*, fmspc: bytes, ca: str, tee: str) -> IntelRequest:
-    """Check the arguments of ``intel(...)`` (Intel SGX PCK Certificate and CRL Profile: FMSPC is 6 bytes)."""
+    """Check the arguments of an Intel request (Intel SGX PCK Certificate and CRL Profile:
+    FMSPC is 6 bytes)."""
     if not isinstance(fmspc, bytes | bytearray) or len(fmspc) != 6:
         raise _bad("fmspc: 6 bytes expected")
     if ca not in ("platform", "processor"):
