@@ -1,4 +1,4 @@
-"""KBS / Attestation Service binding helpers: runtime data and init data (trustee_interface.md §3).
+"""KBS / Attestation Service binding helpers: runtime data and init data.
 
 What a Confidential Containers KBS expects a TEE to have bound into its evidence:
 
@@ -48,7 +48,8 @@ HASH_ALGORITHMS: Mapping[str, Callable[[bytes], Any]] = MappingProxyType(
     {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 )
 
-#: ``[data]`` entries that the AS re-parses from TOML into JSON claims (§3).
+#: ``[data]`` entries that the AS re-parses from TOML into JSON claims
+#: (trustee ``attestation-service/src/lib.rs`` ``parse_init_data``).
 _TOML_ENTRIES = ("aa.toml", "cdh.toml")
 _POLICY_ENTRY = "policy.rego"
 _POLICY_DATA = re.compile(r"^[ \t]*policy_data[ \t]*:=[ \t]*", re.MULTILINE)
@@ -79,7 +80,10 @@ def canonical_json(obj: Any) -> bytes:
 
 
 def runtime_data_digest(obj: Mapping[str, Any], alg: str = "sha384") -> bytes:
-    """Digest of KBS structured runtime data: ``alg(JCS(obj))`` (trustee_interface.md §3).
+    """Digest of KBS structured runtime data: ``alg(JCS(obj))``.
+
+    As trustee's AS computes it (``attestation-service/src/lib.rs`` ``parse_runtime_data``;
+    ``kbs/src/attestation/coco/builtin.rs``).
 
     ``obj`` is the JSON object, e.g. ``{"tee-pubkey": jwk, "nonce": nonce}``.
     """
@@ -199,7 +203,7 @@ def agent_policy_claims(policy_rego: str) -> dict[str, Any] | None:
 
 
 def initdata_claims(toml_text: str | bytes) -> dict[str, Any]:
-    """``init_data_claims`` as the AS builds them from an initdata document (§3).
+    """``init_data_claims`` as the AS builds them from an initdata document (``parse_init_data``).
 
     The ``[data]`` table, with ``aa.toml`` / ``cdh.toml`` re-parsed into objects and, when
     ``policy.rego`` assigns ``policy_data``, that object under ``agent_policy_claims``.

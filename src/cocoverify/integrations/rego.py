@@ -1,8 +1,9 @@
 """Optional OPA Rego policies over verified claims, with trustee's input shape (docs/ear.md).
 
 Install the extra: ``pip install cocoverify[rego]`` (``regopy``, Microsoft's rego-cpp).
-The input is trustee's annotated-evidence object (trustee_interface.md §6), so an existing
-Confidential Containers AS policy (``package policy``, ``trust_claims``) runs unchanged::
+The input is trustee's annotated-evidence object (``attestation-service/src/ear_token``,
+``transform_claims``), so an existing Confidential Containers AS policy (``package policy``,
+``trust_claims``) runs unchanged::
 
     decision = check_rego(result, policy_text)       # raises PolicyRejected when it says no
     decision.trust_claims                             # {"hardware": 2, ...} for the EAR
@@ -33,6 +34,7 @@ __all__ = ["RegoDecision", "check_rego", "decide", "evaluate_rego", "trustee_inp
 
 
 def _engine() -> ModuleType:
+    # loaded on first use: regopy is an optional dependency (the ``rego`` extra)
     try:
         return importlib.import_module("regopy")
     except ImportError:
@@ -48,7 +50,7 @@ def trustee_input(
     runtime_data_claims: Any = None,
     init_data_claims: Any = None,
 ) -> dict[str, Any]:
-    """The Rego ``input`` trustee's AS gives its policies (annotated evidence, §6)."""
+    """The Rego ``input`` trustee's AS gives its policies (the annotated evidence)."""
     return annotated_evidence(
         result, runtime_data_claims=runtime_data_claims, init_data_claims=init_data_claims
     )

@@ -162,9 +162,10 @@ def _check_shape(claims: Mapping[str, Any]) -> None:
             for k, v in vector.items()
         ):
             raise _malformed(f"EAR submod {name}: bad trustworthiness vector", f"submods.{name}")
-        # the status is the worst tier of the vector or worse, never better (AR4SI §2.3;
-        # rust-ear update_status_from_trust_vector): "affirming" over a contraindicated
-        # claim is a contradiction a relying party reading only ear.status would miss
+        # the status is the worst tier of the vector or worse, never better
+        # (draft-ietf-rats-ar4si §2.3; rust-ear update_status_from_trust_vector): "affirming"
+        # over a contraindicated claim is a contradiction a relying party reading only
+        # ear.status would miss
         if TIERS.index(sub["ear.status"]) < TIERS.index(ear_status(vector)):
             raise _malformed(
                 f"EAR submod {name}: ear.status {sub['ear.status']!r} is better than its "

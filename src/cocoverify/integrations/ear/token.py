@@ -1,8 +1,8 @@
 """Unsigned EAR claims for a verification outcome, shaped like trustee's AS token.
 
-Trustee ``attestation-service/src/ear_token/{mod.rs,broker.rs}`` and
-``docs/attestation_token.md``: top-level ``eat_profile``, ``iat``/``exp``, ``iss``,
-``ear.verifier-id`` and one appraisal per device under ``submods`` (``cpu0``).
+Trustee ``attestation-service/src/ear_token/{mod.rs,broker.rs}``: top-level ``eat_profile``,
+``iat``/``exp``, ``iss``, ``ear.verifier-id`` and one appraisal per device under ``submods``
+(``cpu0``).
 """
 
 from __future__ import annotations
