@@ -1,4 +1,6 @@
-"""Locating the real vectors in ../shared (tests skip with a reason when absent)."""
+"""Helpers shared by the tests (import them ``from _shared import ...``; submodules hold the
+helpers of one area). This package: locating the real vectors in ../shared (tests skip with a
+reason when absent)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent  # tests/_shared/__init__.py -> repository
 SHARED_VECTORS = Path(
     os.environ.get("COCOVERIFY_SHARED_VECTORS", ROOT.parent / "shared" / "vectors")
 )
