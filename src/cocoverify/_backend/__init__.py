@@ -1,4 +1,4 @@
-"""Parser backend selection (style.md §4, rule 7; docs/native.md).
+"""Parser backend selection (docs/native.md, "Selecting the backend").
 
 Chosen by ``COCOVERIFY_BACKEND``: ``auto`` (default), ``python`` or ``native``. ``auto`` uses
 the native C core (``cocoverify._native``, built with cffi) when it imports, and otherwise
@@ -38,9 +38,8 @@ NATIVE_FEATURES = frozenset({"intel-quote"})
 def _probe_native() -> str | None:
     """None when ``cocoverify._native`` imports and speaks our ABI, else why not."""
     try:
-        from cocoverify._backend import (
-            _native,  # the wrapper; imports the extension cocoverify._native
-        )
+        # optional: the wrapper imports the extension cocoverify._native, absent when not built
+        from cocoverify._backend import _native
     except ImportError as exc:
         return f"{type(exc).__name__}: {exc}"
     abi = int(_native.lib.cv_abi_version())

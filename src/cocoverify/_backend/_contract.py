@@ -1,8 +1,9 @@
-"""Field tables both parser backends return (style.md §7, "Dual backend").
+"""Field tables both parser backends return (docs/native.md, "Parity guarantees").
 
 A field table holds integers and absolute offsets only; the one function that turns it into
-the frozen views (``evidence.intel.quote_from_fields``) is shared, so two backends that agree
-on the table agree on the view. ``tests/test_parity.py`` compares the tables directly too.
+the frozen views (``cocoverify.tee.intel.parse.quote_from_fields``) is shared, so two backends
+that agree on the table agree on the view. ``tests/_backend/test_parity.py`` compares the
+tables directly too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ __all__ = ["QuoteFields"]
 
 
 class QuoteFields(NamedTuple):
-    """Layout of a DCAP quote v3/v4/v5 that passed every parse check (intel.md §2).
+    """Layout of a DCAP quote v3/v4/v5 that passed every parse check (QVL ``QuoteStructures.h``).
 
     Immutable (a NamedTuple: built in one step from the C struct). Offsets are absolute in
     the input. ``certification_*`` describe the certification data

@@ -416,7 +416,8 @@ def parse_quote_fields(data: bytes, *, backend: str | None = None) -> QuoteField
     if which == "python":
         return _parse_fields_python(data)
     if which == "native":
-        from cocoverify._backend import _native  # the extension; ImportError when not built
+        # optional: the native extension, ImportError when it is not built
+        from cocoverify._backend import _native
 
         return _native.parse_quote_fields(data)
     raise ConfigurationError(

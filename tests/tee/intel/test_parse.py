@@ -1,4 +1,5 @@
-"""Quote parsing: lengths, boundaries, versions, reserved fields (intel.md §2)."""
+"""Quote parsing (cocoverify.tee.intel.parse): lengths, boundaries, versions, reserved fields
+(QVL ``QuoteStructures.h``, ``Quote::validate``), on both parser backends."""
 
 from __future__ import annotations
 

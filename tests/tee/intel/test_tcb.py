@@ -1,13 +1,16 @@
-"""QVL TCB algorithm on hand-made collateral (intel.md §6): ordering, matching, merging."""
+"""The TCB verdict (cocoverify.tee.intel.tcb) on hand-made collateral, as QVL computes it
+(``TcbLevelCheck.cpp``, ``TdxModuleCheck.cpp``, ``TDRelaunchCheck.cpp``): matching, merging,
+QE identity, TDX module identity, TD relaunch."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
-from cocoverify import AuthenticityError, CollateralInvalid, Reason
-from cocoverify.tee.intel.collateral import SimpleLevel, parse_enclave_identity, parse_tcb_info
+from cocoverify import AuthenticityError, CollateralInvalid, Policy, Reason, TcbRejected
+from cocoverify.tee.intel.collateral import SimpleLevel, parse_enclave_identity
 from cocoverify.tee.intel.parse import (
     CertificationData,
     Quote,
@@ -16,9 +19,9 @@ from cocoverify.tee.intel.parse import (
     TdReportBody,
 )
 from cocoverify.tee.intel.tcb import appraise_tcb, check_qe_identity
-
-SIGNER = "aa" * 48
-DATE = "2024-03-13T00:00:00Z"
+from cocoverify_testing import intel as fi
+from cocoverify_testing.intel import EnclaveTcbLevel, QuoteBuilder
+from tee.intel._helpers import DATE, LEVELS, PKI, SIGNER, collateral, level, tcb_info, verify
 
 
 def _sgx_body(**kw: Any) -> SgxReportBody:
@@ -91,166 +94,91 @@ def _quote(
     )
 
 
-def _level(
-    sgx: int, pce: int, tdx: list[int], status: str, adv: list[str] | None = None, date: str = DATE
-) -> dict[str, Any]:
-    return {
-        "tcb": {
-            "sgxtcbcomponents": [{"svn": sgx}] * 16,
-            "pcesvn": pce,
-            "tdxtcbcomponents": [{"svn": t} for t in tdx + [0] * (16 - len(tdx))],
-        },
-        "tcbDate": date,
-        "tcbStatus": status,
-        "advisoryIDs": adv or [],
-    }
-
-
-def _tcb(levels: list[dict[str, Any]], modules: list[dict[str, Any]] | None = None) -> Any:
-    return parse_tcb_info(
-        {
-            "id": "TDX",
-            "version": 3,
-            "issueDate": DATE,
-            "nextUpdate": "2024-04-13T00:00:00Z",
-            "fmspc": "00806f050000",
-            "pceId": "0000",
-            "tcbType": 0,
-            "tcbEvaluationDataNumber": 17,
-            "tdxModule": {
-                "mrsigner": SIGNER,
-                "attributes": "0000000000000000",
-                "attributesMask": "FFFFFFFFFFFFFFFF",
-            },
-            "tdxModuleIdentities": modules
-            if modules is not None
-            else [
-                {
-                    "id": "TDX_01",
-                    "mrsigner": SIGNER,
-                    "attributes": "0000000000000000",
-                    "attributesMask": "FFFFFFFFFFFFFFFF",
-                    "tcbLevels": [
-                        {"tcb": {"isvsvn": 4}, "tcbDate": DATE, "tcbStatus": "UpToDate"},
-                        {
-                            "tcb": {"isvsvn": 2},
-                            "tcbDate": DATE,
-                            "tcbStatus": "OutOfDate",
-                            "advisoryIDs": ["INTEL-SA-MOD"],
-                        },
-                    ],
-                }
-            ],
-            "tcbLevels": levels,
-        }
-    )
-
-
-QE_OK = SimpleLevel(8, parse_tcb_info.__globals__["_time"]("d", DATE), "UpToDate", ())
+QE_OK = SimpleLevel(8, dt.datetime(2024, 3, 13, tzinfo=dt.UTC), "UpToDate", ())
 QE_OOD = SimpleLevel(6, QE_OK.date, "OutOfDate", ("INTEL-SA-QE",))
-LEVELS = [
-    _level(3, 11, [3, 1, 4], "UpToDate"),
-    _level(2, 11, [2, 1, 3], "OutOfDate", ["INTEL-SA-1"]),
-    _level(2, 11, [1, 1, 2], "ConfigurationNeeded", ["INTEL-SA-2"]),
-]
 
 
 def _appraise(quote: Quote, tcb: Any, comps: int = 3, pce: int = 11, qe: SimpleLevel = QE_OK):
     return appraise_tcb(quote, pck_components=[comps] * 16, pck_pce_svn=pce, tcb=tcb, qe_level=qe)
 
 
-def test_levels_sorted_not_trusted_in_served_order() -> None:
-    tcb = _tcb(list(reversed(LEVELS)))
-    assert [lv.status for lv in tcb.levels] == ["UpToDate", "OutOfDate", "ConfigurationNeeded"]
-
-
-def test_duplicated_levels_rejected() -> None:
-    with pytest.raises(CollateralInvalid):
-        _tcb([LEVELS[0], dict(LEVELS[0], tcbStatus="OutOfDate")])
-
-
-def test_unknown_status_rejected() -> None:
-    with pytest.raises(CollateralInvalid):
-        _tcb([_level(1, 1, [1], "Great")])
-
-
 def test_up_to_date_and_tdx_components_from_index_2() -> None:
     # TEE_TCB_SVN[0..1] (module SVN, major) are judged by the module identity, not the level
-    v = _appraise(_quote([4, 1, 4]), _tcb(LEVELS))
+    v = _appraise(_quote([4, 1, 4]), tcb_info(LEVELS))
     assert v.status == "UpToDate" and v.advisory_ids == ()
-    v = _appraise(_quote([4, 1, 3]), _tcb(LEVELS))
+    v = _appraise(_quote([4, 1, 3]), tcb_info(LEVELS))
     assert v.status == "OutOfDate" and v.advisory_ids == ("INTEL-SA-1",)
 
 
 def test_index_0_compared_when_module_major_is_zero() -> None:
     # module major 0: indexes 0 and 1 are compared too, and 0 < 1 at index 1 on every level
-    assert _appraise(_quote([9, 0, 4]), _tcb(LEVELS)).status is None
-    levels = [_level(3, 11, [3, 0, 4], "UpToDate"), _level(2, 11, [2, 0, 3], "OutOfDate")]
-    assert _appraise(_quote([2, 0, 4]), _tcb(levels)).status == "OutOfDate"
-    assert _appraise(_quote([3, 0, 4]), _tcb(levels)).status == "UpToDate"
+    assert _appraise(_quote([9, 0, 4]), tcb_info(LEVELS)).status is None
+    levels = [level(3, 11, [3, 0, 4], "UpToDate"), level(2, 11, [2, 0, 3], "OutOfDate")]
+    assert _appraise(_quote([2, 0, 4]), tcb_info(levels)).status == "OutOfDate"
+    assert _appraise(_quote([3, 0, 4]), tcb_info(levels)).status == "UpToDate"
 
 
 def test_sgx_components_and_pcesvn_gate_the_level() -> None:
-    v = _appraise(_quote([4, 1, 4]), _tcb(LEVELS), comps=2)
+    v = _appraise(_quote([4, 1, 4]), tcb_info(LEVELS), comps=2)
     assert v.status == "OutOfDate"
-    v = _appraise(_quote([4, 1, 4]), _tcb(LEVELS), pce=10)
+    v = _appraise(_quote([4, 1, 4]), tcb_info(LEVELS), pce=10)
     assert v.status is None and v.not_supported
 
 
 def test_no_tdx_level() -> None:
-    v = _appraise(_quote([4, 1, 1]), _tcb(LEVELS))
+    v = _appraise(_quote([4, 1, 1]), tcb_info(LEVELS))
     assert v.status is None
 
 
 def test_module_out_of_date_merges() -> None:
-    v = _appraise(_quote([3, 1, 4]), _tcb(LEVELS))
+    v = _appraise(_quote([3, 1, 4]), tcb_info(LEVELS))
     assert v.status == "OutOfDate" and "INTEL-SA-MOD" in v.advisory_ids
-    v = _appraise(_quote([3, 1, 2]), _tcb(LEVELS))  # ConfigurationNeeded level + module OOD
+    v = _appraise(_quote([3, 1, 2]), tcb_info(LEVELS))  # ConfigurationNeeded level + module OOD
     assert v.status == "OutOfDateConfigurationNeeded"
 
 
 def test_module_level_not_supported() -> None:
-    v = _appraise(_quote([1, 1, 4]), _tcb(LEVELS))
+    v = _appraise(_quote([1, 1, 4]), tcb_info(LEVELS))
     assert v.status is None
 
 
 def test_module_identity_missing_and_mismatch() -> None:
     with pytest.raises(CollateralInvalid) as ei:
-        _appraise(_quote([4, 3, 4]), _tcb(LEVELS))
+        _appraise(_quote([4, 3, 4]), tcb_info(LEVELS))
     assert ei.value.reason is Reason.TDX_MODULE_IDENTITY_MISSING
     with pytest.raises(AuthenticityError) as ei2:
-        _appraise(_quote([4, 1, 4], signer="bb" * 48), _tcb(LEVELS))
+        _appraise(_quote([4, 1, 4], signer="bb" * 48), tcb_info(LEVELS))
     assert ei2.value.reason is Reason.TDX_MODULE_MISMATCH
     with pytest.raises(AuthenticityError) as ei3:
-        _appraise(_quote([4, 1, 4], seam_attrs=b"\x01" + bytes(7)), _tcb(LEVELS))
+        _appraise(_quote([4, 1, 4], seam_attrs=b"\x01" + bytes(7)), tcb_info(LEVELS))
     assert ei3.value.reason is Reason.TDX_MODULE_MISMATCH
 
 
 def test_qe_status_merges_and_advisories_union() -> None:
-    v = _appraise(_quote([4, 1, 4]), _tcb(LEVELS), qe=QE_OOD)
+    v = _appraise(_quote([4, 1, 4]), tcb_info(LEVELS), qe=QE_OOD)
     assert v.status == "OutOfDate" and v.advisory_ids == ("INTEL-SA-QE",)
-    v = _appraise(_quote([4, 1, 2]), _tcb(LEVELS), qe=QE_OOD)
+    v = _appraise(_quote([4, 1, 2]), tcb_info(LEVELS), qe=QE_OOD)
     assert v.status == "OutOfDateConfigurationNeeded"
     assert v.advisory_ids == ("INTEL-SA-2", "INTEL-SA-QE")
     revoked = SimpleLevel(1, QE_OK.date, "Revoked", ())
-    assert _appraise(_quote([4, 1, 4]), _tcb(LEVELS), qe=revoked).status == "Revoked"
+    assert _appraise(_quote([4, 1, 4]), tcb_info(LEVELS), qe=revoked).status == "Revoked"
 
 
 def test_td_relaunch_advised() -> None:
     # module OutOfDate (svn 3 < 4) on a TD 1.5 body whose TEE_TCB_SVN2 is already current
     q = _quote([3, 1, 4], svn2=[4, 1, 4])
-    assert _appraise(q, _tcb(LEVELS)).status == "TDRelaunchAdvised"
+    assert _appraise(q, tcb_info(LEVELS)).status == "TDRelaunchAdvised"
     q = _quote([3, 1, 4], svn2=[3, 1, 4])  # the update is not there yet
-    assert _appraise(q, _tcb(LEVELS)).status == "OutOfDate"
+    assert _appraise(q, tcb_info(LEVELS)).status == "OutOfDate"
     q = _quote([3, 1, 2], svn2=[4, 1, 4])  # ConfigurationNeeded level
-    assert _appraise(q, _tcb(LEVELS)).status == "TDRelaunchAdvisedConfigurationNeeded"
+    assert _appraise(q, tcb_info(LEVELS)).status == "TDRelaunchAdvisedConfigurationNeeded"
     q = _quote([3, 1, 4], svn2=[9, 0, 4])  # SVN2[1] == 0: compare with the highest level
-    assert _appraise(q, _tcb(LEVELS)).status == "TDRelaunchAdvised"
+    assert _appraise(q, tcb_info(LEVELS)).status == "TDRelaunchAdvised"
     q = _quote([3, 1, 4], svn2=[4, 7, 4])  # no identity for the new module major
     with pytest.raises(CollateralInvalid):
-        _appraise(q, _tcb(LEVELS))
+        _appraise(q, tcb_info(LEVELS))
     q = _quote([3, 1, 4], svn2=[4, 1, 4])
-    assert _appraise(q, _tcb(LEVELS), qe=QE_OOD).status == "OutOfDate"  # QE OOD: no relaunch
+    assert _appraise(q, tcb_info(LEVELS), qe=QE_OOD).status == "OutOfDate"  # QE OOD: no relaunch
 
 
 def test_qe_identity_checks() -> None:
@@ -288,3 +216,26 @@ def test_qe_identity_checks() -> None:
         with pytest.raises(AuthenticityError) as ei:
             check_qe_identity(_sgx_body(**kw), ident)
         assert ei.value.reason is Reason.QE_IDENTITY_MISMATCH
+
+
+# --- tcbDate (grace periods) came from the platform level even when the QE made it stale -
+
+
+def test_tcb_date_is_the_earliest_level_that_produced_the_status() -> None:
+    qe_date = "2021-11-10T00:00:00Z"
+    ident = fi.sgx_qe_identity(
+        levels=(
+            EnclaveTcbLevel(8, "UpToDate", "2024-03-13T00:00:00Z"),
+            EnclaveTcbLevel(6, "OutOfDate", qe_date),
+        )
+    )
+    quote = QuoteBuilder.sgx().qe_report_field("isv_svn", 6).sign(PKI)
+    coll = collateral(qe=PKI.qe_identity_body(ident))
+    with pytest.raises(TcbRejected) as ei:
+        verify(quote, coll)
+    result = ei.value.result
+    assert result is not None and result.tcb_status == "OutOfDate"
+    assert result.tcb_date == dt.datetime(2021, 11, 10, tzinfo=dt.UTC)
+    # the platform level (2025-02-12) is recent; a 200-day grace from it would accept
+    with pytest.raises(TcbRejected):
+        verify(quote, coll, policy=Policy(out_of_date_grace_days=200))

@@ -1,4 +1,4 @@
-"""Both parser backends give identical results (style.md §4, §7 "Dual backend").
+"""Both parser backends give identical results (docs/native.md, "Parity guarantees").
 
 For every input, ``parse_quote``/``parse_quote_fields`` on the native C core and on the
 pure-Python parser must return equal field tables and equal frozen views, or raise the same
