@@ -22,13 +22,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from cocoverify.tee.cca.parse import (
+from cocoverify.tee.cca.platform import (
     PLATFORM_PROFILE_2023,
     PLATFORM_PROFILE_2024,
     PLATFORM_PROFILE_LEGACY,
-    REALM_PROFILE_1,
-    REALM_PROFILE_2,
 )
+from cocoverify.tee.cca.realm import REALM_PROFILE_1, REALM_PROFILE_2
 from cocoverify_testing.pki import ec_key, sign_ecdsa_raw
 
 __all__ = [

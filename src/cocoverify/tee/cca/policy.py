@@ -23,7 +23,7 @@ from cocoverify._core.rules import (
 )
 from cocoverify.errors import ConfigurationError, Reason
 from cocoverify.result import Appraisal, RuleVerdict
-from cocoverify.tee.cca.parse import LIFECYCLE_STATES
+from cocoverify.tee.cca.platform import LIFECYCLE_STATES
 
 __all__ = ["CcaPolicy", "SwComponentReference"]
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import cocoverify
 from cocoverify import CocoverifyError, Collateral
-from cocoverify.tee.cca.parse import validate_platform_claims, validate_realm_claims
+from cocoverify.tee.cca.platform import validate_platform_claims
+from cocoverify.tee.cca.realm import validate_realm_claims
 from cocoverify_testing.cca import CcaTokenBuilder
 
 B = CcaTokenBuilder()

@@ -1,7 +1,8 @@
-"""Arm CCA: every case of ../shared/vectors/cca/MANIFEST.json, read in place."""
+"""Arm CCA real vectors: every case of ../shared/vectors/cca/MANIFEST.json, read in place."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from cocoverify import (
     load_collateral,
 )
 from cocoverify.result import to_jsonable
-from cocoverify.tee.cca.parse import validate_platform_claims, validate_realm_claims
 from cocoverify.tee.cca.pipeline import verify_platform_token
+from cocoverify.tee.cca.platform import validate_platform_claims
+from cocoverify.tee.cca.realm import validate_realm_claims
 
 from _shared import require_shared, shared_manifest
 
@@ -41,7 +43,7 @@ def _case(case_id: str) -> tuple[Path, dict[str, Any]]:
 
 
 # What our verifier says for each invalid full token (one defect each), and the error
-# class. Where a peer disagrees with the spec (cca.md §10) the comment says who.
+# class. Where a peer disagrees with the spec (docs/cca.md "Decisions") the comment says who.
 INVALID: dict[str, tuple[type[cocoverify.CocoverifyError], Reason]] = {
     "ccatoken-good-cmw907-wrong-iak": (AuthenticityError, Reason.SIGNATURE_INVALID),
     "ccatoken-bad-unwrapped-tokens": (EvidenceError, Reason.MALFORMED),
@@ -234,8 +236,6 @@ def test_manifest_is_json() -> None:
 
 
 def test_whole_case_folder_as_collateral_and_text_encodings() -> None:
-    import base64
-
     folder, _ = _case("trustee-cca-example-token")
     data = (folder / "token.cbor").read_bytes()
     for form in (data, data.hex().encode(), base64.b64encode(data)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,6 @@ from cocoverify import CocoverifyError, MalformedEvidence, Policy
 from cocoverify.cli import main as cli_main
 from cocoverify_testing.cca import generate_vectors
 
-_ROOT_HOLDER: dict[str, Path] = {}
-
 
 @pytest.fixture(scope="module")
 def vectors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
@@ -23,8 +22,6 @@ def vectors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[s
 
 
 def _entries() -> list[dict[str, Any]]:
-    import tempfile
-
     with tempfile.TemporaryDirectory() as d:
         return generate_vectors(Path(d))
 
