@@ -15,6 +15,7 @@ view from it for both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cocoverify import _backend
 from cocoverify._backend._contract import QuoteFields
@@ -242,17 +243,36 @@ def _parse_header(r: Reader) -> QuoteHeader:
     return h
 
 
-def _parse_qe_section(r: Reader) -> tuple[int, int, int, int]:
-    """QE report, its signature and the QE auth data: flat in v3, inside type-6
-    certification data in v4/v5 (QVL ``QuoteStructures.h``). Returns the offsets of the
-    report, the signature and the auth data, and the auth data size."""
+class _QeSection(NamedTuple):
+    """Absolute offsets and sizes of the QE section of the signature data."""
+
+    report: int
+    signature: int
+    auth_data: int
+    auth_data_size: int
+    certification: int  # the certification data's type field
+    certification_type: int
+    certification_data: int
+    certification_data_size: int
+
+
+def _parse_qe_section(r: Reader, cert_field: str, unsupported: str) -> _QeSection:
+    """QE report, its signature, the QE auth data and the certification data that carries
+    the PCK material (types 1-5): flat in v3, inside type-6 certification data in v4/v5
+    (QVL ``QuoteStructures.h``, ``Quote::validate``). ``unsupported`` formats the message for
+    another certification data type."""
     qe_offset = _take_sgx_report(r, "qe_report")
     qe_sig_offset = r.offset()
     r.take(64, "qe_report_signature")
     auth_len = r.u16("qe_auth_data.size")
     auth_offset = r.offset()
     r.take(auth_len, "qe_auth_data")
-    return qe_offset, qe_sig_offset, auth_offset, auth_len
+    cert = _parse_cert_data(r, cert_field)
+    if not 1 <= cert[1] <= 5:
+        raise UnsupportedEvidence(
+            unsupported.format(cert[1]), reason=Reason.UNSUPPORTED_CERTIFICATION_DATA
+        )
+    return _QeSection(qe_offset, qe_sig_offset, auth_offset, auth_len, *cert)
 
 
 def _parse_cert_data(r: Reader, field: str) -> tuple[int, int, int, int]:
@@ -305,13 +325,9 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
     att_key_offset = sig.offset()
     sig.take(64, "attestation_key")
     if header.version == 3:
-        qe_offset, qe_sig_offset, auth_offset, auth_len = _parse_qe_section(sig)
-        cert = _parse_cert_data(sig, "certification_data")
-        if not 1 <= cert[1] <= 5:
-            raise UnsupportedEvidence(
-                f"certification data type {cert[1]} in a v3 quote",
-                reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
-            )
+        qe = _parse_qe_section(
+            sig, "certification_data", "certification data type {} in a v3 quote"
+        )
     else:
         outer = _parse_cert_data(sig, "certification_data")
         if outer[1] != 6:
@@ -325,13 +341,9 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
             end=outer[2] + outer[3],
             what="QE report certification data",
         )
-        qe_offset, qe_sig_offset, auth_offset, auth_len = _parse_qe_section(inner)
-        cert = _parse_cert_data(inner, "inner_certification_data")
-        if not 1 <= cert[1] <= 5:
-            raise UnsupportedEvidence(
-                f"inner certification data type {cert[1]}",
-                reason=Reason.UNSUPPORTED_CERTIFICATION_DATA,
-            )
+        qe = _parse_qe_section(
+            inner, "inner_certification_data", "inner certification data type {}"
+        )
         if inner.remaining:
             raise MalformedEvidence(
                 f"{inner.remaining} bytes after the inner certification data",
@@ -360,14 +372,14 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
         signature_data_size=sig_len,
         signature_offset=signature_offset,
         attestation_key_offset=att_key_offset,
-        qe_report_offset=qe_offset,
-        qe_report_signature_offset=qe_sig_offset,
-        qe_auth_data_offset=auth_offset,
-        qe_auth_data_size=auth_len,
-        certification_type=cert[1],
-        certification_offset=cert[0],
-        certification_data_offset=cert[2],
-        certification_data_size=cert[3],
+        qe_report_offset=qe.report,
+        qe_report_signature_offset=qe.signature,
+        qe_auth_data_offset=qe.auth_data,
+        qe_auth_data_size=qe.auth_data_size,
+        certification_type=qe.certification_type,
+        certification_offset=qe.certification,
+        certification_data_offset=qe.certification_data,
+        certification_data_size=qe.certification_data_size,
         length=r.pos,
     )
 
