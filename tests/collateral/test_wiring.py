@@ -1,8 +1,10 @@
-"""Verifier(collateral_source=...): the pipelines ask the source for what they need."""
+"""Verifier(collateral_source=...): the pipelines ask the source (collateral/source.py protocol)
+for what they need, with typed requests (collateral/requests.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +78,6 @@ def _amd(case: str) -> tuple[Path, bytes]:
 
 
 def test_amd_certificates_from_source_only_when_missing() -> None:
-    import warnings
-
     base, report = _amd("ms-turin-v5-vcek")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
