@@ -1,18 +1,21 @@
 """TEST ONLY. Generic building blocks for fake vendor PKIs.
 
 Deterministic: EC keys derive from a label (never use these keys for anything real), ECDSA
-signatures are deterministic (RFC 6979), serials and times are given by the caller. RSA keys
-are generated once per process and label (RSA-PSS signatures are randomised anyway).
+signatures are deterministic (RFC 6979), RSA-PSS salts are recorded or derived (see
+:func:`sign_rsa_pss`), serials and times are given by the caller. RSA keys without a fixed
+key file are generated once per process and label.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, overload
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,21 +24,65 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     CertificatePublicKeyTypes,
 )
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
 __all__ = [
+    "CA_KEY_USAGE",
+    "LEAF_KEY_USAGE",
     "UTC",
     "CertSpec",
     "ec_key",
+    "fill",
+    "iso",
     "issue",
     "make_crl",
     "name",
     "pem",
+    "pss_message_id",
+    "pss_run_token",
+    "pss_signing_run",
+    "record_pss_salts",
     "rsa_key",
+    "serial_from_label",
     "sign_ecdsa_raw",
+    "sign_rsa_pss",
+    "utc",
+    "with_pss_signature",
 ]
 
 UTC = _dt.UTC
+
+
+# --- deterministic values --------------------------------------------------------------------
+
+
+def fill(label: str, n: int) -> bytes:
+    """``n`` deterministic filler bytes for ``label`` (measurements, ids, nonces)."""
+    out = b""
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{label}:{i}".encode()).digest()
+        i += 1
+    return out[:n]
+
+
+def serial_from_label(label: str) -> int:
+    """A 159-bit positive certificate serial derived from a label (20-byte serials)."""
+    return int.from_bytes(hashlib.sha1(label.encode()).digest(), "big") >> 1
+
+
+def utc(text: str) -> _dt.datetime:
+    """``2025-06-01T00:00:00Z`` as an aware datetime."""
+    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso(t: _dt.datetime) -> str:
+    """An aware datetime as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- keys -----------------------------------------------------------------------------------
 
 _CURVE_ORDER = {
     "P-256": (ec.SECP256R1(), 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551),
@@ -43,8 +90,11 @@ _CURVE_ORDER = {
         ec.SECP384R1(),
         0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973,
     ),
-    # P-521: scalars are drawn below 2**520, which is below the group order (~2**521)
-    "P-521": (ec.SECP521R1(), 2**520 + 1),
+    # SEC 2 §2.6.1
+    "P-521": (
+        ec.SECP521R1(),
+        0x1FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409,
+    ),
 }
 
 
@@ -138,14 +188,17 @@ def issue(
     for u in spec.unrecognized:
         b = b.add_extension(u, critical=False)
     alg = spec.hash_alg or _hash_for(issuer_key)
-    if isinstance(issuer_key, rsa.RSAPrivateKey):
-        pad: padding.PSS | padding.PKCS1v15 = (
-            padding.PSS(mgf=padding.MGF1(alg), salt_length=alg.digest_size)
-            if spec.rsa_pss
-            else padding.PKCS1v15()
-        )
-        return b.sign(issuer_key, alg, rsa_padding=pad)
-    return b.sign(issuer_key, alg, ecdsa_deterministic=True)
+    if not isinstance(issuer_key, rsa.RSAPrivateKey):
+        return b.sign(issuer_key, alg, ecdsa_deterministic=True)
+    cert = b.sign(issuer_key, alg, rsa_padding=_rsa_padding(alg, spec.rsa_pss))
+    return with_pss_signature(cert, issuer_key, alg) if spec.rsa_pss and _run else cert
+
+
+def _rsa_padding(alg: hashes.HashAlgorithm, pss: bool) -> padding.PSS | padding.PKCS1v15:
+    # RSA-PSS as AMD's KDS signs: MGF1 with the same hash, salt length = hash length
+    if pss:
+        return padding.PSS(mgf=padding.MGF1(alg), salt_length=alg.digest_size)
+    return padding.PKCS1v15()
 
 
 CA_KEY_USAGE = x509.KeyUsage(
@@ -204,14 +257,10 @@ def make_crl(
             .build()
         )
     alg = _hash_for(issuer_key)
-    if isinstance(issuer_key, rsa.RSAPrivateKey):
-        pad: padding.PSS | padding.PKCS1v15 = (
-            padding.PSS(mgf=padding.MGF1(alg), salt_length=alg.digest_size)
-            if rsa_pss
-            else padding.PKCS1v15()
-        )
-        return b.sign(issuer_key, alg, rsa_padding=pad)
-    return b.sign(issuer_key, alg, ecdsa_deterministic=True)
+    if not isinstance(issuer_key, rsa.RSAPrivateKey):
+        return b.sign(issuer_key, alg, ecdsa_deterministic=True)
+    crl = b.sign(issuer_key, alg, rsa_padding=_rsa_padding(alg, rsa_pss))
+    return with_pss_signature(crl, issuer_key, alg) if rsa_pss and _run else crl
 
 
 def pem(*items: x509.Certificate | x509.CertificateRevocationList) -> bytes:
@@ -228,11 +277,152 @@ def sign_ecdsa_raw(
     width: int | None = None,
 ) -> bytes:
     """Deterministic ECDSA, returned as fixed-width r||s (big- or little-endian)."""
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
     alg = algorithm or _hash_for(key)
     der = key.sign(message, ec.ECDSA(alg, deterministic_signing=True))
     r, s = decode_dss_signature(der)
     n = width or (key.curve.key_size + 7) // 8
     order: Literal["little", "big"] = "little" if little_endian else "big"
     return r.to_bytes(n, order) + s.to_bytes(n, order)
+
+
+# --- RSA-PSS with reproducible salts (RFC 8017 §8.1.1 RSASSA-PSS-SIGN, §9.1.1 EMSA-PSS) -----
+#
+# An RSA-PSS signature carries a random salt, so signing again changes the bytes. Inside
+# pss_signing_run(), issue() and make_crl() re-sign every RSA-PSS certificate and CRL with a
+# recorded salt (the salts of the committed vectors: cocoverify_testing.snp.salts) or, for a
+# message never recorded, one derived from key and message, so a run that signs the same
+# things in the same order writes the same bytes. Outside a run, salts stay random.
+
+
+class _Run:
+    """One pss_signing_run: how often each (key, message) was signed so far."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+
+
+_PSS_SALTS: dict[str, tuple[bytes, ...]] = {}
+_run: _Run | None = None
+
+
+def pss_message_id(public_key: rsa.RSAPublicKey, digest: bytes) -> str:
+    """The id under which a salt is recorded: SHA-256 of the modulus and the message hash."""
+    n = public_key.public_numbers().n
+    return hashlib.sha256(n.to_bytes((n.bit_length() + 7) // 8, "big") + digest).hexdigest()
+
+
+def record_pss_salts(salts: Mapping[str, Sequence[str]]) -> None:
+    """Salts (hex) to reuse per :func:`pss_message_id`, in the order they were signed."""
+    for mid, values in salts.items():
+        _PSS_SALTS[mid] = tuple(bytes.fromhex(v) for v in values)
+
+
+@contextlib.contextmanager
+def pss_signing_run() -> Iterator[object]:
+    """Reproducible RSA-PSS inside: the n-th signature over one (key, message) takes the n-th
+    recorded salt. Yields a token that caches of signed objects should key on."""
+    global _run
+    outer, _run = _run, _Run()
+    try:
+        yield _run
+    finally:
+        _run = outer
+
+
+def pss_run_token() -> object | None:
+    """The current :func:`pss_signing_run` token, None outside a run."""
+    return _run
+
+
+def _pss_salt(key: rsa.RSAPrivateKey, digest: bytes, length: int) -> bytes:
+    mid = pss_message_id(key.public_key(), digest)
+    recorded = _PSS_SALTS.get(mid, ())
+    if recorded:
+        i = 0
+        if _run is not None:
+            i = min(_run.counts[mid], len(recorded) - 1)
+            _run.counts[mid] += 1
+        if len(recorded[i]) == length:
+            return recorded[i]
+    return fill(f"cocoverify-test-pss:{mid}", length)
+
+
+def _mgf1(seed: bytes, length: int, hash_name: str) -> bytes:
+    # RFC 8017 §B.2.1
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += hashlib.new(hash_name, seed + counter.to_bytes(4, "big")).digest()
+        counter += 1
+    return out[:length]
+
+
+def sign_rsa_pss(
+    key: rsa.RSAPrivateKey,
+    message: bytes,
+    algorithm: hashes.HashAlgorithm,
+    *,
+    mgf_algorithm: hashes.HashAlgorithm | None = None,
+    salt_length: int | None = None,
+) -> bytes:
+    """RSASSA-PSS over ``message`` with a reproducible salt (default length: the hash's)."""
+    mgf_alg = mgf_algorithm or algorithm
+    digest = hashlib.new(algorithm.name, message).digest()
+    slen = len(digest) if salt_length is None else salt_length
+    salt = _pss_salt(key, digest, slen)
+    nums = key.private_numbers()
+    n = nums.public_numbers.n
+    em_bits = n.bit_length() - 1
+    em_len = (em_bits + 7) // 8
+    h = hashlib.new(algorithm.name, bytes(8) + digest + salt).digest()
+    db = bytes(em_len - slen - len(h) - 2) + b"\x01" + salt
+    masked = bytearray(a ^ b for a, b in zip(db, _mgf1(h, len(db), mgf_alg.name), strict=True))
+    masked[0] &= 0xFF >> (8 * em_len - em_bits)
+    em = int.from_bytes(bytes(masked) + h + b"\xbc", "big")
+    # RSASP1 with the CRT (RFC 8017 §5.2.1)
+    m1, m2 = pow(em, nums.dmp1, nums.p), pow(em, nums.dmq1, nums.q)
+    s = m2 + (nums.iqmp * (m1 - m2) % nums.p) * nums.q
+    sig = s.to_bytes((n.bit_length() + 7) // 8, "big")
+    pss = padding.PSS(mgf=padding.MGF1(mgf_alg), salt_length=slen)
+    key.public_key().verify(sig, message, pss, algorithm)  # raises if this code is wrong
+    return sig
+
+
+@overload
+def with_pss_signature(
+    item: x509.Certificate,
+    key: rsa.RSAPrivateKey,
+    algorithm: hashes.HashAlgorithm,
+    *,
+    mgf_algorithm: hashes.HashAlgorithm | None = None,
+) -> x509.Certificate: ...
+
+
+@overload
+def with_pss_signature(
+    item: x509.CertificateRevocationList,
+    key: rsa.RSAPrivateKey,
+    algorithm: hashes.HashAlgorithm,
+    *,
+    mgf_algorithm: hashes.HashAlgorithm | None = None,
+) -> x509.CertificateRevocationList: ...
+
+
+def with_pss_signature(
+    item: x509.Certificate | x509.CertificateRevocationList,
+    key: rsa.RSAPrivateKey,
+    algorithm: hashes.HashAlgorithm,
+    *,
+    mgf_algorithm: hashes.HashAlgorithm | None = None,
+) -> x509.Certificate | x509.CertificateRevocationList:
+    """``item`` (a certificate or CRL that ``key`` signed with RSA-PSS, salt length = hash
+    length) with its signature replaced by :func:`sign_rsa_pss` over the same TBS bytes."""
+    der = item.public_bytes(serialization.Encoding.DER)
+    old = item.signature
+    if not der.endswith(old):
+        raise ValueError("the signature is not the last field of the DER")
+    if isinstance(item, x509.Certificate):
+        sig = sign_rsa_pss(key, item.tbs_certificate_bytes, algorithm, mgf_algorithm=mgf_algorithm)
+        return x509.load_der_x509_certificate(der[: len(der) - len(old)] + sig)
+    sig = sign_rsa_pss(key, item.tbs_certlist_bytes, algorithm, mgf_algorithm=mgf_algorithm)
+    return x509.load_der_x509_crl(der[: len(der) - len(old)] + sig)
