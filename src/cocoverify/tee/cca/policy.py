@@ -1,4 +1,5 @@
-"""Policy section for Arm CCA tokens (cca.md §3.1, §8; docs/cca.md "Policy").
+"""Policy section for Arm CCA tokens (lifecycle states: Arm RMM specification §A7.2.3.2.6;
+knobs: docs/cca.md "Policy").
 
 Secure default: only the ``secured`` platform lifecycle state passes. Every allow-list is
 unchecked while unset. Debug lifecycle states additionally set ``Appraisal.debug``, which
@@ -23,11 +24,11 @@ from cocoverify._core.rules import (
 )
 from cocoverify.errors import ConfigurationError, Reason
 from cocoverify.result import Appraisal, RuleVerdict
+from cocoverify.tee.cca.eat import HASH_SIZES
 from cocoverify.tee.cca.platform import LIFECYCLE_STATES
 
 __all__ = ["CcaPolicy", "SwComponentReference"]
 
-_HASH_LENGTHS = (32, 48, 64)
 _REF_KEYS = ("type", "measurement", "signer_id", "version")
 
 
@@ -37,13 +38,14 @@ def _bad(where: str, what: str) -> ConfigurationError:
 
 def _hash_values(where: str, values: frozenset[bytes] | None) -> None:
     for v in values or ():
-        if len(v) not in _HASH_LENGTHS:
+        if len(v) not in HASH_SIZES:
             raise _bad(where, f"{len(v)}-byte value; expected 32, 48 or 64 bytes")
 
 
 @dataclass(frozen=True, slots=True)
 class SwComponentReference:
-    """One reference value for platform software components (cca.md §8).
+    """One reference value for platform software components (claim 2399, RMM §A7.2.3.2),
+    compared as veraison/services and rust-ccatoken compare theirs (docs/cca.md "Policy").
 
     A token component matches when its measurement equals ``measurement`` and, for each of
     ``type``, ``signer_id`` and ``version`` that is set here, that field equals it too.
@@ -66,7 +68,7 @@ class SwComponentReference:
         signer = data.get("signer_id")
         signer_id = None if signer is None else hex_bytes(f"{where}.signer_id", signer)
         for name, value in (("measurement", measurement), ("signer_id", signer_id)):
-            if value is not None and len(value) not in _HASH_LENGTHS:
+            if value is not None and len(value) not in HASH_SIZES:
                 raise _bad(f"{where}.{name}", "expected 32, 48 or 64 bytes")
         texts: dict[str, str | None] = {}
         for name in ("type", "version"):
