@@ -1,33 +1,19 @@
-"""The CLI contract: exit codes, JSON fields, content-recognised collateral."""
+"""``cocoverify verify``: exit codes, JSON fields, options, content-recognised collateral."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cocoverify.cli import main
 
 from _shared import require_shared
+from _shared.cli import run_cli, run_cli_json
 
 TDX = "tdx-v4-dcapqvl-sample"
 SGX = "sgx-v3-dcapqvl-sample"
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    rc = main(list(argv))
-    return rc, capsys.readouterr().out
-
-
-def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    rc, out = _run(capsys, *argv, "--format", "json")
-    return rc, json.loads(out)
 
 
 def _renamed_collateral(case: str, tmp_path: Path) -> list[str]:
@@ -45,7 +31,7 @@ def _renamed_collateral(case: str, tmp_path: Path) -> list[str]:
 
 def test_accepted_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     base = require_shared("intel") / TDX
-    rc, doc = _json(
+    rc, doc = run_cli_json(
         capsys,
         "verify",
         str(base / "tdx_quote"),
@@ -61,7 +47,7 @@ def test_accepted_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
 def test_policy_rejection_exit_5_keeps_claims(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / SGX
-    rc, doc = _json(
+    rc, doc = run_cli_json(
         capsys,
         "verify",
         str(base / "sgx_quote"),
@@ -81,7 +67,7 @@ def test_policy_file_accepts(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     base = require_shared("intel") / SGX
     pol = tmp_path / "policy.yaml"
     pol.write_text("accepted_tcb_statuses: [UpToDate, ConfigurationAndSWHardeningNeeded]\n")
-    rc, doc = _json(
+    rc, doc = run_cli_json(
         capsys,
         "verify",
         str(base / "sgx_quote"),
@@ -97,14 +83,16 @@ def test_policy_file_accepts(capsys: pytest.CaptureFixture[str], tmp_path: Path)
 
 def test_collateral_missing_exit_4(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / TDX
-    rc, doc = _json(capsys, "verify", str(base / "tdx_quote"), "--at", "2025-07-04T10:16:31Z")
+    rc, doc = run_cli_json(
+        capsys, "verify", str(base / "tdx_quote"), "--at", "2025-07-04T10:16:31Z"
+    )
     assert rc == 4 and doc["accepted"] is False
     assert doc["reason"] in ("crl_missing", "collateral_missing")
 
 
 def test_expired_collateral_exit_4(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / TDX
-    rc, _doc = _json(
+    rc, _doc = run_cli_json(
         capsys,
         "verify",
         str(base / "tdx_quote"),
@@ -120,17 +108,17 @@ def test_malformed_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     base = require_shared("intel") / TDX
     cut = tmp_path / "cut.bin"
     cut.write_bytes((base / "tdx_quote").read_bytes()[:700])
-    rc, doc = _json(capsys, "verify", str(cut), "--collateral", str(base))
+    rc, doc = run_cli_json(capsys, "verify", str(cut), "--collateral", str(base))
     assert rc == 2 and doc["reason"] == "truncated" and doc["tee"] == "tdx"
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\xff" * 100)
-    rc, doc = _json(capsys, "verify", str(junk))
+    rc, doc = run_cli_json(capsys, "verify", str(junk))
     assert rc == 2 and doc["reason"] == "unknown_format"
 
 
 def test_untrusted_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / "sgx-v3-qvl-sample"
-    rc, doc = _json(
+    rc, doc = run_cli_json(
         capsys,
         "verify",
         str(base / "quote.dat"),
@@ -144,7 +132,7 @@ def test_untrusted_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_trust_root_option(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / "sgx-v3-qvl-sample"
-    rc, doc = _json(
+    rc, doc = run_cli_json(
         capsys,
         "verify",
         str(base / "quote.dat"),
@@ -160,7 +148,7 @@ def test_trust_root_option(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_hex_evidence_and_text_output(capsys: pytest.CaptureFixture[str]) -> None:
     base = require_shared("intel") / "tdx-v4-dcapqvl-near"
-    rc, out = _run(
+    rc, out = run_cli(
         capsys,
         "verify",
         str(base / "quote_hex.txt"),
@@ -184,9 +172,9 @@ def test_nonce_option(capsys: pytest.CaptureFixture[str]) -> None:
         "--at",
         "2025-07-04T10:16:31Z",
     ]
-    rc, doc = _json(capsys, *args, "--nonce", "00" * 64)
+    rc, doc = run_cli_json(capsys, *args, "--nonce", "00" * 64)
     assert rc == 5 and doc["reason"] == "report_data_mismatch"
-    rc, doc = _json(capsys, *args, "--report-data", doc["claims"]["report_data"])
+    rc, doc = run_cli_json(capsys, *args, "--report-data", doc["claims"]["report_data"])
     assert rc == 0
 
 
@@ -200,70 +188,3 @@ def test_usage_errors_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert main(["verify", str(base / "tdx_quote"), "--policy", str(bad)]) == 1
     assert main(["verify", str(base / "tdx_quote"), "--at", "yesterday"]) == 1
     capsys.readouterr()
-
-
-def test_policy_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    good = tmp_path / "good.yaml"
-    good.write_text("accepted_tcb_statuses: [UpToDate]\ntdx:\n  mr_td: ['" + "ab" * 48 + "']\n")
-    rc, out = _run(capsys, "policy", "check", str(good))
-    assert rc == 0 and json.loads(out)["tdx"]["mr_td"] == ["ab" * 48]
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("tdx:\n  mr_tdd: []\n")
-    rc, out = _run(capsys, "policy", "check", str(bad))
-    assert rc == 1 and "tdx.mr_tdd" in out
-
-
-def test_show(capsys: pytest.CaptureFixture[str]) -> None:
-    base = require_shared("intel") / TDX
-    rc, out = _run(capsys, "show", str(base / "tdx_quote"))
-    doc = json.loads(out)
-    assert rc == 0 and doc["kind"] == "tdx" and doc["verified"] is False
-    assert doc["claims"]["mr_td"].startswith("91eb2b44")
-
-
-def test_console_script_runs() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "cocoverify", "--version"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0 and "cocoverify" in proc.stdout
-
-
-def test_collateral_named_after_a_role_must_hold_it(tmp_path: Path) -> None:
-    """Names never make collateral valid; a name contradicting the content rejects it."""
-    from cocoverify import ChainInvalid, Collateral
-
-    base = require_shared("amd") / "ms-milan-v3-vcek"
-    ask = (base / "ask.pem").read_bytes()
-    (tmp_path / "ark.pem").write_bytes(ask)
-    coll = Collateral.from_bytes(ask, source=str(tmp_path / "ark.pem"))
-    assert [role for role, _ in coll.labels] == ["ark"]
-    assert Collateral.from_bytes(ask, source="bundle.pem").labels == ()
-    import cocoverify
-
-    with pytest.raises(ChainInvalid) as ei:
-        cocoverify.verify(
-            (base / "report.bin").read_bytes(),
-            at="2026-01-01T00:00:00Z",
-            collateral=cocoverify.load_collateral(
-                [base / "vcek.pem", tmp_path / "ark.pem", base / "ark.pem"]
-            ),
-        )
-    assert ei.value.reason.value == "chain_invalid"
-
-
-def test_mutated_collateral_files_only_raise_cocoverify_errors() -> None:
-    """Flipped bytes in collateral CRLs: a collateral error, never a crash."""
-    from cocoverify import CocoverifyError, Collateral
-
-    base = require_shared("intel") / TDX
-    for name in ("pck_crl.der", "root_ca_crl.der"):
-        data = (base / name).read_bytes()
-        for i in range(min(len(data), 64)):
-            for bit in (0x01, 0x80):
-                mutated = bytearray(data)
-                mutated[i] ^= bit
-                with contextlib.suppress(CocoverifyError):
-                    Collateral.from_bytes(bytes(mutated), source=name)
