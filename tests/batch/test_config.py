@@ -1,0 +1,35 @@
+"""Batch settings and work items (batch/config.py): picklable, hashable, the time taken once."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+import cocoverify
+from cocoverify import Policy, TrustStore
+from cocoverify.batch import BatchConfig, BatchItem
+
+from _shared.batch import SAMPLE_AT
+
+
+def test_config_is_picklable_and_hashable() -> None:
+    trust = TrustStore.from_certificates(intel=[])
+    pol = Policy.from_dict({"accepted_tcb_statuses": ["UpToDate", "SWHardeningNeeded"]})
+    cfg = BatchConfig.create(collateral=["a", Path("b")], policy=pol, trust=trust, at=SAMPLE_AT)
+    again = pickle.loads(pickle.dumps(cfg))
+    assert again == cfg and hash(again) == hash(cfg)
+    assert again.policy() == pol
+    assert again.trust() == trust
+    assert again.collateral == ("a", "b")
+    assert BatchConfig.create(at=SAMPLE_AT).trust() == TrustStore.default()
+    item = BatchItem("x", data=b"1", collateral=("c",), config=cfg)
+    assert pickle.loads(pickle.dumps(item)) == item
+
+
+def test_config_takes_now_once() -> None:
+    cfg = BatchConfig.create()
+    assert cfg.at.endswith("Z")
+    with pytest.raises(cocoverify.ConfigurationError):
+        BatchConfig.create(at="yesterday")
