@@ -7,51 +7,44 @@ and, for raw report data, from the real Intel vectors in ../shared.
 
 from __future__ import annotations
 
-import functools
+import base64
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cocoverify
-from cocoverify import (
-    Collateral,
-    ConfigurationError,
-    PolicyRejected,
-    Reason,
-    TrustStore,
-    kbs,
-    load_collateral,
-    trustee,
-)
-from cocoverify_testing.cca import CcaTokenBuilder
-from cocoverify_testing.intel import (
+from cocoverify import ConfigurationError, PolicyRejected, Reason, kbs, trustee
+from integrations._fixtures import (
+    AMD_PKI,
+    INTEL_TRUST,
     NOW,
-    FakeIntelPKI,
-    QuoteBuilder,
-    sgx_qe_identity,
-    sgx_tcb_info,
-    td_qe_identity,
-    tdx_tcb_info,
+    VECTOR_TIME,
+    cca_token,
+    intel_collateral,
+    intel_quote,
+    intel_verify,
+    real_intel_case,
+    snp_cert_chain,
+    snp_report,
+    snp_verify,
 )
-from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
-
-from _shared import require_shared, shared_manifest
 
 JWK = {"kty": "EC", "crv": "P-256", "alg": "ES256", "x": "AAE", "y": "AgM"}
+
+
 RUNTIME = {"tee-pubkey": JWK, "nonce": "bm9uY2U"}
-#: RUNTIME as RFC 8785 writes it: keys in order, no whitespace.
+
+
 RUNTIME_JCS = (
     b'{"nonce":"bm9uY2U","tee-pubkey":{"alg":"ES256","crv":"P-256","kty":"EC","x":"AAE","y":"AgM"}}'
 )
 
 
-# --- runtime data digests -------------------------------------------------------------------
+# --- runtime data digests ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("alg", ["sha256", "sha384", "sha512"])
@@ -83,6 +76,12 @@ def test_jcs_sorts_by_utf16_and_writes_ecmascript_numbers() -> None:
     want = '{"n":[1e+21,1e-7,0.5,0,10],"\u20ac":3,"\U0001f600":2,"\ufb33":1}'.encode()
     assert kbs.canonical_json(obj) == want
     assert json.dumps(obj, sort_keys=True, separators=(",", ":")).encode() != want
+
+
+def test_jcs_lone_surrogate_key_is_a_configuration_error() -> None:
+    # rfc8785 checks values but a surrogate in a key escaped as UnicodeEncodeError
+    with pytest.raises(ConfigurationError):
+        kbs.runtime_data_digest({"\ud800": "x"})
 
 
 @pytest.mark.parametrize("bad", [{"x": float("nan")}, {"x": 2**60}, {"x": b"raw"}])
@@ -123,10 +122,15 @@ def test_digest_ignores_key_order_and_whitespace(obj: dict[str, Any]) -> None:
     assert json.loads(kbs.canonical_json(obj)) == obj
 
 
-# --- init data ------------------------------------------------------------------------------
+# --- init data --------------------------------------------------------------------------------
+
 
 CDH = 'socket = "unix:///run/cdh.sock"\n[kbc]\nname = "cc_kbc"\nurl = "https://kbs.example"\n'
+
+
 AA = '[token_configs]\n[token_configs.kbs]\nurl = "https://kbs.example"\n'
+
+
 POLICY = (
     "package agent_policy\n\ndefault AllowRequestsFailingPolicy := false\n\n"
     'policy_data := {\n  "containers": [{"OCI": {"Process": {"Args": ["/pause"]}}}],\n'
@@ -191,67 +195,7 @@ def test_bad_initdata_is_refused(text: str | bytes) -> None:
     assert ei.value.reason is Reason.INVALID_ARGUMENT
 
 
-# --- nonce binding, structured runtime data, each TEE ----------------------------------------
-
-INTEL_PKI = FakeIntelPKI()
-INTEL_TRUST = TrustStore(intel_roots=frozenset({INTEL_PKI.root_fingerprint()}))
-
-
-@functools.cache
-def intel_collateral(tee: str) -> Collateral:
-    pki, der = INTEL_PKI, Encoding.DER
-    ca = "processor" if tee == "sgx" else "platform"
-    tcb, ident = (
-        (sgx_tcb_info(), sgx_qe_identity()) if tee == "sgx" else (tdx_tcb_info(), td_qe_identity())
-    )
-    items = [
-        pki.tcb_info_body(tcb),
-        pki.qe_identity_body(ident),
-        pki.tcb_signing_chain_pem(),
-        pki.pck_crl(ca).public_bytes(der),
-        pki.pck_crl_issuer_chain_pem(ca),
-        pki.root_crl.public_bytes(der),
-    ]
-    coll = Collateral()
-    for item in items:
-        coll = coll + Collateral.from_bytes(item)
-    return coll
-
-
-def intel_quote(tee: str, *, report_data: bytes = b"", config: bytes | None = None) -> bytes:
-    b = QuoteBuilder.sgx() if tee == "sgx" else QuoteBuilder.tdx()
-    b = b.report_data(report_data)
-    if config is not None:
-        b = b.config_id(config) if tee == "sgx" else b.mr_config_id(config)
-    return b.sign(INTEL_PKI)
-
-
-def intel_verify(tee: str, quote: bytes, **kw: Any) -> cocoverify.VerificationResult:
-    return cocoverify.verify(
-        quote, collateral=intel_collateral(tee), trust=INTEL_TRUST, at=NOW, **kw
-    )
-
-
-AMD_PKI = FakeAmdPKI("Milan")
-
-
-def snp_report(*, report_data: bytes = bytes(64), host_data: bytes = bytes(32)) -> bytes:
-    b = SnpReportBuilder.for_product("Milan").set(report_data=report_data, host_data=host_data)
-    return b.sign(AMD_PKI)
-
-
-def snp_verify(report: bytes, **kw: Any) -> cocoverify.VerificationResult:
-    coll = Collateral(chains=((AMD_PKI.vcek_for(report), AMD_PKI.ask, AMD_PKI.ark),))
-    return cocoverify.verify(
-        report, collateral=coll, trust=AMD_PKI.trust_store(), at=VECTOR_TIME, **kw
-    )
-
-
-def cca_token(*, challenge: bytes, rpv: bytes | None = None) -> tuple[bytes, Collateral]:
-    b = CcaTokenBuilder().with_challenge(challenge)
-    if rpv is not None:
-        b = b.with_realm_claim(44235, rpv)
-    return b.sign(), Collateral.from_bytes(b.platform.cpak_pem())
+# --- nonce binding, structured runtime data, each TEE -----------------------------------------
 
 
 def _pad(b: bytes) -> bytes:
@@ -299,7 +243,7 @@ def test_cca_sha384_runtime_data_is_zero_padded_to_the_challenge() -> None:
     assert out[0][0]["report_data"] == _pad(kbs.runtime_data_digest(RUNTIME)).hex()
 
 
-# --- init data binding, each TEE ---------------------------------------------------------
+# --- init data binding, each TEE --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("tee", ["sgx", "tdx"])
@@ -317,7 +261,7 @@ def test_intel_initdata_binding(tee: str) -> None:
 def test_tdx_sha512_initdata_is_truncated_by_the_adapter_only() -> None:
     digest = kbs.initdata_digest(_initdata("sha512"))  # 64 bytes, MRCONFIGID holds 48
     quote = intel_quote("tdx", config=digest[:48])
-    ev = {"quote": __import__("base64").b64encode(quote).decode()}
+    ev = {"quote": base64.b64encode(quote).decode()}
     out = trustee.evaluate(
         "tdx", ev, None, digest, collateral=intel_collateral("tdx"), trust=INTEL_TRUST, at=NOW
     )
@@ -332,7 +276,7 @@ def test_snp_initdata_binding_host_data() -> None:
     report = snp_report(host_data=digest[:32])
     assert trustee.verify_evidence(
         "snp",
-        {"attestation_report": list(report), "cert_chain": _chain(report)},
+        {"attestation_report": list(report), "cert_chain": snp_cert_chain(report)},
         None,
         digest,
         trust=AMD_PKI.trust_store(),
@@ -341,20 +285,13 @@ def test_snp_initdata_binding_host_data() -> None:
     with pytest.raises(PolicyRejected) as ei:
         trustee.verify_evidence(
             "snp",
-            {"attestation_report": list(report), "cert_chain": _chain(report)},
+            {"attestation_report": list(report), "cert_chain": snp_cert_chain(report)},
             None,
             kbs.initdata_digest(_initdata("sha256")),
             trust=AMD_PKI.trust_store(),
             at=VECTOR_TIME,
         )
     assert ei.value.reason is Reason.INIT_DATA_MISMATCH
-
-
-def _chain(report: bytes) -> list[dict[str, Any]]:
-    return [
-        {"cert_type": t, "data": list(c.public_bytes(Encoding.DER))}
-        for t, c in (("VCEK", AMD_PKI.vcek_for(report)), ("ASK", AMD_PKI.ask), ("ARK", AMD_PKI.ark))
-    ]
 
 
 def test_cca_initdata_must_equal_rpv_exactly() -> None:
@@ -373,31 +310,12 @@ def test_cca_initdata_must_equal_rpv_exactly() -> None:
     assert ei.value.result is not None and not ei.value.result.accepted
 
 
-# --- raw report data against real Intel vectors -------------------------------------------
-
-INTEL = shared_manifest("intel")
-REAL = {c["id"]: c for c in (INTEL["cases"] if INTEL else [])}
-ROLES = (
-    "tcb_info",
-    "qe_identity",
-    "pck_crl",
-    "root_ca_crl",
-    "pck_crl_issuer_chain",
-    "tcb_info_issuer_chain",
-    "qe_identity_issuer_chain",
-)
-
-
-def real_case(case_id: str) -> tuple[dict[str, Any], bytes, Collateral]:
-    base: Path = require_shared("intel") / case_id
-    case = REAL[case_id]
-    coll = load_collateral([base / case["files"][r] for r in ROLES if r in case["files"]])
-    return case, (base / case["files"]["quote"]).read_bytes(), coll
+# --- raw report data against real Intel vectors -----------------------------------------------
 
 
 @pytest.mark.parametrize("case_id", ["tdx-v4-dcapqvl-sample", "sgx-v3-dcapqvl-sample"])
 def test_raw_report_data_binding_on_real_vectors(case_id: str) -> None:
-    case, quote, coll = real_case(case_id)
+    case, quote, coll = real_intel_case(case_id)
     policy = cocoverify.Policy(accepted_tcb_statuses=frozenset({case["expected_status"]}))
     rd = bytes.fromhex(case["measurements"]["report"]["report_data"])
     kw: dict[str, Any] = {"collateral": coll, "at": case["verify_at"], "policy": policy}
