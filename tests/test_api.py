@@ -1,10 +1,12 @@
-"""The public API: Verifier reuse across threads, asyncio, immutability, time handling."""
+"""The public API: Verifier reuse across threads, asyncio, immutability, time handling, results
+as JSON."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -72,3 +74,13 @@ def test_per_call_policy_override() -> None:
     with pytest.raises(cocoverify.MeasurementMismatch):
         verifier.verify(quote, at=AT, policy=strict)
     assert verifier.verify(quote, at=AT).accepted
+
+
+def test_result_to_dict_is_json() -> None:
+    quote, verifier = _setup()
+    r = verifier.verify(quote, at=AT)
+    doc = json.loads(json.dumps(r.to_dict()))
+    assert doc["accepted"] is True and doc["tee"] == "tdx" and doc["reason"] is None
+    assert doc["claims"]["mr_td"] == r.claims["mr_td"].hex()
+    assert doc["claims"]["pck"]["fmspc"] == "b0c06f000000"
+    assert doc["collateral"]["tcb_evaluation_data_number"] >= 1

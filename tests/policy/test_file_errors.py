@@ -53,3 +53,16 @@ def test_syntax_errors_say_where(tmp_path: Path, doc: str) -> None:
     with pytest.raises(ConfigurationError) as ei:
         Policy.from_file(f)
     assert "line" in str(ei.value)
+
+
+def test_policy_errors_name_line_and_key(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text("accepted_tcb_statuses: [UpToDate]\ntdx:\n  mr_td:\n    - 'aa'\n")
+    with pytest.raises(ConfigurationError) as ei:
+        Policy.from_file(f)
+    assert ei.value.details["line"] == 4
+    assert "tdx.mr_td[0]" in str(ei.value)
+    f.write_text('{\n  "sgx": {\n    "mr_signer": [],\n    "bogus": 1\n  }\n}\n')
+    with pytest.raises(ConfigurationError) as ei:
+        Policy.from_file(f)
+    assert ei.value.details["line"] == 4 and "sgx.bogus" in str(ei.value)
