@@ -1,6 +1,13 @@
-"""Helpers shared by the tests (import them ``from _shared import ...``; submodules hold the
-helpers of one area). This package: locating the real vectors in ../shared (tests skip with a
-reason when absent)."""
+"""Helpers shared by the tests; import them ``from _shared import ...`` (never from conftest).
+
+This package: locating the real vectors in ../shared (tests skip with a reason when absent).
+Its submodules hold the helpers of one area:
+
+* ``_shared.cli``: running the CLI in-process and reading its output;
+* ``_shared.batch``: a fleet of sample evidence and the manifests' collateral roles;
+* ``_shared.loopback``: a local HTTP server, a transport sending every URL to it, a fake clock;
+* ``_shared.collateral``: PCS- and KDS-shaped responses from the test PKIs, source arguments.
+"""
 
 from __future__ import annotations
 
