@@ -9,15 +9,12 @@ from __future__ import annotations
 from cocoverify._core.text import decode_text
 from cocoverify._core.x509 import check_crl, load_certificates, verify_chain
 from cocoverify.registry import detect
-from cocoverify.tee.intel.collateral import (
-    load_signed_json,
-    parse_enclave_identity,
-    parse_tcb_info,
-)
+from cocoverify.tee.intel.collateral import load_signed_json, verify_signed_json
+from cocoverify.tee.intel.documents import parse_enclave_identity, parse_tcb_info
 from cocoverify.tee.intel.parse import parse_quote
 from cocoverify.tee.intel.pck import parse_pck_extension
 from cocoverify.tee.intel.tcb import appraise_tcb
-from cocoverify.tee.intel.verify import authenticate_quote, verify_crls, verify_signed_json
+from cocoverify.tee.intel.verify import authenticate_quote, verify_crls
 
 __all__ = [
     "appraise_tcb",

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 import cocoverify
 from cocoverify import Collateral, Policy, TrustStore
-from cocoverify.tee.intel.collateral import TcbInfo, parse_tcb_info
+from cocoverify.tee.intel.documents import TcbInfo, parse_tcb_info
 from cocoverify_testing import intel as fi
 from cocoverify_testing.intel import NOW, FakeIntelPKI, QuoteBuilder
 

@@ -1,6 +1,6 @@
-"""TCB Info and QE Identity documents (cocoverify.tee.intel.collateral): strict models, the
-signed-JSON envelope, and which document a quote uses.
-"""
+"""The collateral of an Intel quote (cocoverify.tee.intel.collateral): the signed-JSON envelope,
+the TCB Signing certificate that signs TCB Info and QE Identity (its chain to the PCK chain's
+root, its revocation), and which document a quote uses."""
 
 from __future__ import annotations
 
@@ -9,40 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from cocoverify import (
-    Collateral,
-    CollateralInvalid,
-    Reason,
-)
+import cocoverify
+from cocoverify import Collateral, CollateralInvalid, Reason, TrustStore
 from cocoverify_testing import intel as fi
-from cocoverify_testing.intel import (
-    NOW,
-)
-from tee.intel._helpers import (
-    LEVELS,
-    PKI,
-    built,
-    collateral,
-    level,
-    tcb_info,
-    verify,
-)
-
-
-def test_levels_sorted_not_trusted_in_served_order() -> None:
-    tcb = tcb_info(list(reversed(LEVELS)))
-    assert [lv.status for lv in tcb.levels] == ["UpToDate", "OutOfDate", "ConfigurationNeeded"]
-
-
-def test_duplicated_levels_rejected() -> None:
-    with pytest.raises(CollateralInvalid):
-        tcb_info([LEVELS[0], dict(LEVELS[0], tcbStatus="OutOfDate")])
-
-
-def test_unknown_status_rejected() -> None:
-    with pytest.raises(CollateralInvalid):
-        tcb_info([level(1, 1, [1], "Great")])
-
+from cocoverify_testing.intel import NOW, FakeIntelPKI
+from tee.intel._helpers import PKI, built, collateral, verify
 
 # --- the signature hex of PCS JSON accepted whitespace -----------------------------------
 
@@ -82,3 +53,51 @@ def test_unsigned_newer_document_does_not_displace_the_genuine_one() -> None:
     with pytest.raises(CollateralInvalid) as ei:
         verify(built("sgx3").data, replace(collateral(), tcb_infos=(forged,)))
     assert ei.value.reason is Reason.COLLATERAL_SIGNATURE_INVALID
+
+
+# --- an expired twin of the TCB Signing certificate (same key) steered selection ---------
+
+_OLD_SIGNING = PKI.but(
+    tcb_signing=replace(
+        PKI.tcb_signing,
+        not_before=dt.datetime(2018, 5, 21, 10, 50, 10, tzinfo=dt.UTC),
+        not_after=dt.datetime(2025, 5, 21, 10, 50, 10, tzinfo=dt.UTC),
+    )
+)
+
+
+def test_expired_tcb_signing_twin_listed_first_does_not_fail_verification() -> None:
+    old = _OLD_SIGNING.tcb_signing_cert
+    assert old.public_key() == PKI.tcb_signing_cert.public_key()  # as Intel re-issued it
+    coll = Collateral(chains=((old, PKI.root_cert),)) + collateral()
+    assert verify(built("sgx3").data, coll).accepted
+
+
+def test_only_an_expired_tcb_signing_certificate_is_still_rejected() -> None:
+    coll = collateral(signing=(_OLD_SIGNING.tcb_signing_cert, PKI.root_cert))
+    with pytest.raises(CollateralInvalid) as ei:
+        verify(built("sgx3").data, coll)
+    assert ei.value.reason is Reason.COLLATERAL_EXPIRED
+
+
+# --- with two pinned roots, a TCB Signing cert escaped its own root's CRL ---------------
+
+
+def test_tcb_signer_must_chain_to_the_pck_chains_root() -> None:
+    other = FakeIntelPKI(root_key="second-intel-root")
+    other = other.but(
+        tcb_signing=replace(other.tcb_signing, serial=777),
+        root_crl_knobs=replace(other.root_crl_knobs, revoked=(777,)),  # revoked by its root
+    )
+    two_roots = TrustStore(
+        intel_roots=frozenset({PKI.root_fingerprint(), other.root_fingerprint()})
+    )
+    coll = Collateral(
+        chains=((other.tcb_signing_cert, other.root_cert), (PKI.processor_ca_cert, PKI.root_cert)),
+        crls=(PKI.root_crl, PKI.processor_crl, other.root_crl),
+        tcb_infos=(other.tcb_info_body(fi.sgx_tcb_info()),),
+        qe_identities=(other.qe_identity_body(fi.sgx_qe_identity()),),
+    )
+    with pytest.raises(CollateralInvalid) as ei:
+        cocoverify.verify(built("sgx3").data, collateral=coll, trust=two_roots, at=NOW)
+    assert ei.value.reason is Reason.COLLATERAL_CHAIN_INVALID

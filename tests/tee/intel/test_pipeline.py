@@ -8,13 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cocoverify import (
-    CocoverifyError,
-)
-from tee.intel._helpers import (
-    built,
-    verify,
-)
+from cocoverify import CocoverifyError
+from tee.intel._helpers import built, verify
 
 
 def test_the_fixtures_verify() -> None:

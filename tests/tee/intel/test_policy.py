@@ -7,10 +7,7 @@ from typing import Any
 import pytest
 
 import cocoverify
-from cocoverify import (
-    Policy,
-    Reason,
-)
+from cocoverify import Policy, Reason
 
 # --- a masked rule whose value has bits outside the mask silently rejected everything ---
 

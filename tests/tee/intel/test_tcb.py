@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cocoverify import AuthenticityError, CollateralInvalid, Policy, Reason, TcbRejected
-from cocoverify.tee.intel.collateral import SimpleLevel, parse_enclave_identity
+from cocoverify.tee.intel.documents import SimpleLevel, parse_enclave_identity
 from cocoverify.tee.intel.parse import (
     CertificationData,
     Quote,

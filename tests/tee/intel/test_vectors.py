@@ -29,13 +29,7 @@ from cocoverify import (
     TrustStore,
     load_collateral,
 )
-from cocoverify_testing.intel import (
-    AT,
-    FakeIntelPKI,
-    QuoteBuilder,
-    generate_vectors,
-    write_samples,
-)
+from cocoverify_testing.intel import AT, FakeIntelPKI, QuoteBuilder, generate_vectors, write_samples
 
 from _shared import PROJECT_VECTORS
 

@@ -13,7 +13,7 @@ from cryptography import x509
 
 from cocoverify.errors import Reason
 from cocoverify.result import Appraisal, freeze
-from cocoverify.tee.intel.collateral import EnclaveIdentity, SimpleLevel, TcbInfo, TcbLevel
+from cocoverify.tee.intel.documents import EnclaveIdentity, SimpleLevel, TcbInfo, TcbLevel
 from cocoverify.tee.intel.parse import Quote, SgxReportBody, TdReportBody
 from cocoverify.tee.intel.pck import PckChain
 from cocoverify.tee.intel.tcb import IntelTcbResult

@@ -1,324 +1,54 @@
-"""The collateral documents: TCB Info and QE Identity (QVL ``TcbInfo.cpp``, ``TcbLevel.cpp``,
-``EnclaveIdentityV2.cpp``).
+"""The collateral an Intel quote needs beyond the PCK chain: TCB Info and QE Identity
+(QVL ``TcbInfo.cpp``, ``EnclaveIdentityV2.cpp``, ``TCBSigningChain.cpp``).
 
 * the signed-JSON envelope ``{"<member>": {...}, "signature": "<hex>"}`` with the exact
   served text of the member (the signature covers those bytes, not a re-serialisation);
-* the documents modelled strictly: closed status enums, 16 components, no duplicated levels;
+* the signer: a TCB Signing certificate chained to the pinned root (the PCK chain's), valid
+  at ``at`` and not on the Root CA CRL;
 * which document a quote uses (FMSPC, TEE, QE id; preferring one current at ``at`` whose
   signature verifies), and the issue/next-update window.
 
-The signatures themselves are checked in ``verify.py`` (``verify_signed_json``).
+The documents' schema (the frozen models) is in ``documents.py``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import functools
-import itertools
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from cocoverify._core.json import loads_strict
+from cocoverify._core.signatures import verify_ecdsa_raw
+from cocoverify._core.x509 import signed_by, verify_chain
+from cocoverify.collateral import Collateral
 from cocoverify.errors import CollateralError, CollateralInvalid, CollateralUnavailable, Reason
 from cocoverify.result import format_time
+from cocoverify.tee.intel.documents import (
+    EnclaveIdentity,
+    TcbInfo,
+    parse_enclave_identity,
+    parse_tcb_info,
+)
+from cocoverify.tee.intel.pck import PckChain, common_name
+from cocoverify.trust import TrustStore
 
 __all__ = [
-    "PLATFORM_STATUSES",
-    "SIMPLE_STATUSES",
-    "EnclaveIdentity",
-    "ModuleIdentity",
     "SignedJson",
-    "SimpleLevel",
-    "TcbInfo",
-    "TcbLevel",
     "check_window",
     "load_signed_json",
-    "parse_enclave_identity",
-    "parse_tcb_info",
     "select_document",
+    "verify_signed_json",
 ]
 
-#: Platform level statuses (QVL Verifiers/TcbStatus.h).
-PLATFORM_STATUSES = frozenset(
-    {
-        "UpToDate",
-        "SWHardeningNeeded",
-        "ConfigurationNeeded",
-        "ConfigurationAndSWHardeningNeeded",
-        "OutOfDate",
-        "OutOfDateConfigurationNeeded",
-        "Revoked",
-    }
-)
-#: QE identity and TDX module levels.
-SIMPLE_STATUSES = frozenset({"UpToDate", "OutOfDate", "Revoked"})
-
-
-def _bad(msg: str) -> CollateralInvalid:
-    return CollateralInvalid(msg, reason=Reason.COLLATERAL_MALFORMED)
-
-
-def _time(where: str, value: Any) -> _dt.datetime:
-    if not isinstance(value, str):
-        raise _bad(f"{where}: expected a date string")
-    try:
-        t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad(f"{where}: not ISO 8601: {value!r}") from None
-    if t.tzinfo is None:
-        raise _bad(f"{where}: no time zone")
-    return t.astimezone(_dt.UTC)
-
-
-def _int(where: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _bad(f"{where}: expected a non-negative integer")
-    return value
-
-
-def _hex(where: str, value: Any, n: int) -> bytes:
-    if not isinstance(value, str):
-        raise _bad(f"{where}: expected hex text")
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        raise _bad(f"{where}: not hex") from None
-    if len(raw) != n:
-        raise _bad(f"{where}: expected {n} bytes, got {len(raw)}")
-    return raw
-
-
-def _advisories(where: str, level: dict[str, Any]) -> tuple[str, ...]:
-    ids = level.get("advisoryIDs", [])
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise _bad(f"{where}.advisoryIDs: expected a list of strings")
-    return tuple(ids)
-
-
-def _status(where: str, value: Any, allowed: frozenset[str]) -> str:
-    # go-tdx-guest pcs.TcbComponentStatus: unknown statuses are rejected (closed enum)
-    if value not in allowed:
-        raise _bad(f"{where}.tcbStatus: unknown status {value!r}")
-    return str(value)
-
-
-@dataclass(frozen=True, slots=True)
-class TcbLevel:
-    """One TCB level of TCB Info."""
-
-    sgx: tuple[int, ...]
-    pce_svn: int
-    tdx: tuple[int, ...] | None
-    date: _dt.datetime
-    status: str
-    advisory_ids: tuple[str, ...]
-
-    @property
-    def sort_key(self) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
-        """QVL ``TcbLevel.cpp`` ``operator>``: SGX components, PCESVN, TDX components."""
-        return (self.sgx, self.pce_svn, self.tdx or ())
-
-
-@dataclass(frozen=True, slots=True)
-class SimpleLevel:
-    """A QE identity or TDX module level: isvsvn threshold."""
-
-    isv_svn: int
-    date: _dt.datetime
-    status: str
-    advisory_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ModuleIdentity:
-    """A TDX module identity (``tdxModuleIdentities[]`` entry or ``tdxModule``)."""
-
-    id: str
-    mr_signer: bytes
-    attributes: bytes
-    attributes_mask: bytes
-    levels: tuple[SimpleLevel, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TcbInfo:
-    """TCB Info v2 (SGX) or v3 (SGX/TDX) (QVL ``TcbInfo.cpp``)."""
-
-    id: str
-    version: int
-    issue_date: _dt.datetime
-    next_update: _dt.datetime
-    fmspc: bytes
-    pce_id: bytes
-    tcb_type: int
-    evaluation_data_number: int
-    tdx_module: ModuleIdentity | None
-    tdx_module_identities: tuple[ModuleIdentity, ...]
-    levels: tuple[TcbLevel, ...]  # sorted descending (QVL order)
-
-
-@dataclass(frozen=True, slots=True)
-class EnclaveIdentity:
-    """QE Identity v2 (QVL ``EnclaveIdentityV2.cpp``)."""
-
-    id: str
-    version: int
-    issue_date: _dt.datetime
-    next_update: _dt.datetime
-    evaluation_data_number: int
-    misc_select: bytes
-    misc_select_mask: bytes
-    attributes: bytes
-    attributes_mask: bytes
-    mr_signer: bytes
-    isv_prod_id: int
-    levels: tuple[SimpleLevel, ...]  # listed order
-
-
-def _simple_levels(where: str, value: Any) -> tuple[SimpleLevel, ...]:
-    if not isinstance(value, list) or not value:
-        raise _bad(f"{where}: expected a non-empty list")
-    out = []
-    for i, lv in enumerate(value):
-        w = f"{where}[{i}]"
-        if not isinstance(lv, dict) or not isinstance(lv.get("tcb"), dict):
-            raise _bad(f"{w}: malformed level")
-        out.append(
-            SimpleLevel(
-                isv_svn=_int(f"{w}.tcb.isvsvn", lv["tcb"].get("isvsvn")),
-                date=_time(f"{w}.tcbDate", lv.get("tcbDate")),
-                status=_status(w, lv.get("tcbStatus"), SIMPLE_STATUSES),
-                advisory_ids=_advisories(w, lv),
-            )
-        )
-    return tuple(out)
-
-
-def _module(where: str, value: Any, with_levels: bool) -> ModuleIdentity:
-    if not isinstance(value, dict):
-        raise _bad(f"{where}: expected an object")
-    return ModuleIdentity(
-        id=str(value.get("id", "")),
-        mr_signer=_hex(f"{where}.mrsigner", value.get("mrsigner"), 48),
-        attributes=_hex(f"{where}.attributes", value.get("attributes"), 8),
-        attributes_mask=_hex(f"{where}.attributesMask", value.get("attributesMask"), 8),
-        levels=_simple_levels(f"{where}.tcbLevels", value.get("tcbLevels")) if with_levels else (),
-    )
-
-
-def _components(where: str, value: Any) -> tuple[int, ...]:
-    if not isinstance(value, list) or len(value) != 16:
-        raise _bad(f"{where}: expected 16 components")
-    out = []
-    for i, c in enumerate(value):
-        if not isinstance(c, dict):
-            raise _bad(f"{where}[{i}]: expected an object")
-        out.append(_int(f"{where}[{i}].svn", c.get("svn")))
-    return tuple(out)
-
-
-def parse_tcb_info(body: dict[str, Any]) -> TcbInfo:
-    """Validate and model a ``tcbInfo`` object (QVL TcbInfo.cpp, TcbLevel.cpp)."""
-    version = _int("tcbInfo.version", body.get("version"))
-    if version not in (2, 3):
-        raise _bad(f"tcbInfo.version {version} is not supported (2 or 3)")
-    tee_id = body.get("id", "SGX") if version == 3 else "SGX"
-    if version == 3 and tee_id not in ("SGX", "TDX"):
-        raise _bad(f"tcbInfo.id {tee_id!r}")
-    if "id" not in body and version == 3:
-        raise _bad("tcbInfo.id missing")
-    tcb_type = _int("tcbInfo.tcbType", body.get("tcbType"))
-    if tcb_type != 0:
-        raise _bad(f"tcbInfo.tcbType {tcb_type} (must be 0)")
-    is_tdx = tee_id == "TDX"
-    levels_raw = body.get("tcbLevels")
-    if not isinstance(levels_raw, list) or not levels_raw:
-        raise _bad("tcbInfo.tcbLevels: expected a non-empty list")
-    levels = []
-    for i, lv in enumerate(levels_raw):
-        w = f"tcbInfo.tcbLevels[{i}]"
-        if not isinstance(lv, dict) or not isinstance(lv.get("tcb"), dict):
-            raise _bad(f"{w}: malformed level")
-        tcb = lv["tcb"]
-        tdx = None
-        if version == 2:
-            sgx = tuple(
-                _int(f"{w}.tcb.sgxtcbcomp{n:02d}svn", tcb.get(f"sgxtcbcomp{n:02d}svn"))
-                for n in range(1, 17)
-            )
-        else:
-            sgx = _components(f"{w}.tcb.sgxtcbcomponents", tcb.get("sgxtcbcomponents"))
-            if is_tdx:
-                tdx = _components(f"{w}.tcb.tdxtcbcomponents", tcb.get("tdxtcbcomponents"))
-        levels.append(
-            TcbLevel(
-                sgx=sgx,
-                pce_svn=_int(f"{w}.tcb.pcesvn", tcb.get("pcesvn")),
-                tdx=tdx,
-                date=_time(f"{w}.tcbDate", lv.get("tcbDate")),
-                status=_status(w, lv.get("tcbStatus"), PLATFORM_STATUSES),
-                advisory_ids=_advisories(w, lv),
-            )
-        )
-    levels.sort(key=lambda lv: lv.sort_key, reverse=True)
-    for a, b in itertools.pairwise(levels):
-        if a.sort_key == b.sort_key:
-            raise _bad("tcbInfo.tcbLevels: duplicated TCB levels")
-    module = None
-    identities: tuple[ModuleIdentity, ...] = ()
-    if is_tdx:
-        module = _module("tcbInfo.tdxModule", body.get("tdxModule"), with_levels=False)
-        raw_ids = body.get("tdxModuleIdentities", [])
-        if not isinstance(raw_ids, list):
-            raise _bad("tcbInfo.tdxModuleIdentities: expected a list")
-        identities = tuple(
-            _module(f"tcbInfo.tdxModuleIdentities[{i}]", m, with_levels=True)
-            for i, m in enumerate(raw_ids)
-        )
-    return TcbInfo(
-        id=tee_id,
-        version=version,
-        issue_date=_time("tcbInfo.issueDate", body.get("issueDate")),
-        next_update=_time("tcbInfo.nextUpdate", body.get("nextUpdate")),
-        fmspc=_hex("tcbInfo.fmspc", body.get("fmspc"), 6),
-        pce_id=_hex("tcbInfo.pceId", body.get("pceId"), 2),
-        tcb_type=tcb_type,
-        evaluation_data_number=_int(
-            "tcbInfo.tcbEvaluationDataNumber", body.get("tcbEvaluationDataNumber", 0)
-        ),
-        tdx_module=module,
-        tdx_module_identities=identities,
-        levels=tuple(levels),
-    )
-
-
-def parse_enclave_identity(body: dict[str, Any]) -> EnclaveIdentity:
-    """Validate and model an ``enclaveIdentity`` object (QVL EnclaveIdentityV2.cpp)."""
-    version = _int("enclaveIdentity.version", body.get("version"))
-    if version != 2:
-        raise _bad(f"enclaveIdentity.version {version} is not supported (2)")
-    ident = body.get("id")
-    if ident not in ("QE", "QVE", "TD_QE"):
-        raise _bad(f"enclaveIdentity.id {ident!r}")
-    return EnclaveIdentity(
-        id=str(ident),
-        version=version,
-        issue_date=_time("enclaveIdentity.issueDate", body.get("issueDate")),
-        next_update=_time("enclaveIdentity.nextUpdate", body.get("nextUpdate")),
-        evaluation_data_number=_int(
-            "enclaveIdentity.tcbEvaluationDataNumber", body.get("tcbEvaluationDataNumber", 0)
-        ),
-        misc_select=_hex("enclaveIdentity.miscselect", body.get("miscselect"), 4),
-        misc_select_mask=_hex("enclaveIdentity.miscselectMask", body.get("miscselectMask"), 4),
-        attributes=_hex("enclaveIdentity.attributes", body.get("attributes"), 16),
-        attributes_mask=_hex("enclaveIdentity.attributesMask", body.get("attributesMask"), 16),
-        mr_signer=_hex("enclaveIdentity.mrsigner", body.get("mrsigner"), 32),
-        isv_prod_id=_int("enclaveIdentity.isvprodid", body.get("isvprodid")),
-        levels=_simple_levels("enclaveIdentity.tcbLevels", body.get("tcbLevels")),
-    )
+_SHA256 = hashes.SHA256()
 
 
 # --- the signed-JSON envelope -----------------------------------------------------------------
@@ -396,6 +126,100 @@ def _member_span(text: str, member: str) -> tuple[int, int]:
         if text[pos] != ",":
             raise ValueError(f"member {member!r} not found")
         pos += 1
+
+
+# --- the signer: a TCB Signing certificate ----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _signs(cert: x509.Certificate, signature: bytes, text: bytes) -> bool:
+    """Memoised: ``cert``'s key verifies the raw r||s ``signature`` over ``text``."""
+    key = cert.public_key()
+    return isinstance(key, ec.EllipticCurvePublicKey) and verify_ecdsa_raw(
+        key, signature, text, _SHA256
+    )
+
+
+def verify_signed_json(
+    signed: SignedJson,
+    *,
+    collateral: Collateral,
+    pck: PckChain,
+    root_crl: x509.CertificateRevocationList,
+    trust: TrustStore,
+    at: _dt.datetime,
+) -> x509.Certificate:
+    """Signature by a TCB Signing certificate chained to the pinned root (QVL
+    ``TCBSigningChain.cpp``; the signed text: QVL ``TcbInfo.cpp``).
+
+    Intel re-issues the TCB Signing certificate with the same key (2018-2025 and 2025-2032
+    generations), so several supplied certificates may verify the signature: the first whose
+    chain is valid at ``at`` and not revoked is used; if none is, the first one's defect is
+    reported. File order therefore cannot make a valid document fail.
+    """
+    signers = [c for c in collateral.certificates if "TCB Signing" in common_name(c)]
+    if not signers:
+        raise CollateralUnavailable(
+            f"no TCB Signing certificate for the {signed.member}", reason=Reason.COLLATERAL_MISSING
+        )
+    verifying = [c for c in signers if _signs(c, signed.signature, signed.signed_text)]
+    if not verifying:
+        raise CollateralInvalid(
+            f"{signed.member} signature does not verify", reason=Reason.COLLATERAL_SIGNATURE_INVALID
+        )
+    first_error: CollateralInvalid | None = None
+    for signer in verifying:
+        try:
+            _check_tcb_signer(
+                signer, collateral=collateral, pck=pck, root_crl=root_crl, trust=trust, at=at
+            )
+        except CollateralInvalid as exc:
+            first_error = first_error or exc
+            continue
+        return signer
+    assert first_error is not None
+    raise first_error
+
+
+def _check_tcb_signer(
+    signer: x509.Certificate,
+    *,
+    collateral: Collateral,
+    pck: PckChain,
+    root_crl: x509.CertificateRevocationList,
+    trust: TrustStore,
+    at: _dt.datetime,
+) -> None:
+    """(signer, root) chain to the pinned root, valid at ``at``; signer not on the Root CA CRL."""
+    roots = [
+        c
+        for c in (*collateral.certificates, pck.root)
+        if c.subject == signer.issuer and signed_by(signer, c)
+    ]
+    root = next((c for c in roots if trust.is_intel_root(c)), roots[0] if roots else None)
+    if root is None:
+        raise CollateralInvalid(
+            "TCB Signing certificate: no issuer certificate supplied",
+            reason=Reason.COLLATERAL_CHAIN_INVALID,
+        )
+    verify_chain(
+        (signer, root),
+        pinned=trust.intel_roots,
+        at=at,
+        names=("TCB Signing certificate", "root CA certificate"),
+        collateral=True,
+    )
+    # One root for everything (QVL trusts one root): the Root CA CRL checked here is the PCK
+    # root's, so a signer under another pinned root would escape its own root's CRL.
+    if root != pck.root:
+        raise CollateralInvalid(
+            "TCB Signing certificate chains to another root than the PCK chain",
+            reason=Reason.COLLATERAL_CHAIN_INVALID,
+        )
+    if root_crl.get_revoked_certificate_by_serial_number(signer.serial_number) is not None:
+        raise CollateralInvalid(
+            "TCB Signing certificate is revoked", reason=Reason.COLLATERAL_CHAIN_INVALID
+        )
 
 
 # --- which document, and when -----------------------------------------------------------------

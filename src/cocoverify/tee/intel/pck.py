@@ -95,7 +95,7 @@ def order_chain(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ..
     return tuple(out)
 
 
-# --- the Intel SGX extension ----------------------------------------------------------------
+# --- the Intel SGX extension ------------------------------------------------------------------
 
 
 def parse_pck_extension(cert: x509.Certificate) -> PckInfo:

@@ -23,16 +23,16 @@ from cocoverify.errors import CollateralInvalid, Reason
 from cocoverify.result import Appraisal
 from cocoverify.tee.intel.claims import appraisal
 from cocoverify.tee.intel.collateral import (
-    EnclaveIdentity,
     SignedJson,
-    TcbInfo,
     check_window,
     select_document,
+    verify_signed_json,
 )
+from cocoverify.tee.intel.documents import EnclaveIdentity, TcbInfo
 from cocoverify.tee.intel.parse import parse_quote
 from cocoverify.tee.intel.pck import pck_chain_for
 from cocoverify.tee.intel.tcb import appraise_tcb, check_qe_identity
-from cocoverify.tee.intel.verify import authenticate_quote, verify_crls, verify_signed_json
+from cocoverify.tee.intel.verify import authenticate_quote, verify_crls
 from cocoverify.trust import TrustStore
 
 __all__ = ["appraise_quote"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cocoverify.errors import AuthenticityError, CollateralInvalid, Reason
-from cocoverify.tee.intel.collateral import (
+from cocoverify.tee.intel.documents import (
     PLATFORM_STATUSES,
     EnclaveIdentity,
     ModuleIdentity,

@@ -1,17 +1,15 @@
-"""Signatures, chains to the pinned root and revocation (QVL ``QuoteVerifier.cpp``,
-``PckCrlVerifier.cpp``, ``TCBSigningChain.cpp``).
+"""Authenticate a quote (QVL ``QuoteVerifier.cpp``, ``PckCrlVerifier.cpp``).
 
 * the quote signature, the QE report signature and binding, the QE vendor ID, after the PCK
   chain (``pck.py``) is verified;
-* the Root CA CRL and PCK CRL (signature, issuer, extensions, validity) and revocation;
-* PCS-signed JSON (TCB Info, QE Identity): signature over the exact served text, by a TCB
-  Signing certificate chained to the pinned root.
+* the Root CA CRL and PCK CRL (signature, issuer, extensions, validity) and revocation.
+
+The signatures of TCB Info and QE Identity are checked in ``collateral.py``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -21,15 +19,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cocoverify._core.signatures import ec_public_key_from_raw, verify_ecdsa_raw
-from cocoverify._core.x509 import check_crl, raise_if_revoked, signed_by, verify_chain
+from cocoverify._core.x509 import check_crl, raise_if_revoked
 from cocoverify.collateral import Collateral
 from cocoverify.errors import CollateralInvalid, CollateralUnavailable, Reason, SignatureInvalid
-from cocoverify.tee.intel.collateral import SignedJson
 from cocoverify.tee.intel.parse import INTEL_QE_VENDOR_ID, Quote
 from cocoverify.tee.intel.pck import PckChain, common_name, verify_pck_chain
 from cocoverify.trust import TrustStore
 
-__all__ = ["authenticate_quote", "verify_crls", "verify_signed_json"]
+__all__ = ["authenticate_quote", "verify_crls"]
 
 _SHA256 = hashes.SHA256()
 
@@ -78,7 +75,7 @@ def authenticate_quote(
     return pck
 
 
-# --- CRLs ------------------------------------------------------------------------------------
+# --- CRLs -------------------------------------------------------------------------------------
 
 
 def _pick_crl(
@@ -127,97 +124,3 @@ def verify_crls(
     raise_if_revoked(root_crl, pck.intermediate, what="PCK CA certificate")
     raise_if_revoked(pck_crl, pck.leaf, what="PCK certificate")
     return root_crl, pck_crl
-
-
-# --- PCS-signed JSON -------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=256)
-def _signs(cert: x509.Certificate, signature: bytes, text: bytes) -> bool:
-    """Memoised: ``cert``'s key verifies the raw r||s ``signature`` over ``text``."""
-    key = cert.public_key()
-    return isinstance(key, ec.EllipticCurvePublicKey) and verify_ecdsa_raw(
-        key, signature, text, _SHA256
-    )
-
-
-def verify_signed_json(
-    signed: SignedJson,
-    *,
-    collateral: Collateral,
-    pck: PckChain,
-    root_crl: x509.CertificateRevocationList,
-    trust: TrustStore,
-    at: _dt.datetime,
-) -> x509.Certificate:
-    """Signature by a TCB Signing certificate chained to the pinned root (QVL
-    ``TCBSigningChain.cpp``; the signed text: QVL ``TcbInfo.cpp``).
-
-    Intel re-issues the TCB Signing certificate with the same key (2018-2025 and 2025-2032
-    generations), so several supplied certificates may verify the signature: the first whose
-    chain is valid at ``at`` and not revoked is used; if none is, the first one's defect is
-    reported. File order therefore cannot make a valid document fail.
-    """
-    signers = [c for c in collateral.certificates if "TCB Signing" in common_name(c)]
-    if not signers:
-        raise CollateralUnavailable(
-            f"no TCB Signing certificate for the {signed.member}", reason=Reason.COLLATERAL_MISSING
-        )
-    verifying = [c for c in signers if _signs(c, signed.signature, signed.signed_text)]
-    if not verifying:
-        raise CollateralInvalid(
-            f"{signed.member} signature does not verify", reason=Reason.COLLATERAL_SIGNATURE_INVALID
-        )
-    first_error: CollateralInvalid | None = None
-    for signer in verifying:
-        try:
-            _check_tcb_signer(
-                signer, collateral=collateral, pck=pck, root_crl=root_crl, trust=trust, at=at
-            )
-        except CollateralInvalid as exc:
-            first_error = first_error or exc
-            continue
-        return signer
-    assert first_error is not None
-    raise first_error
-
-
-def _check_tcb_signer(
-    signer: x509.Certificate,
-    *,
-    collateral: Collateral,
-    pck: PckChain,
-    root_crl: x509.CertificateRevocationList,
-    trust: TrustStore,
-    at: _dt.datetime,
-) -> None:
-    """(signer, root) chain to the pinned root, valid at ``at``; signer not on the Root CA CRL."""
-    roots = [
-        c
-        for c in (*collateral.certificates, pck.root)
-        if c.subject == signer.issuer and signed_by(signer, c)
-    ]
-    root = next((c for c in roots if trust.is_intel_root(c)), roots[0] if roots else None)
-    if root is None:
-        raise CollateralInvalid(
-            "TCB Signing certificate: no issuer certificate supplied",
-            reason=Reason.COLLATERAL_CHAIN_INVALID,
-        )
-    verify_chain(
-        (signer, root),
-        pinned=trust.intel_roots,
-        at=at,
-        names=("TCB Signing certificate", "root CA certificate"),
-        collateral=True,
-    )
-    # One root for everything (QVL trusts one root): the Root CA CRL checked here is the PCK
-    # root's, so a signer under another pinned root would escape its own root's CRL.
-    if root != pck.root:
-        raise CollateralInvalid(
-            "TCB Signing certificate chains to another root than the PCK chain",
-            reason=Reason.COLLATERAL_CHAIN_INVALID,
-        )
-    if root_crl.get_revoked_certificate_by_serial_number(signer.serial_number) is not None:
-        raise CollateralInvalid(
-            "TCB Signing certificate is revoked", reason=Reason.COLLATERAL_CHAIN_INVALID
-        )
