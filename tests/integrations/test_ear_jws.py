@@ -37,26 +37,21 @@ def _b64(obj: Any) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _resign(header: dict[str, Any], payload: dict[str, Any], key: Any, alg: str = "ES256") -> str:
-    """A token with an arbitrary header, signed correctly (to test checks after the signature)."""
-    token = ear.sign_ear(payload, key, alg, embed_jwk=False)
-    _, _, sig = token.split(".")
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
+def _signed_raw(
+    header: bytes, payload: bytes, key: ec.EllipticCurvePrivateKey = P256, alg: str = "ES256"
+) -> str:
+    """A correctly signed token over arbitrary header/payload bytes."""
     signing_input = _b64(header) + "." + _b64(payload)
     digest = hashes.SHA256() if alg == "ES256" else hashes.SHA384()
     r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(digest)))
     size = 32 if alg == "ES256" else 48
-    del sig
     return signing_input + "." + _b64(r.to_bytes(size, "big") + s.to_bytes(size, "big"))
 
 
-def _signed_raw(header: bytes, payload: bytes) -> str:
-    """A correctly ES256-signed token over arbitrary header/payload bytes."""
-    signing_input = _b64(header) + "." + _b64(payload)
-    r, s = decode_dss_signature(P256.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
-    return signing_input + "." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+def _resign(header: dict[str, Any], payload: dict[str, Any], key: Any, alg: str = "ES256") -> str:
+    """A token with an arbitrary header, signed correctly (to test checks after the signature)."""
+    as_json = lambda obj: json.dumps(obj, separators=(",", ":")).encode()  # noqa: E731
+    return _signed_raw(as_json(header), as_json(payload), key, alg)
 
 
 def _verify(token: str, **kw: Any) -> dict[str, Any]:
