@@ -11,6 +11,7 @@ import pytest
 
 import cocoverify
 from cocoverify import Collateral, CollateralInvalid, Reason, TrustStore
+from cocoverify.tee.intel.collateral import load_signed_json
 from cocoverify_testing import intel as fi
 from cocoverify_testing.intel import NOW, FakeIntelPKI
 from tee.intel._helpers import PKI, built, collateral, verify
@@ -27,6 +28,27 @@ def test_signature_hex_must_be_exactly_128_digits() -> None:
     assert ei.value.reason is Reason.COLLATERAL_MALFORMED
     upper = body[:i] + body[i : i + 128].upper() + body[i + 128 :]
     assert verify(built("sgx3").data, collateral(tcb=upper)).accepted
+
+
+# --- the envelope is strict JSON (RFC 8259): no duplicate names, no NaN, bounded nesting --------
+
+_SIG = '"signature": "' + "00" * 64 + '"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"tcbInfo": {"version": 3, "version": 2}, ' + _SIG + "}",
+        '{"tcbInfo": {"version": 3}, "tcbInfo": {"version": 2}, ' + _SIG + "}",
+        '{"tcbInfo": {"tcbEvaluationDataNumber": NaN}, ' + _SIG + "}",
+        '{"tcbInfo": {"levels": ' + "[" * 100_000 + "]" * 100_000 + "}, " + _SIG + "}",
+    ],
+    ids=["duplicate_inner_name", "duplicate_member", "nan", "deep_nesting"],
+)
+def test_signed_json_is_read_strictly(text: str) -> None:
+    with pytest.raises(CollateralInvalid) as ei:
+        load_signed_json(text.encode(), "tcbInfo")
+    assert ei.value.reason is Reason.COLLATERAL_MALFORMED
 
 
 # --- one malformed document of another platform failed every quote ------------------------

@@ -1,8 +1,9 @@
 """Intel SGX and TDX DCAP quotes v3-v5 (docs/intel.md).
 
-``parse`` (quote layout), ``pck`` (PCK chain and SGX extension), ``verify`` (signatures, CRLs,
-TCB Signing chain), ``collateral`` (TCB Info and QE Identity), ``tcb`` (QVL's TCB verdict),
-``claims``, ``policy`` and ``pipeline`` (the steps in order).
+``parse`` (quote layout), ``pck`` (PCK chain and SGX extension), ``verify`` (quote and QE
+report signatures, CRLs), ``documents`` (TCB Info and QE Identity models), ``collateral``
+(their signatures and selection), ``tcb`` (QVL's TCB verdict), ``claims``, ``policy`` and
+``pipeline`` (the steps in order).
 """
 
 from __future__ import annotations
