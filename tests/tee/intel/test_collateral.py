@@ -14,7 +14,8 @@ from cocoverify import Collateral, CollateralInvalid, Reason, TrustStore
 from cocoverify.tee.intel.collateral import load_signed_json
 from cocoverify_testing import intel as fi
 from cocoverify_testing.intel import NOW, FakeIntelPKI
-from tee.intel._helpers import PKI, built, collateral, verify
+
+from _shared.intel import PKI, built, collateral, verify
 
 # --- the signature hex of PCS JSON accepted whitespace -----------------------------------
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cocoverify import CollateralInvalid
-from tee.intel._helpers import LEVELS, level, tcb_info
+
+from _shared.intel import LEVELS, level, tcb_info
 
 
 def test_levels_sorted_not_trusted_in_served_order() -> None:

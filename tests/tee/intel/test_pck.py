@@ -40,7 +40,8 @@ from cocoverify_testing.intel import (
     der_seq,
 )
 from cocoverify_testing.pki import pem
-from tee.intel._helpers import DER, PKI, built, cert_data_field, collateral, verify
+
+from _shared.intel import DER, PKI, built, cert_data_field, collateral, verify
 
 # --- certificates with an X.509 version other than v1/v3 crashed the verifier -----------
 

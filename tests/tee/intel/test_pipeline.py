@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cocoverify import CocoverifyError
-from tee.intel._helpers import built, verify
+
+from _shared.intel import built, verify
 
 
 def test_the_fixtures_verify() -> None:

@@ -21,7 +21,8 @@ from cocoverify.tee.intel.parse import (
 from cocoverify.tee.intel.tcb import appraise_tcb, check_qe_identity
 from cocoverify_testing import intel as fi
 from cocoverify_testing.intel import EnclaveTcbLevel, QuoteBuilder
-from tee.intel._helpers import DATE, LEVELS, PKI, SIGNER, collateral, level, tcb_info, verify
+
+from _shared.intel import DATE, LEVELS, PKI, SIGNER, collateral, level, tcb_info, verify
 
 
 def _sgx_body(**kw: Any) -> SgxReportBody:

@@ -1,6 +1,6 @@
-"""Shared by the Intel tests: hand-made TCB Info documents, and a valid quote with its
-complete collateral built with the TEST-ONLY fake Intel PKI (``cocoverify_testing.intel``),
-so that a test changes exactly one thing."""
+"""Helpers of the Intel tests (tests/tee/intel): hand-made TCB Info documents, and a valid
+quote with its complete collateral built with the TEST-ONLY fake Intel PKI
+(``cocoverify_testing.intel``), so that a test changes exactly one thing."""
 
 from __future__ import annotations
 
