@@ -37,6 +37,7 @@ __all__ = [
     "iso",
     "issue",
     "make_crl",
+    "mgf1",
     "name",
     "pem",
     "pss_message_id",
@@ -57,7 +58,7 @@ UTC = _dt.UTC
 # --- deterministic values --------------------------------------------------------------------
 
 
-def fill(label: str, n: int) -> bytes:
+def fill(label: str, n: int = 32) -> bytes:
     """``n`` deterministic filler bytes for ``label`` (measurements, ids, nonces)."""
     out = b""
     i = 0
@@ -347,8 +348,8 @@ def _pss_salt(key: rsa.RSAPrivateKey, digest: bytes, length: int) -> bytes:
     return fill(f"cocoverify-test-pss:{mid}", length)
 
 
-def _mgf1(seed: bytes, length: int, hash_name: str) -> bytes:
-    # RFC 8017 §B.2.1
+def mgf1(seed: bytes, length: int, hash_name: str) -> bytes:
+    """MGF1 (RFC 8017 §B.2.1) with the hashlib hash ``hash_name``."""
     out = b""
     counter = 0
     while len(out) < length:
@@ -376,7 +377,7 @@ def sign_rsa_pss(
     em_len = (em_bits + 7) // 8
     h = hashlib.new(algorithm.name, bytes(8) + digest + salt).digest()
     db = bytes(em_len - slen - len(h) - 2) + b"\x01" + salt
-    masked = bytearray(a ^ b for a, b in zip(db, _mgf1(h, len(db), mgf_alg.name), strict=True))
+    masked = bytearray(a ^ b for a, b in zip(db, mgf1(h, len(db), mgf_alg.name), strict=True))
     masked[0] &= 0xFF >> (8 * em_len - em_bits)
     em = int.from_bytes(bytes(masked) + h + b"\xbc", "big")
     # RSASP1 with the CRT (RFC 8017 §5.2.1)
