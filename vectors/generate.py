@@ -1,22 +1,26 @@
 """Regenerate cocoverify's own test vectors (TEST ONLY keys; see README.md).
 
-    python vectors/generate.py [--out vectors]
+    python vectors/generate.py [--out vectors] [--vendors intel,snp,cca]
 
-Each vendor module of :mod:`cocoverify_testing` that offers ``generate_vectors(outdir)``
-writes its files under ``<out>/<vendor>/`` and returns its manifest entries; this script
-collects them into ``<out>/manifest.json``, writes ``<out>/README.md`` and the demo
-samples in ``<out>/sample/``. Output is deterministic except where a vendor signs with
-RSA-PSS (randomised): compare manifest outcomes, not bytes, for those.
+Each TEE package of :mod:`cocoverify_testing` (intel, snp, cca) writes its files under
+``<out>/<tee>/`` with ``generate_vectors(outdir)`` and returns its manifest entries; this
+script collects them into ``<out>/manifest.json``, writes ``<out>/README.md`` and the demo
+samples in ``<out>/sample/``. Deterministic: run on ``vectors/``, it leaves ``git diff``
+empty. SNP's RSA-PSS signatures reuse the salts recorded from the committed files
+(``cocoverify_testing/snp/pss_salts.json``; ``--record-pss-salts`` re-reads them).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from cocoverify_testing import cca, intel, snp
+from cocoverify_testing.snp import salts
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,29 +33,22 @@ ABOUT = (
     "(0 accept, 2 evidence, 3 authenticity, 4 collateral, 5 policy)."
 )
 
-VENDORS = ("intel", "amd", "arm")
+#: The generator of each TEE, in manifest order.
+GENERATORS: dict[str, Callable[[Path], list[dict[str, Any]]]] = {
+    "intel": intel.generate_vectors,
+    "snp": snp.generate_vectors,
+    "cca": cca.generate_vectors,
+}
+VENDORS = tuple(GENERATORS)
 
 
-def collect(
-    out: Path, vendors: tuple[str, ...] = VENDORS
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Run every available vendor generator; return the cases and the skipped vendors."""
+def collect(out: Path, vendors: tuple[str, ...] = VENDORS) -> list[dict[str, Any]]:
+    """Run the generators of ``vendors`` (manifest order); return their cases."""
     cases: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    for vendor in vendors:
-        try:
-            module = importlib.import_module(f"cocoverify_testing.{vendor}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"cocoverify_testing.{vendor}":
-                raise
-            skipped.append(vendor)
-            continue
-        generate = getattr(module, "generate_vectors", None)
-        if generate is None:
-            skipped.append(vendor)
-            continue
-        cases.extend(generate(out))
-    return cases, skipped
+    for vendor in VENDORS:
+        if vendor in vendors:
+            cases.extend(GENERATORS[vendor](out))
+    return cases
 
 
 def write_readme(out: Path, cases: list[dict[str, Any]]) -> None:
@@ -77,8 +74,11 @@ in the manifest.
   case-specific files in `<vendor>/cases/<id>/`, evidence in `<vendor>/quotes/` (Intel).
 * `sample/`: one good SGX and one good TDX quote with their collateral, for the demo below.
 
-Tests: `tests/test_intel_generated.py` runs every Intel case through `cocoverify.verify`
-and checks that regenerating reproduces these files byte for byte.
+Tests: `tests/vectors/test_manifest.py` runs every case through `cocoverify.verify`;
+`tests/vectors/test_regenerate.py` checks that `python vectors/generate.py` reproduces
+every file here byte for byte (SNP's RSA-PSS signatures reuse the salts recorded in
+`cocoverify_testing/snp/pss_salts.json`); `tests/tee/<tee>/test_vectors.py` check each
+TEE's generator.
 
 ## Demo
 
@@ -102,7 +102,7 @@ cocoverify verify vectors/sample/sgx/quote.bin --collateral vectors/sample/sgx/c
     --trust-root vectors/sample/trust/intel_root_ca.pem --at 2025-06-01T00:00:00Z
 ```
 
-## Intel vectors: choices made where the facts (shared/docs/intel.md) are silent
+## Intel vectors: choices made where the reference sources (QVL, PCS) are silent
 
 * Fake PKI at `at` = 2025-06-01T00:00:00Z: root 2018-05-21..2049-12-31 (Intel's real
   subject DNs, P-256), PCK Platform/Processor CA 2018-05-21..2033-05-21, TCB Signing
@@ -116,7 +116,8 @@ cocoverify verify vectors/sample/sgx/quote.bin --collateral vectors/sample/sgx/c
   bytes. QE report ATTRIBUTES flags 0x15 (MODE64BIT set, outside the identity mask FB..).
 * TCB levels are listed highest first and reach every status by real matching: see
   `SGX_LEVELS`, `SGX_PLATFORM_TCB`, `TDX_LEVELS`, `TDX_MODULE_IDENTITIES` in
-  `cocoverify/testing/intel.py`. TEE_TCB_SVN defaults to 03 01 02 00.. (module TDX_01).
+  `testing/src/cocoverify_testing/intel/collateral.py`. TEE_TCB_SVN defaults to
+  03 01 02 00.. (module TDX_01).
 * TCB Info v2 (`intel/common/sgx_tcb_info_v2.json`) writes its FMSPC in lower-case hex, as
   the real v2 response in shared/vectors does; v3 bodies use upper case.
 * Collateral is compact JSON with PCS member order; one `tcb_signing_chain.pem` (signer, root)
@@ -142,7 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--vendors",
         default=",".join(VENDORS),
-        help="comma-separated subset of intel,amd,arm (default: all that are available)",
+        help=f"comma-separated subset of {','.join(VENDORS)} (default: all)",
+    )
+    parser.add_argument(
+        "--record-pss-salts",
+        action="store_true",
+        help="first read the RSA-PSS salts of the SNP vectors in --out into "
+        "cocoverify_testing/snp/pss_salts.json (only needed once, for files signed with "
+        "random salts)",
     )
     args = parser.parse_args(argv)
     out: Path = args.out
@@ -150,11 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(vendors) - set(VENDORS))
     if unknown:
         parser.error(f"unknown vendor(s): {', '.join(unknown)}")
+    if args.record_pss_salts:
+        recorded = salts.write(salts.harvest(out))
+        print(f"recorded {recorded} RSA-PSS salts in {salts.SALTS_FILE}")
     out.mkdir(parents=True, exist_ok=True)
-    cases, skipped = collect(out, vendors)
-    from cocoverify_testing.intel import write_samples
-
-    write_samples(out / "sample")
+    cases = collect(out, vendors)
+    intel.write_samples(out / "sample")
     ids = [c["id"] for c in cases]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -176,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = {"about": ABOUT, "cases": cases}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     write_readme(out, cases)
-    note = f" (skipped, no generator yet: {', '.join(skipped)})" if skipped else ""
-    print(f"wrote {len(cases)} cases to {out / 'manifest.json'}{note}")
+    print(f"wrote {len(cases)} cases to {out / 'manifest.json'}")
     return 0
 
 
