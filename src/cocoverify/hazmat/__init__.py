@@ -12,7 +12,7 @@ from cocoverify.registry import detect
 from cocoverify.tee.intel.collateral import load_signed_json, verify_signed_json
 from cocoverify.tee.intel.documents import parse_enclave_identity, parse_tcb_info
 from cocoverify.tee.intel.parse import parse_quote
-from cocoverify.tee.intel.pck import parse_pck_extension
+from cocoverify.tee.intel.pck import parse_pck_extension, pck_chain_for
 from cocoverify.tee.intel.tcb import appraise_tcb
 from cocoverify.tee.intel.verify import authenticate_quote, verify_crls
 
@@ -28,6 +28,7 @@ __all__ = [
     "parse_pck_extension",
     "parse_quote",
     "parse_tcb_info",
+    "pck_chain_for",
     "verify_chain",
     "verify_crls",
     "verify_signed_json",
