@@ -29,7 +29,7 @@ def shared_vectors() -> Path:
 
 @pytest.fixture(params=["native", "python"])
 def backend(request: pytest.FixtureRequest) -> str:
-    """Each parser backend in turn (style.md §4). Native skips, showing the import error,
+    """Each parser backend in turn (docs/native.md). Native skips, showing the import error,
     unless COCOVERIFY_REQUIRE_NATIVE is set (then a missing extension fails the test)."""
     name: str = request.param
     if name == "native":

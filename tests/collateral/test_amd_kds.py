@@ -58,7 +58,8 @@ def test_kds_turin_uses_8_byte_hwid_and_fmc(server: Server, turin_report: bytes)
     tcb = tcb_args(turin_report, "Turin")
     coll = kds.amd(product="Turin", hwid=chip, reported_tcb=tcb, key_type="vcek", at=VECTOR_TIME)
     path, query = lb.asked[0].split("?")
-    assert path.endswith(f"/vcek/v1/Turin/{chip[:8].hex()}")  # amd.md §9
+    # Turin: the first 8 bytes of CHIP_ID (docs/collateral-sources.md)
+    assert path.endswith(f"/vcek/v1/Turin/{chip[:8].hex()}")
     assert query.startswith(f"fmcSPL={tcb['fmc_spl']}&blSPL=")
     res = cocoverify.verify(turin_report, collateral=coll, trust=AMD_TRUST, at=VECTOR_TIME)
     assert res.accepted

@@ -37,7 +37,7 @@ def test_pcs_sgx_fetch_is_complete_and_verifies(server: Server) -> None:
     pcs, lb = pcs_on(server)
     ca = sgx_pck().ca
     coll = pcs.intel(fmspc=sgx_pck().extension.fmspc, ca=ca, tee="sgx", at=NOW)
-    assert coll.tcb_infos == (bodies["tcb"],)  # exactly as served (intel.md §5.1)
+    assert coll.tcb_infos == (bodies["tcb"],)  # exactly as served (docs/collateral-sources.md)
     assert coll.qe_identities == (bodies["qe"],)
     assert {c.public_bytes(DER) for c in coll.crls} == {bodies[ca], bodies["root"]}
     assert PKI.tcb_signing_cert in coll.certificates
@@ -60,7 +60,7 @@ def test_pcs_tdx_paths_and_verify(server: Server) -> None:
     assert [urllib.parse.urlsplit(u).path for u in lb.asked] == [
         "/tdx/certification/v4/tcb",
         "/tdx/certification/v4/qe/identity",
-        "/sgx/certification/v4/pckcrl",  # shared by SGX and TDX (intel.md §5.4)
+        "/sgx/certification/v4/pckcrl",  # shared by SGX and TDX (docs/collateral-sources.md)
         "/IntelSGXRootCA.der",
     ]
     assert "update=early" in lb.asked[0]
