@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cocoverify._backend import native_error
+
 from _shared import (
     PROJECT_VECTORS,
     ROOT,
@@ -33,8 +35,6 @@ def backend(request: pytest.FixtureRequest) -> str:
     unless COCOVERIFY_REQUIRE_NATIVE is set (then a missing extension fails the test)."""
     name: str = request.param
     if name == "native":
-        from cocoverify._backend import native_error
-
         err = native_error()
         if err is not None:
             if os.environ.get("COCOVERIFY_REQUIRE_NATIVE"):
