@@ -202,28 +202,28 @@ def _rsa_padding(alg: hashes.HashAlgorithm, pss: bool) -> padding.PSS | padding.
     return padding.PKCS1v15()
 
 
-CA_KEY_USAGE = x509.KeyUsage(
-    digital_signature=False,
-    content_commitment=False,
-    key_encipherment=False,
-    data_encipherment=False,
-    key_agreement=False,
-    key_cert_sign=True,
-    crl_sign=True,
-    encipher_only=False,
-    decipher_only=False,
-)
-LEAF_KEY_USAGE = x509.KeyUsage(
-    digital_signature=True,
-    content_commitment=True,
-    key_encipherment=False,
-    data_encipherment=False,
-    key_agreement=False,
-    key_cert_sign=False,
-    crl_sign=False,
-    encipher_only=False,
-    decipher_only=False,
-)
+def _key_usage(*on: str) -> x509.KeyUsage:
+    flags = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    return x509.KeyUsage(**(flags | dict.fromkeys(on, True)))
+
+
+#: keyCertSign + cRLSign (RFC 5280 §4.2.1.3), for the fakes' CA certificates.
+CA_KEY_USAGE = _key_usage("key_cert_sign", "crl_sign")
+#: digitalSignature + nonRepudiation (RFC 5280 §4.2.1.3), for the fakes' leaf certificates.
+LEAF_KEY_USAGE = _key_usage("digital_signature", "content_commitment")
 
 
 def make_crl(
