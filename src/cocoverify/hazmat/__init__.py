@@ -15,13 +15,21 @@ from cocoverify.tee.intel.parse import parse_quote
 from cocoverify.tee.intel.pck import parse_pck_extension, pck_chain_for
 from cocoverify.tee.intel.tcb import appraise_tcb
 from cocoverify.tee.intel.verify import authenticate_quote, verify_crls
+from cocoverify.tee.snp.certtable import CertTable, CertTableEntry
+from cocoverify.tee.snp.collateral import table_collateral
+from cocoverify.tee.snp.parse import SnpReport
+from cocoverify.tee.snp.tcb import encode_tcb
 
 __all__ = [
+    "CertTable",
+    "CertTableEntry",
+    "SnpReport",
     "appraise_tcb",
     "authenticate_quote",
     "check_crl",
     "decode_text",
     "detect",
+    "encode_tcb",
     "load_certificates",
     "load_signed_json",
     "parse_enclave_identity",
@@ -29,6 +37,7 @@ __all__ = [
     "parse_quote",
     "parse_tcb_info",
     "pck_chain_for",
+    "table_collateral",
     "verify_chain",
     "verify_crls",
     "verify_signed_json",

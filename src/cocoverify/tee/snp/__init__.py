@@ -1,15 +1,17 @@
-"""AMD SEV-SNP attestation reports v2-v5 (amd.md): parse, verify (VCEK/VLEK chains to the
-pinned ARK, CRLs), TCB, claims, policy and the pipeline that runs them in order."""
+"""AMD SEV-SNP attestation reports v2-v5 (docs/amd.md): parse, certificate table, collateral,
+chain to the pinned ARK, CRL, report signature and binding, TCB, claims, policy and the
+pipeline that runs them in order."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cocoverify.result import to_jsonable
-from cocoverify.tee.snp.parse import looks_like
-from cocoverify.tee.snp.pipeline import appraise_report, split_evidence
+from cocoverify.tee.snp.claims import report_claims
+from cocoverify.tee.snp.parse import looks_like, split_evidence
+from cocoverify.tee.snp.pipeline import appraise_report
 from cocoverify.tee.snp.policy import SnpPolicy
-from cocoverify.tee.snp.tcb import product_from_cpuid, report_claims
+from cocoverify.tee.snp.tcb import product_from_cpuid
 
 __all__ = ["POLICY_SECTIONS", "appraise_report", "describe", "detect"]
 
@@ -24,7 +26,7 @@ def detect(data: bytes) -> str | None:
 def describe(data: bytes) -> dict[str, Any]:
     """Decoded fields, nothing verified (``cocoverify show``)."""
     report, _table = split_evidence(data)
-    fam, model = getattr(report, "cpuid_fam_id", None), getattr(report, "cpuid_mod_id", None)
+    fam, model = report.cpuid_fam_id, report.cpuid_mod_id
     product = product_from_cpuid(fam, model) if fam is not None and model is not None else None
     # v2 reports carry no CPUID: TCB fields are decoded with the Milan/Genoa layout
     claims = report_claims(report, product or "Milan")

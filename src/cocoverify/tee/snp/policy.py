@@ -1,4 +1,4 @@
-"""Policy section for AMD SEV-SNP guests (amd.md §11).
+"""Policy section for AMD SEV-SNP guests (docs/amd.md, "Policy knobs").
 
 Debug, the nonce (``expected_report_data``), HOST_DATA as init data and ``require_crl``
 are top-level knobs of :class:`~cocoverify.policy.Policy`; this section holds the rest.
@@ -9,17 +9,19 @@ unless ``allow_migration_agent``; everything else must be asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cocoverify._core.rules import (
     allowed_claims,
+    collect,
     flag,
     hexset,
     intset,
     minimum,
     opt_int,
     reject_unknown_keys,
+    rule_in,
     rule_min,
     section_from_dict,
     section_to_dict,
@@ -87,7 +89,7 @@ class SnpPolicy:
     """Allowed SNP guest identities and platform requirements; unset means not checked.
 
     ``min_reported_tcb`` / ``min_launch_tcb``: per-component minimum SPLs (``fmc`` applies
-    to Turin only), compared component-wise, never as integers (amd.md §3).
+    to Turin only), compared component-wise, never as integers.
     ``min_firmware_version`` is ``"major.minor"`` of the current SNP firmware.
     """
 
@@ -132,11 +134,7 @@ class SnpPolicy:
                 f"{where}.min_firmware_version", data.pop("min_firmware_version")
             )
         base = section_from_dict(cls, where, data)
-        if not extra:
-            return base
-        from dataclasses import replace
-
-        return replace(base, **extra)
+        return replace(base, **extra) if extra else base
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :meth:`from_dict`)."""
@@ -153,17 +151,15 @@ class SnpPolicy:
         c = a.claims
         out = allowed_claims(self, c, _PINS)
         if self.vmpl is not None:
-            from cocoverify._core.rules import rule_in
-
             out.append(rule_in("vmpl", c["vmpl"], self.vmpl))
-        v = rule_min(
-            "min_guest_svn",
-            int(c["guest_svn"]),
-            self.min_guest_svn,
-            reason=Reason.MEASUREMENT_MISMATCH,
+        out += collect(
+            rule_min(
+                "min_guest_svn",
+                int(c["guest_svn"]),
+                self.min_guest_svn,
+                reason=Reason.MEASUREMENT_MISMATCH,
+            )
         )
-        if v is not None:
-            out.append(v)
         for key, claim in (("min_reported_tcb", "reported_tcb"), ("min_launch_tcb", "launch_tcb")):
             minimums = getattr(self, key)
             if minimums is None:
@@ -172,11 +168,9 @@ class SnpPolicy:
             for component, floor in minimums:
                 if component not in tcb:
                     continue  # fmc on Milan/Genoa: the component does not exist
-                out.append(_checked(rule_min(f"{key}.{component}", int(tcb[component]), floor)))
+                out += collect(rule_min(f"{key}.{component}", int(tcb[component]), floor))
         fw = c["current_firmware"]
-        v = rule_min("min_firmware_build", int(fw["build"]), self.min_firmware_build)
-        if v is not None:
-            out.append(v)
+        out += collect(rule_min("min_firmware_build", int(fw["build"]), self.min_firmware_build))
         if self.min_firmware_version is not None:
             actual = (int(fw["major"]), int(fw["minor"]))
             ok = actual >= self.min_firmware_version
@@ -229,11 +223,6 @@ class SnpPolicy:
             )
         )
         return out
-
-
-def _checked(v: RuleVerdict | None) -> RuleVerdict:
-    assert v is not None
-    return v
 
 
 def _flag_rule(name: str, actual: bool, allowed: bool, message: str) -> RuleVerdict:

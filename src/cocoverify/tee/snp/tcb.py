@@ -1,25 +1,48 @@
-"""SEV-SNP product identification and claims (amd.md §3, §4).
+"""SEV-SNP products and their TCB_VERSION layouts.
 
 The product decides the TCB byte layout, so it is known before any TCB is decoded: from
-CPUID_FAM_ID / CPUID_MOD_ID in v3+ reports, otherwise from the authenticated certificate
-chain (see :mod:`cocoverify.tee.snp.verify`).
+CPUID_FAM_ID / CPUID_MOD_ID in v3+ reports (SEV-SNP ABI §7.3), otherwise from the
+authenticated certificate chain (:mod:`cocoverify.tee.snp.verify`). AMD publishes no TCB
+status; TCB levels are compared component by component (policy minimums, VCEK binding).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from cocoverify.tee.snp.parse import SigningKey, SnpReport, TcbVersion
+from cocoverify.errors import Reason, UnsupportedEvidence
+from cocoverify.tee.snp.parse import SnpReport
 
-__all__ = ["product_from_cpuid", "report_claims"]
+__all__ = [
+    "PRODUCTS",
+    "SPL_NAMES",
+    "TcbVersion",
+    "encode_tcb",
+    "product_from_cpuid",
+    "report_product",
+]
+
+#: Products whose TCB layout is known.
+PRODUCTS = ("Milan", "Genoa", "Turin")
+
+#: TCB component -> its SPL's name in the VCEK extensions and in KDS requests
+#: (VCEK spec, AMD 57230: blSPL, teeSPL, snpSPL, ucodeSPL, fmcSPL).
+SPL_NAMES = {
+    "fmc": "fmc_spl",
+    "bootloader": "bl_spl",
+    "tee": "tee_spl",
+    "snp": "snp_spl",
+    "microcode": "ucode_spl",
+}
 
 
 def product_from_cpuid(family: int, model: int) -> str | None:
-    """Product line from the report's CPUID bytes, or None if unknown (amd.md §4 step 1).
+    """Product line from the report's CPUID bytes, or None if unknown.
 
     Family 0x19 models 0x00-0x0F are Milan, 0x10-0x1F and 0xA0-0xAF (Siena/Bergamo,
-    Genoa certificates) are Genoa; family 0x1A models 0x00-0x11 are Turin. Venice (family
-    0x1A, higher models) has no certificate chain yet and is reported as unknown.
+    Genoa certificates) are Genoa; family 0x1A models 0x00-0x11 are Turin (the table of
+    virtee/sev ``Generation::identify_cpu``). Venice (family 0x1A, higher models) has no
+    certificate chain yet and is reported as unknown.
     """
     if family == 0x19:
         if model <= 0x0F:
@@ -31,59 +54,68 @@ def product_from_cpuid(family: int, model: int) -> str | None:
     return None
 
 
-def _tcb(raw: bytes, product: str) -> dict[str, Any]:
-    parts: dict[str, Any] = dict(TcbVersion.decode(raw, product).components())
-    parts["raw_u64"] = int.from_bytes(raw, "little")
-    return parts
+def report_product(report: SnpReport) -> str | None:
+    """The product from CPUID (v3+); None for v2. Unknown CPUID is unsupported_product."""
+    if report.cpuid_fam_id is None or report.cpuid_mod_id is None:
+        return None
+    product = product_from_cpuid(report.cpuid_fam_id, report.cpuid_mod_id)
+    if product is None:
+        raise UnsupportedEvidence(
+            f"CPUID family {report.cpuid_fam_id:#x} model {report.cpuid_mod_id:#x} is not a "
+            f"supported product ({', '.join(PRODUCTS)})",
+            reason=Reason.UNSUPPORTED_PRODUCT,
+        )
+    return product
 
 
-def report_claims(report: SnpReport, product: str) -> dict[str, Any]:
-    """Every report field in snake_case, TCBs decoded for ``product`` (amd.md §1-§3)."""
-    r = report
-    claims: dict[str, Any] = {
-        "version": r.version,
-        "product": product,
-        "signing_key": SigningKey.NAMES[r.signing_key],
-        "guest_svn": r.guest_svn,
-        "policy": r.guest_policy.to_dict(),
-        "family_id": r.family_id,
-        "image_id": r.image_id,
-        "vmpl": r.vmpl,
-        "signature_algo": r.signature_algo,
-        "platform_info": r.platform.to_dict(),
-        "author_key_en": r.author_key_en,
-        "mask_chip_key": r.mask_chip_key,
-        "report_data": r.report_data,
-        "measurement": r.measurement,
-        "host_data": r.host_data,
-        "id_key_digest": r.id_key_digest,
-        "author_key_digest": r.author_key_digest,
-        "report_id": r.report_id,
-        "report_id_ma": r.report_id_ma,
-        "chip_id": r.chip_id,
-        "chip_id_masked": r.chip_id_masked,
-        "current_tcb": _tcb(r.current_tcb, product),
-        "reported_tcb": _tcb(r.reported_tcb, product),
-        "committed_tcb": _tcb(r.committed_tcb, product),
-        "launch_tcb": _tcb(r.launch_tcb, product),
-        "current_firmware": {
-            "major": r.current_major,
-            "minor": r.current_minor,
-            "build": r.current_build,
-        },
-        "committed_firmware": {
-            "major": r.committed_major,
-            "minor": r.committed_minor,
-            "build": r.committed_build,
-        },
-    }
-    if r.cpuid_fam_id is not None:
-        claims["cpuid"] = {
-            "family": r.cpuid_fam_id,
-            "model": r.cpuid_mod_id,
-            "stepping": r.cpuid_step,
+@dataclass(frozen=True, slots=True)
+class TcbVersion:
+    """One TCB_VERSION decoded for a product (SEV-SNP ABI, TCB_VERSION); ``fmc`` is None
+    before Turin."""
+
+    bootloader: int
+    tee: int
+    snp: int
+    microcode: int
+    fmc: int | None = None
+
+    @classmethod
+    def decode(cls, raw: bytes, product: str) -> TcbVersion:
+        """Decode the 8 little-endian bytes with the byte layout of ``product``."""
+        if len(raw) != 8:
+            raise ValueError("TCB_VERSION is 8 bytes")
+        if product == "Turin":
+            # byte 0 FMC, 1 BL, 2 TEE, 3 SNP, 7 microcode (the Turin layout)
+            return cls(bootloader=raw[1], tee=raw[2], snp=raw[3], microcode=raw[7], fmc=raw[0])
+        if product in ("Milan", "Genoa"):
+            # byte 0 BL, 1 TEE, 6 SNP, 7 microcode (the Milan/Genoa layout)
+            return cls(bootloader=raw[0], tee=raw[1], snp=raw[6], microcode=raw[7])
+        raise ValueError(f"no TCB layout for product {product!r}")
+
+    def components(self) -> dict[str, int]:
+        """Component name -> SPL (``fmc`` only where the product has it)."""
+        out = {
+            "bootloader": self.bootloader,
+            "tee": self.tee,
+            "snp": self.snp,
+            "microcode": self.microcode,
         }
-    if r.launch_mit_vector is not None:
-        claims["launch_mit_vector"] = r.launch_mit_vector
-        claims["current_mit_vector"] = r.current_mit_vector
-    return claims
+        if self.fmc is not None:
+            out = {"fmc": self.fmc, **out}
+        return out
+
+
+def encode_tcb(
+    product: str, *, bootloader: int, tee: int, snp: int, microcode: int, fmc: int | None = None
+) -> bytes:
+    """The 8-byte TCB_VERSION of ``product`` (inverse of :meth:`TcbVersion.decode`)."""
+    raw = bytearray(8)
+    if product == "Turin":
+        raw[0], raw[1], raw[2], raw[3], raw[7] = fmc or 0, bootloader, tee, snp, microcode
+    elif product in ("Milan", "Genoa"):
+        if fmc is not None:
+            raise ValueError(f"{product} has no FMC SPL")
+        raw[0], raw[1], raw[6], raw[7] = bootloader, tee, snp, microcode
+    else:
+        raise ValueError(f"no TCB layout for product {product!r}")
+    return bytes(raw)
