@@ -1,10 +1,10 @@
 """TEST ONLY. :class:`CcaTokenBuilder`: CCA attestation tokens, one override per defect.
 
-Defaults follow the TF-RMM / RSE shape (TF-RMM ``app/attestation``; the platform claims of
-the Arm CCA Security Model, the realm claims of the RMM specification A7.2): a tag-907 CMW
-(or legacy tag-399 collection) holding two tagged COSE_Sign1 (RFC 9052 §4.2), the platform
-challenge binding the realm public key (hash of claim 44237). Every ``with_*`` returns a new
-builder; ``sign()`` produces the token bytes.
+Defaults follow the TF-RMM / RSE shape (TF-RMM ``attestation_token.c``; platform and realm
+claims of the RMM specification §A7.2.3): a tag-907 CMW (or legacy tag-399 collection) of
+two tagged COSE_Sign1 (RFC 9052 §4.2), the platform challenge binding the realm public key
+(the hash of claim 44237). Every ``with_*`` returns a new builder; ``sign()`` produces the
+token bytes.
 """
 
 from __future__ import annotations
