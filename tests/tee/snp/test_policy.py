@@ -1,4 +1,5 @@
-"""The ``snp`` policy section: file form, validation and every rule both ways (amd.md §11)."""
+"""The ``snp`` policy section: file form, validation and every rule both ways (docs/amd.md,
+"Policy knobs")."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from cocoverify import verify
 from cocoverify.collateral import Collateral
 from cocoverify.errors import ConfigurationError, MeasurementMismatch, PolicyRejected, Reason
 from cocoverify.policy import Policy, SnpPolicy
-from cocoverify.tee.snp.parse import TcbVersion
+from cocoverify.tee.snp.tcb import TcbVersion
 from cocoverify.trust import TrustStore
 from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, SnpReportBuilder
 
@@ -199,3 +200,19 @@ def test_constructed_directly_normalises() -> None:
     p = SnpPolicy(min_reported_tcb={"snp": 3}, min_firmware_version="1.2")  # type: ignore[arg-type]
     assert p.min_reported_tcb == (("snp", 3),)
     assert p.min_firmware_version == (1, 2)
+
+
+# --- a numeric firmware version silently lost the minor's width ----------------------------
+
+
+@pytest.mark.parametrize("value", [1.50, 1.5, 1, 1.10])
+def test_min_firmware_version_must_be_a_string(value: float) -> None:
+    # YAML `min_firmware_version: 1.50` is the float 1.5: it used to mean 1.5 (minor 5),
+    # which firmware 1.49 passes
+    with pytest.raises(ConfigurationError) as exc:
+        Policy.from_dict({"snp": {"min_firmware_version": value}})
+    assert exc.value.reason is Reason.INVALID_POLICY
+    assert Policy.from_dict({"snp": {"min_firmware_version": "1.50"}}).snp.min_firmware_version == (
+        1,
+        50,
+    )

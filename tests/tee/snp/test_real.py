@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -10,6 +13,8 @@ import pytest
 from cryptography import x509
 
 from cocoverify import verify
+from cocoverify._core.time import parse_time
+from cocoverify.cli import main
 from cocoverify.collateral import load_collateral
 from cocoverify.errors import (
     AuthenticityError,
@@ -25,13 +30,9 @@ from cocoverify.errors import (
 )
 from cocoverify.policy import Policy
 from cocoverify.result import to_jsonable
+from cocoverify.tee.snp.chain import verify_chain_roles, verify_vek_chain
 from cocoverify.tee.snp.parse import parse_report
-from cocoverify.tee.snp.verify import (
-    check_binding,
-    parse_vek_extensions,
-    verify_chain_roles,
-    verify_vek_chain,
-)
+from cocoverify.tee.snp.verify import check_binding, parse_vek_extensions
 from cocoverify.trust import TrustStore
 
 from _shared import require_shared, shared_manifest
@@ -74,7 +75,7 @@ def _collateral_paths(folder: Path, c: dict[str, Any], *, crl: bool = True) -> l
 
 def _load(paths: list[Path]) -> Any:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # real VCEKs have serial 0 (amd.md §6.1)
+        warnings.simplefilter("ignore")  # real VCEKs have serial 0
         return load_collateral(paths)
 
 
@@ -196,7 +197,7 @@ def test_every_invalid_case_is_covered() -> None:
 
 
 def test_tampered_reports_also_fail_the_binding() -> None:
-    # beyond the signature, the extension binding alone catches both (amd.md §7)
+    # beyond the signature, the extension binding alone catches both
     for cid, product, reason in (
         ("neg-turin-tampered-reported-tcb", "Turin", Reason.TCB_MISMATCH),
         ("neg-milan-wrong-chip-vcek", "Milan", Reason.CHIP_ID_MISMATCH),
@@ -221,9 +222,6 @@ def test_swapped_ask_ark_files() -> None:
     with pytest.raises(ChainInvalid) as named:
         _run(folder, c)
     assert named.value.reason is Reason.CHAIN_INVALID
-    import shutil
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         neutral = []
         for i, path in enumerate(_collateral_paths(folder, c)):
@@ -246,8 +244,6 @@ def test_swapped_ask_ark_files() -> None:
 
 
 def _at(c: dict[str, Any]) -> Any:
-    from cocoverify._core.time import parse_time
-
     return parse_time(c["verification_time"])
 
 
@@ -371,10 +367,6 @@ def test_require_crl_without_crl() -> None:
     ],
 )
 def test_cli(cid: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
-    from cocoverify.cli import main
-
     folder, c = _case(cid)
     argv = ["verify", str(folder / c["files"]["report"])]
     for p in _collateral_paths(folder, c):
