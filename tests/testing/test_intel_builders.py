@@ -30,6 +30,8 @@ from cocoverify_testing.intel import (
     QuoteBuilder,
 )
 
+from _shared import require_shared
+
 PKI = FakeIntelPKI()
 INTEL_DN = "C=US,ST=CA,L=Santa Clara,O=Intel Corporation,CN={}"  # RFC 4514 order
 
@@ -533,8 +535,6 @@ def test_levels_are_listed_highest_first_and_distinct() -> None:
 
 
 def _real_leaf(case: str, quote_file: str) -> x509.Certificate:
-    from _shared import require_shared
-
     base = require_shared("intel")
     return chain_of((base / case / quote_file).read_bytes())[0]
 
@@ -564,8 +564,6 @@ def test_extension_encoding_matches_real_pck(case: str, quote_file: str) -> None
 
 
 def test_collateral_shapes_match_real_pcs_bodies() -> None:
-    from _shared import require_shared
-
     base = require_shared("intel")
 
     def shape(v: Any) -> Any:
@@ -608,8 +606,6 @@ def _profile(cert: x509.Certificate) -> dict[str, Any]:
 
 
 def test_certificate_profiles_match_real_intel_certificates() -> None:
-    from _shared import require_shared
-
     base = require_shared("intel")
     real_sgx = chain_of((base / "sgx-v3-dcapqvl-sample" / "sgx_quote").read_bytes())
     real_tdx = chain_of((base / "tdx-v4-dcapqvl-sample" / "tdx_quote").read_bytes())
