@@ -1,7 +1,7 @@
 """Self-tests of the TEST-ONLY Intel fakes: layouts, signatures, extension, collateral.
 
 Independent of the verifier: everything is checked with ``cryptography`` and a tiny DER
-reader written here, against the facts in shared/docs/intel.md.
+reader written here, against the layouts of QVL `QuoteStructures.h` and the PCS formats.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def oid_text(content: bytes) -> str:
 
 
 def decode_sgx_extension(value: bytes) -> dict[str, Any]:
-    """OID suffix → decoded value (intel.md §4)."""
+    """OID suffix → decoded value (QVL `ParserUtils.h`, the Intel SGX PCK extension)."""
     tag, content, end = der_read(value)
     assert tag == 0x30 and end == len(value)
     out: dict[str, Any] = {}
@@ -109,7 +109,7 @@ def verify_raw(key: ec.EllipticCurvePublicKey, sig: bytes, msg: bytes) -> None:
 
 
 def parse_quote(q: bytes) -> dict[str, Any]:
-    """A minimal re-reading of intel.md §2 (no validation beyond asserts)."""
+    """A minimal re-reading of the quote layout (QVL `QuoteStructures.h`), asserts only."""
     version = struct.unpack_from("<H", q, 0)[0]
     out: dict[str, Any] = {"version": version}
     if version == 5:
@@ -507,7 +507,7 @@ def test_tcb_info_member_order() -> None:
     assert qe["attributesMask"] == "FBFFFFFFFFFFFFFF0000000000000000"
 
 
-# --- the TCB level design reaches what the vectors claim (intel.md §6.2) -------------------
+# --- the TCB level design reaches what the vectors claim (QVL `TcbLevel.cpp` ordering) -----
 
 
 def _match_sgx(levels: tuple[fi.TcbLevel, ...], comps: tuple[int, ...], pcesvn: int) -> str | None:
