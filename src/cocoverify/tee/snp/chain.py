@@ -34,6 +34,7 @@ __all__ = [
     "first_ok",
     "is_amd_pss",
     "issuer_product",
+    "missing_role",
     "profile_error",
     "strict_signature_bits",
     "verify_chain_roles",
@@ -150,6 +151,17 @@ def _check_extensions(cert: x509.Certificate, what: str, *, issuer: bool) -> Non
 
 
 # --- the chain -----------------------------------------------------------------------------
+
+
+def missing_role(
+    near_miss: bool, mismatch: str, mismatch_reason: Reason, missing: str
+) -> CocoverifyError:
+    """The error for a role no supplied certificate fills: ``near_miss`` (one of another
+    product or key kind was supplied) is ChainInvalid(``mismatch_reason``), else the
+    collateral is missing."""
+    if near_miss:
+        return ChainInvalid(mismatch, reason=mismatch_reason)
+    return CollateralUnavailable(missing, reason=Reason.COLLATERAL_MISSING)
 
 
 def _untrusted_ark(ark: x509.Certificate, product: str) -> ChainInvalid:
@@ -272,14 +284,11 @@ def chain_candidates(
         )
     inters = [c for c in pool if cert_role(c) == (inter_role, product)]
     if not inters:
-        if any(cert_role(c)[0] == inter_role for c in pool):
-            raise ChainInvalid(
-                f"no {inter_role.upper()} of {product} supplied, only another product's",
-                reason=Reason.PRODUCT_MISMATCH,
-            )
-        raise CollateralUnavailable(
+        raise missing_role(
+            any(cert_role(c)[0] == inter_role for c in pool),
+            f"no {inter_role.upper()} of {product} supplied, only another product's",
+            Reason.PRODUCT_MISMATCH,
             f"no {inter_role.upper()} (SEV-{product}) certificate supplied",
-            reason=Reason.COLLATERAL_MISSING,
         )
     pinned = trust.amd_arks.get(product, frozenset())
     arks = [c for c in pool if fingerprint(c) in pinned]

@@ -8,6 +8,7 @@ status; TCB levels are compared component by component (policy minimums, VCEK bi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cocoverify.errors import Reason, UnsupportedEvidence
@@ -18,6 +19,7 @@ __all__ = [
     "SPL_NAMES",
     "TcbVersion",
     "encode_tcb",
+    "first_above",
     "product_from_cpuid",
     "report_product",
 ]
@@ -103,6 +105,12 @@ class TcbVersion:
         if self.fmc is not None:
             out = {"fmc": self.fmc, **out}
         return out
+
+
+def first_above(tcb: Mapping[str, int], ceiling: Mapping[str, int]) -> str | None:
+    """The first component of ``tcb`` above ``ceiling``, compared component by component
+    (never as integers), or None."""
+    return next((name for name, value in tcb.items() if value > ceiling[name]), None)
 
 
 def encode_tcb(

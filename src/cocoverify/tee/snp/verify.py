@@ -21,7 +21,6 @@ import cocoverify._core.der as der
 from cocoverify._core.signatures import verify_ecdsa_raw
 from cocoverify.errors import (
     ChainInvalid,
-    CollateralUnavailable,
     Reason,
     SignatureInvalid,
     UnsupportedEvidence,
@@ -32,12 +31,13 @@ from cocoverify.tee.snp.chain import (
     common_name,
     first_ok,
     issuer_product,
+    missing_role,
     profile_error,
     verify_chain_roles,
 )
 from cocoverify.tee.snp.parse import SigningKey, SnpReport
 from cocoverify.tee.snp.revocation import CrlCheck, check_revocation
-from cocoverify.tee.snp.tcb import PRODUCTS, SPL_NAMES, TcbVersion, report_product
+from cocoverify.tee.snp.tcb import PRODUCTS, SPL_NAMES, TcbVersion, first_above, report_product
 from cocoverify.trust import TrustStore
 
 __all__ = [
@@ -168,15 +168,12 @@ def vek_candidates(
     other = "vlek" if want == "vcek" else "vcek"
     same = [c for c in certs if cert_role(c)[0] == want]
     if not same:
-        if any(cert_role(c)[0] == other for c in certs):
-            raise ChainInvalid(
-                f"the report is signed by a {want.upper()} but only a {other.upper()} was supplied",
-                reason=Reason.KEY_TYPE_MISMATCH,
-            )
-        raise CollateralUnavailable(
+        raise missing_role(
+            any(cert_role(c)[0] == other for c in certs),
+            f"the report is signed by a {want.upper()} but only a {other.upper()} was supplied",
+            Reason.KEY_TYPE_MISMATCH,
             f"no {want.upper()} certificate supplied (give it as collateral or in the "
             "extended report's certificate table)",
-            reason=Reason.COLLATERAL_MISSING,
         )
     if report is not None and len(same) > 1:
         same.sort(key=lambda c: not _signature_ok(report, c))
@@ -229,12 +226,12 @@ def check_binding(ext: VekExtensions, report: SnpReport, *, product: str, kind: 
     # the certified TCB never exceeds CURRENT_TCB (go-sev-guest validateTcb): firmware
     # cannot report a TCB newer than the one it runs, component by component
     current = TcbVersion.decode(report.current_tcb, product).components()
-    for component, value in tcb.items():
-        if value > current[component]:
-            raise ChainInvalid(
-                f"REPORTED_TCB {component} {value} is above CURRENT_TCB {current[component]}",
-                reason=Reason.TCB_MISMATCH,
-            )
+    above = first_above(tcb, current)
+    if above is not None:
+        raise ChainInvalid(
+            f"REPORTED_TCB {above} {tcb[above]} is above CURRENT_TCB {current[above]}",
+            reason=Reason.TCB_MISMATCH,
+        )
     if kind != "VCEK":
         return
     if ext.hwid is None:
