@@ -404,7 +404,7 @@ def _write(outdir: Path) -> list[dict[str, Any]]:
         [*ok, "parse", "cert_table", "truncation"],
     )
 
-    # review findings (tests/test_review_snp.py): one vector each
+    # regression findings (their tests are in tests/tee/snp/): one vector each
     add(
         "snp.accept.expired_twin_vcek",
         mrep,
