@@ -68,7 +68,7 @@ _KDS = "1.3.6.1.4.1.3704.1."
 
 @functools.cache
 def amd_rsa_key(label: str) -> rsa.RSAPrivateKey:
-    """RSA-4096 test key ``testing/keys/amd-<label>.pem``, else generated once (TEST ONLY)."""
+    """RSA-4096 test key ``keys/amd-<label>.pem`` (this package), else generated (TEST ONLY)."""
     path = _KEYS / f"amd-{label}.pem"
     if path.is_file():
         text = path.read_bytes()
