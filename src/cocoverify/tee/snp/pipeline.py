@@ -36,7 +36,8 @@ def appraise_report(
     # 1. parse: the report (SEV-SNP ABI §7.3, ATTESTATION_REPORT) and the extended report's
     #    certificate table (GHCB spec §4.1.8.1)
     report, table = split_evidence(data)
-    # certificates and CRLs: the table's, the caller's, else the VEK from KDS (VCEK spec)
+    # the certificates and CRLs steps 3-5 choose from: the table's, the caller's, else the
+    #    VCEK/VLEK and its chain from an online source (KDS, VCEK spec AMD 57230)
     found = gather(report, table, collateral, source=source, at=at)
     # 2-7. product, VCEK/VLEK selection, chain to the pinned ARK, CRL, report signature,
     #    VCEK/VLEK extensions bound to the report
