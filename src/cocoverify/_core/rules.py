@@ -13,6 +13,7 @@ from cocoverify.result import RuleVerdict
 
 __all__ = [
     "allowed_values",
+    "binding_rule",
     "hex_bytes",
     "hex_set",
     "int_set",
@@ -273,3 +274,29 @@ def allowed_claims(
             continue
         out.append(rule_in(name, claims.get(name), allowed))
     return out
+
+
+def binding_rule(name: str, actual: bytes | None, expected: bytes, reason: Reason) -> RuleVerdict:
+    """A nonce-style binding: ``expected`` zero-padded to the field must equal it."""
+    if actual is None:
+        return RuleVerdict(name, False, f"this evidence has no {name} field", reason=reason)
+    if len(expected) > len(actual):
+        return RuleVerdict(
+            name,
+            False,
+            f"expected {name} is longer than the field ({len(expected)} > {len(actual)} bytes)",
+            reason=reason,
+            expected=expected,
+            actual=actual,
+        )
+    padded = expected + b"\x00" * (len(actual) - len(expected))
+    if hmac.compare_digest(padded, actual):
+        return RuleVerdict(name, True, expected=padded, actual=actual)
+    return RuleVerdict(
+        name,
+        False,
+        f"{name} was {actual.hex()}, expected {padded.hex()}",
+        reason=reason,
+        expected=padded,
+        actual=actual,
+    )

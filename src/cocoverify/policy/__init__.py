@@ -11,17 +11,15 @@ Anything permissive is spelled ``unsafe_*``. Load from JSON or YAML with
 from __future__ import annotations
 
 import datetime as _dt
-import hmac
-import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from cocoverify import registry
-from cocoverify._core.rules import opt_int, reject_unknown_keys, rule_min
+from cocoverify._core.rules import binding_rule, opt_int, reject_unknown_keys, rule_min
 from cocoverify.errors import ConfigurationError, Reason
+from cocoverify.policy.files import locate, parse_document
 from cocoverify.result import Appraisal, RuleVerdict
 from cocoverify.tee.cca.policy import CcaPolicy
 from cocoverify.tee.intel.policy import SgxPolicy, TdxPolicy
@@ -254,12 +252,12 @@ class Policy:
             ) from None
         source = os.fspath(path)
         try:
-            return cls.from_dict(_parse_document(text, source))
+            return cls.from_dict(parse_document(text, source))
         except ConfigurationError as exc:
             message = str(exc.args[0])
             if message.startswith(source):
                 raise
-            line = _locate(text, message.split(":", 1)[0])
+            line = locate(text, message.split(":", 1)[0])
             where = f"{source}:{line}" if line else source
             raise ConfigurationError(f"{where}: {message}", reason=exc.reason, line=line) from None
 
@@ -322,7 +320,7 @@ class Policy:
             verdicts.append(RuleVerdict("debug", True, actual=False))
         if expected_report_data is not None:
             verdicts.append(
-                _binding_rule(
+                binding_rule(
                     "report_data",
                     appraisal.report_data,
                     expected_report_data,
@@ -331,7 +329,7 @@ class Policy:
             )
         if expected_init_data is not None:
             verdicts.append(
-                _binding_rule(
+                binding_rule(
                     "init_data", appraisal.init_data, expected_init_data, Reason.INIT_DATA_MISMATCH
                 )
             )
@@ -490,77 +488,3 @@ class Policy:
             else:
                 out.append(RuleVerdict("allowed_advisory_ids", True, actual=list(a.advisory_ids)))
         return out
-
-
-def _binding_rule(name: str, actual: bytes | None, expected: bytes, reason: Reason) -> RuleVerdict:
-    if actual is None:
-        return RuleVerdict(name, False, f"this evidence has no {name} field", reason=reason)
-    if len(expected) > len(actual):
-        return RuleVerdict(
-            name,
-            False,
-            f"expected {name} is longer than the field ({len(expected)} > {len(actual)} bytes)",
-            reason=reason,
-            expected=expected,
-            actual=actual,
-        )
-    padded = expected + b"\x00" * (len(actual) - len(expected))
-    if hmac.compare_digest(padded, actual):
-        return RuleVerdict(name, True, expected=padded, actual=actual)
-    return RuleVerdict(
-        name,
-        False,
-        f"{name} was {actual.hex()}, expected {padded.hex()}",
-        reason=reason,
-        expected=padded,
-        actual=actual,
-    )
-
-
-def _locate(text: bytes, path: str) -> int | None:
-    """1-based line of a dotted key path (``tdx.rtmr2[1]``) in a YAML/JSON document."""
-
-    import yaml  # loaded when a YAML policy is read: keeps `import cocoverify` light
-
-    try:
-        node: Any = yaml.compose(text.decode("utf-8", "replace"))
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-        if node is None:
-            break
-        if part.startswith("[") and isinstance(node, yaml.SequenceNode):
-            i = int(part[1:-1])
-            node = node.value[i] if i < len(node.value) else None
-        elif isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == part), None)
-            if match is None:
-                break
-            line = match[0].start_mark.line + 1
-            node = match[1]
-            continue
-        else:
-            break
-        if node is not None:
-            line = node.start_mark.line + 1
-    return line
-
-
-def _parse_document(text: bytes, source: str) -> Any:
-    stripped = text.lstrip()
-    if stripped.startswith((b"{", b"[")):
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"{source}: invalid JSON: {exc}", reason=Reason.INVALID_POLICY
-            ) from None
-    import yaml  # loaded when a YAML policy is read: keeps `import cocoverify` light
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(
-            f"{source}: invalid YAML: {exc}", reason=Reason.INVALID_POLICY
-        ) from None
