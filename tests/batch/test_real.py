@@ -87,7 +87,7 @@ def test_real_vectors_batch_equals_verify(vendor: str) -> None:
     pairs = list({"intel": _intel_items, "amd": _amd_items, "cca": _cca_items}[vendor]())
     assert pairs
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # real VCEKs have serial 0 (docs/amd.md)
+        warnings.simplefilter("ignore")  # real VCEKs have serial 0 (docs/snp.md)
         records = list(verify_many([i for i, _ in pairs], executor=InlineExecutor()))
     assert [r["path"] for r in records] == [i.path for i, _ in pairs]
     for (item, data), rec in zip(pairs, records, strict=True):

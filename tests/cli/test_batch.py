@@ -69,7 +69,7 @@ def test_cli_batch_real_amd_and_cca(
         if role in files:
             argv += ["--collateral", str(folder / files[role])]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # real VCEKs have serial 0 (docs/amd.md)
+        warnings.simplefilter("ignore")  # real VCEKs have serial 0 (docs/snp.md)
         rc = main(["batch", *argv, "--jobs", "1", "--quiet"])
         (rec,) = json_lines(capsys.readouterr().out)
         vrc, out = run_cli_json(capsys, "verify", *argv)

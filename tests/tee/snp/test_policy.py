@@ -1,4 +1,4 @@
-"""The ``snp`` policy section: file form, validation and every rule both ways (docs/amd.md,
+"""The ``snp`` policy section: file form, validation and every rule both ways (docs/snp.md,
 "Policy knobs")."""
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def test_swapped_ask_ark_files() -> None:
     """neg-milan-ask-ark-swapped holds the genuine ASK and ARK under each other's file name.
 
     Collateral is recognised by content, but a file named after a role must hold that role
-    (docs/amd.md): through ``verify()`` the swap is chain_invalid. Renamed neutrally, the
+    (docs/snp.md): through ``verify()`` the swap is chain_invalid. Renamed neutrally, the
     same certificates are the genuine chain. With roles stated explicitly, the "ARK" is not
     the pinned ARK: untrusted_root.
     """

@@ -1,5 +1,5 @@
 """Product, VCEK/VLEK selection, report signature and the binding of the KDS extensions to the
-report (docs/amd.md "Order of checks" steps 2, 3, 6, 7)."""
+report (docs/snp.md "Order of checks" steps 2, 3, 6, 7)."""
 
 from __future__ import annotations
 

@@ -148,7 +148,9 @@ def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
     platform = mandatory | {f"{base}.6", f"{base}.7"}
     # QVL: 5 entries (Processor CA) or 7 (Platform CA), no others
     if set(entries) not in (mandatory, platform):
-        raise ValueError(f"entries {sorted(entries)} are neither the 5 nor the 7 of intel.md §4")
+        raise ValueError(
+            f"entries {sorted(entries)} are neither the 5 nor the 7 of the Intel SGX PCK Certificate Profile"
+        )
 
     def octets(oid: str, n: int) -> bytes:
         t = entries[oid]

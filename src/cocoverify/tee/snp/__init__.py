@@ -1,4 +1,4 @@
-"""AMD SEV-SNP attestation reports v2-v5 (docs/amd.md): parse, certificate table, collateral,
+"""AMD SEV-SNP attestation reports v2-v5 (docs/snp.md): parse, certificate table, collateral,
 chain to the pinned ARK, CRL, report signature and binding, TCB, claims, policy and the
 pipeline that runs them in order."""
 

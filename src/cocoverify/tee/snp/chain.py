@@ -1,6 +1,6 @@
 """SEV-SNP certificate roles, the AMD signature profile and the VEK -> ASK/ASVK -> ARK chain.
 
-Step 4 of docs/amd.md ("Order of checks"), with the names and profile of the VCEK spec
+Step 4 of docs/snp.md ("Order of checks"), with the names and profile of the VCEK spec
 (AMD 57230): the ARK pinned for the product, ARK -> ASK/ASVK -> VCEK/VLEK signed with
 RSASSA-PSS SHA-384 (MGF1-SHA-384, salt 48), names and key types checked, every certificate
 valid at ``at``.

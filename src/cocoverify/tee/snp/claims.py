@@ -1,4 +1,4 @@
-"""SEV-SNP claims: the one place they are built (docs/amd.md, "Claims").
+"""SEV-SNP claims: the one place they are built (docs/snp.md, "Claims").
 
 Every report field in snake_case (SEV-SNP ABI §7.3, ATTESTATION_REPORT), TCBs decoded with
 the product's layout, and the appraisal's ``collateral`` summary of what authenticated it.

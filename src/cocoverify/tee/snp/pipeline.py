@@ -1,4 +1,4 @@
-"""SEV-SNP pipeline: the steps of docs/amd.md ("Order of checks") in order.
+"""SEV-SNP pipeline: the steps of docs/snp.md ("Order of checks") in order.
 
 Evidence is a 1184-byte report, optionally followed directly by the certificate blob of an
 extended report: ``report || cert_table``.

@@ -1,4 +1,4 @@
-"""Policy section for AMD SEV-SNP guests (docs/amd.md, "Policy knobs").
+"""Policy section for AMD SEV-SNP guests (docs/snp.md, "Policy knobs").
 
 Debug, the nonce (``expected_report_data``), HOST_DATA as init data and ``require_crl``
 are top-level knobs of :class:`~cocoverify.policy.Policy`; this section holds the rest.

@@ -1,5 +1,5 @@
 """SEV-SNP revocation: the ARK's CRLs (VCEK spec, AMD 57230; KDS ``/vcek/v1/<P>/crl`` and
-``/vlek/v1/<P>/crl``), applied to the ASK/ASVK and the VCEK/VLEK (docs/amd.md, "Order of
+``/vlek/v1/<P>/crl``), applied to the ASK/ASVK and the VCEK/VLEK (docs/snp.md, "Order of
 checks", step 5)."""
 
 from __future__ import annotations

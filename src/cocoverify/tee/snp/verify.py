@@ -1,7 +1,7 @@
 """SEV-SNP authentication: the VCEK/VLEK that signed the report, its chain to the pinned ARK,
 the CRL, the report signature and the VCEK/VLEK extensions bound to the report.
 
-Steps as docs/amd.md numbers them ("Order of checks"): (2) the product, from CPUID or the
+Steps as docs/snp.md numbers them ("Order of checks"): (2) the product, from CPUID or the
 VEK's issuer; (3) VCEK/VLEK selection by SIGNING_KEY; (4) the chain (:mod:`.chain`);
 (5) the CRL (:mod:`.revocation`); (6) the report signature (SEV-SNP ABI §7.3, ECDSA P-384
 SHA-384); (7) the binding of the KDS extensions to the report (VCEK spec, AMD 57230).
