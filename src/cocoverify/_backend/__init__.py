@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
+from cocoverify._backend.crypto import ecdsa_verify_python
 from cocoverify.errors import ConfigurationError, Reason
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "NATIVE_ABI_VERSION",
     "NATIVE_FEATURES",
     "PYTHON_FEATURES",
+    "backend",
     "backend_for",
+    "ecdsa_verify",
     "native_error",
     "select_backend",
 ]
@@ -86,3 +89,15 @@ FEATURES = NATIVE_FEATURES if BACKEND == "native" else PYTHON_FEATURES
 def backend_for(feature: str) -> str:
     """The backend that parses ``feature`` (e.g. ``"intel-quote"``) in this process."""
     return "native" if BACKEND == "native" and feature in NATIVE_FEATURES else "python"
+
+
+def backend() -> str:
+    """The backend in use in this process: ``"native"`` or ``"python"``."""
+    return BACKEND
+
+
+def ecdsa_verify(
+    point: bytes, message: bytes, signature: bytes, *, little_endian: bool = False
+) -> bool:
+    """The evidence signature check of the selected backend (see ``_backend.crypto``)."""
+    return ecdsa_verify_python(point, message, signature, little_endian=little_endian)
