@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cocoverify import registry
 from cocoverify._core.text import decode_text
 from cocoverify._core.time import parse_time
 from cocoverify.collateral import Collateral, load_collateral
-from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import (
     ConfigurationError,
     EvidenceError,
@@ -24,6 +23,9 @@ from cocoverify.errors import (
 from cocoverify.policy import Policy
 from cocoverify.result import VerificationResult
 from cocoverify.trust import TrustStore
+
+if TYPE_CHECKING:
+    from cocoverify.collateral.source import CollateralSource
 
 __all__ = ["CollateralLike", "Verifier", "as_time", "averify", "error_for", "verify"]
 
@@ -153,6 +155,8 @@ class Verifier:
 
     async def averify(self, evidence: bytes | str, **kwargs: object) -> VerificationResult:
         """``verify`` off the event loop (in the default executor)."""
+        import asyncio  # on first use: asyncio costs more to import than cocoverify
+
         call: Callable[[], VerificationResult] = lambda: self.verify(evidence, **kwargs)  # type: ignore[arg-type]  # noqa: E731
         return await asyncio.get_running_loop().run_in_executor(None, call)
 
@@ -199,6 +203,8 @@ def verify(
 
 async def averify(evidence: bytes | str, **kwargs: object) -> VerificationResult:
     """``verify`` for asyncio services: runs off the event loop."""
+    import asyncio  # on first use: asyncio costs more to import than cocoverify
+
     return await asyncio.get_running_loop().run_in_executor(
         None,
         lambda: verify(evidence, **kwargs),  # type: ignore[arg-type]
