@@ -126,11 +126,55 @@ def test_tdx_claims_equal_golden_names_and_vector_values(case_id: str) -> None:
     assert claims["report_data"] == body["report_data"]
     assert claims["init_data"] == body["mr_config_id"]
     pck = case["measurements"]["pck"]
-    assert claims["platform_instance_id"] == pck["platform_instance_id"]
+    # trustee writes the PCK extension's little-endian GUID big-endian (intel_dcap/pck.rs)
+    assert claims["platform_instance_id"] == bytes.fromhex(pck["platform_instance_id"])[::-1].hex()
     assert claims["platform_provider_id"] == pck["ppid"]
     assert claims["tcb_status"] == case["expected"]["qvl_rules_crosscheck"]["status"]
     assert claims["collateral_expiration_status"] == "0"
     assert json.loads(json.dumps(claims)) == claims  # plain JSON
+
+
+#: Claims trustee adds from QVL's supplemental data (intel_dcap/claims.rs, DCAP 1.27).
+INTEL_SUPPLEMENTAL = {
+    "earliest_issue_date", "latest_issue_date", "earliest_expiration_date", "tcb_date",
+    "pck_crl_num", "root_ca_crl_num", "tcb_eval_num", "platform_provider_id", "sgx_type",
+    "is_dynamic_platform", "is_cached_keys", "is_smt_enabled", "root_key_id", "tcb_status",
+    "collateral_expiration_status", "advisory_ids", "tcb_date_current", "tcb_status_current",
+    "advisory_ids_current",
+}  # fmt: skip
+#: Extra keys cocoverify adds, each documented in docs/trustee.md.
+INTEL_EXTRA = {"fmspc"}
+
+
+def _json_types(value: Any) -> Any:
+    """The JSON type of every leaf: equal shapes, key for key and type for type."""
+    if isinstance(value, dict):
+        return {k: _json_types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_types(v) for v in value]
+    return type(value).__name__
+
+
+def test_tdx_claims_equal_trustees_golden_file() -> None:
+    # trustee's golden file is its quote tdx_quote_4.dat (vector tdx-v4-trustee-q4) parsed with
+    # the tdshim CCEL; the CCEL does not belong to that quote (no RTMR matches, so trustee's
+    # evaluate would refuse it), so the event-log claims are compared in test_trustee_ccel.py
+    golden_file = (
+        require_shared("tdx-eventlog") / "trustee-ccel-tdshim" / "parse_tdx_claims_expected.json"
+    )
+    golden = json.loads(golden_file.read_text())
+    case, quote, coll = real_intel_case("tdx-v4-trustee-q4")
+    [(claims, _)] = trustee.evaluate(
+        "tdx", evidence_quote(quote), None, None, collateral=coll, at=case["verify_at"],
+        trustee_semantics=True,  # a debug TD: trustee returns the debug bit as a claim
+    )  # fmt: skip
+    expected = {k: v for k, v in golden.items() if k != "uefi_event_logs"}
+    assert {k: claims[k] for k in expected} == expected  # value for value
+    assert _json_types({k: claims[k] for k in expected}) == _json_types(expected)
+    assert set(claims) - set(expected) <= INTEL_SUPPLEMENTAL | INTEL_EXTRA
+    assert INTEL_SUPPLEMENTAL - {"is_dynamic_platform", "is_cached_keys", "is_smt_enabled"} <= set(
+        claims
+    )
 
 
 def test_tdx_v5_claims_have_type_and_size() -> None:
@@ -169,7 +213,8 @@ def test_sgx_occlum_claims_in_drop_in_mode() -> None:
         assert body[key] == r[key]
     assert claims["report_data"] == r["report_data"]
     assert claims["init_data"] == body["config_id"]
-    assert claims["platform_instance_id"] == m["pck"]["platform_instance_id"]
+    piid = bytes.fromhex(m["pck"]["platform_instance_id"])[::-1].hex()
+    assert claims["platform_instance_id"] == piid
     assert claims["tcb_status"] == case["expected"]["qvl_rules_crosscheck"]["status"]
 
 
@@ -270,6 +315,16 @@ def test_real_cca_token_through_the_adapter() -> None:
     )
     assert claims == trustee.claims_for(result)
     assert claims["report_data"] == result.claims["realm"]["challenge"].hex()
+    # trustee's RealmClaims / CcaPlatformClaims serialise kebab-case (cca/mod.rs)
+    assert set(claims["realm"]) == {
+        "cca-realm-personalization-value", "cca-realm-initial-measurement",
+        "cca-realm-extensible-measurements", "cca-realm-hash-algo-id", "cca-realm-challenge",
+    }  # fmt: skip
+    assert set(claims["platform"]) == {"cca-platform-instance-id", "cca-platform-implementation-id"}
+    assert _json_types(claims["realm"]) == {
+        **dict.fromkeys(set(claims["realm"]) - {"cca-realm-extensible-measurements"}, "str"),
+        "cca-realm-extensible-measurements": ["str"] * 4,
+    }
     with pytest.raises(PolicyRejected) as ei:
         trustee.evaluate("cca", {"token": list(token)}, bytes(64), None, collateral=coll)
     assert ei.value.reason is Reason.REPORT_DATA_MISMATCH

@@ -132,11 +132,11 @@ def test_cca_round_trip_and_claims() -> None:
         [(claims, _)] = trustee.evaluate("cca", form, nonce, None, collateral=coll)
         assert claims == direct
     realm = direct["realm"]
-    assert base64.b64decode(realm["cca_realm_challenge"]) == nonce
+    assert base64.b64decode(realm["cca-realm-challenge"]) == nonce
     assert direct["report_data"] == nonce.hex()
-    assert base64.b64decode(realm["cca_realm_personalization_value"]).hex() == direct["init_data"]
-    assert set(direct["platform"]) == {"cca_platform_instance_id", "cca_platform_implementation_id"}
-    assert len(realm["cca_realm_extensible_measurements"]) == 4
+    assert base64.b64decode(realm["cca-realm-personalization-value"]).hex() == direct["init_data"]
+    assert set(direct["platform"]) == {"cca-platform-instance-id", "cca-platform-implementation-id"}
+    assert len(realm["cca-realm-extensible-measurements"]) == 4
 
 
 def test_trustee_e2e_snp_evidence_json() -> None:

@@ -56,6 +56,12 @@ def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
 def claims_for(result: VerificationResult) -> dict[str, Any]:
     """Trustee's parsed claims for an authenticated result.
 
@@ -172,13 +178,23 @@ def _intel_common(c: Mapping[str, Any], result: VerificationResult) -> dict[str,
     out: dict[str, Any] = {}
     pck = c.get("pck") or {}
     if pck.get("ca") == "platform" and isinstance(pck.get("platform_instance_id"), bytes):
-        out["platform_instance_id"] = pck["platform_instance_id"].hex()
+        # trustee intel_dcap/pck.rs: the GUID is stored little-endian in the extension's
+        # OCTET STRING and written big-endian (u128::from_le_bytes(..).to_be_bytes())
+        out["platform_instance_id"] = pck["platform_instance_id"][::-1].hex()
     out["tcb_status"] = result.tcb_status
     out["advisory_ids"] = list(result.advisory_ids)
     # an expired item is refused before any claim exists, so nothing here has expired
     out["collateral_expiration_status"] = "0"
     if result.tcb_date is not None:
         out["tcb_date"] = format_time(result.tcb_date)
+    # QVL supplemental minor version 5 (DCAP 1.27, which trustee links): the current TCB of a
+    # TD updated in place (TD-preserving update). Without a separate current TCB (SGX, TD 1.0,
+    # TEE_TCB_SVN2 == TEE_TCB_SVN) it is the launch TCB; for a TD whose TEE_TCB_SVN2 differs
+    # the launch values are kept: never better than the current TCB (docs/trustee.md)
+    out["tcb_status_current"] = out["tcb_status"]
+    if "tcb_date" in out:
+        out["tcb_date_current"] = out["tcb_date"]
+    out["advisory_ids_current"] = list(out["advisory_ids"])
     coll = result.collateral
     numbers = [
         n
@@ -244,18 +260,19 @@ def _snp_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, A
 def _cca_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, Any]:
     realm, platform = c["realm"], c["platform"]
     return {
+        # serde rename_all = "kebab-case" on trustee's RealmClaims / CcaPlatformClaims
         "realm": {
-            "cca_realm_personalization_value": _b64(realm["personalization_value"]),
-            "cca_realm_initial_measurement": _b64(realm["initial_measurement"]),
-            "cca_realm_extensible_measurements": [
+            "cca-realm-personalization-value": _b64(realm["personalization_value"]),
+            "cca-realm-initial-measurement": _b64(realm["initial_measurement"]),
+            "cca-realm-extensible-measurements": [
                 _b64(m) for m in realm["extensible_measurements"]
             ],
-            "cca_realm_hash_algo_id": realm["hash_algo_id"],
-            "cca_realm_challenge": _b64(realm["challenge"]),
+            "cca-realm-hash-algo-id": _text(realm["hash_algo_id"]),
+            "cca-realm-challenge": _b64(realm["challenge"]),
         },
         "platform": {
-            "cca_platform_instance_id": _b64(platform["instance_id"]),
-            "cca_platform_implementation_id": _b64(platform["implementation_id"]),
+            "cca-platform-instance-id": _b64(platform["instance_id"]),
+            "cca-platform-implementation-id": _b64(platform["implementation_id"]),
         },
         "report_data": _hex(realm["challenge"]),
         "init_data": _hex(realm["personalization_value"]),
