@@ -94,3 +94,134 @@ int cv_dcap_parse(const uint8_t *data, size_t len, cv_quote_fields *out);
 
 /* ABI version of this header, checked by the Python wrapper. */
 int cv_abi_version(void);
+
+/* --- SEV-SNP attestation report (cv_snp.c; SEV-SNP ABI section 7.3) --------------------- */
+
+/* Statuses only the SNP parser returns (besides CV_OK, CV_ERR_TRUNCATED,
+ * CV_ERR_RESERVED_NONZERO, CV_ERR_UNSUPPORTED_VERSION, CV_ERR_UNSUPPORTED_KEY_TYPE). */
+enum cv_snp_status {
+    CV_ERR_TRAILING_DATA = 16,
+    CV_ERR_UNSUPPORTED_ALGORITHM = 17
+};
+
+/* Which field an SNP error names; the wrapper maps each id to the field name of
+ * src/cocoverify/tee/snp/parse.py (_backend/_native_snp.py). */
+enum cv_snp_field {
+    CV_SNP_F_NONE = 0,
+    CV_SNP_F_VERSION = 1,
+    CV_SNP_F_REPORT = 2,
+    CV_SNP_F_SIGNATURE_ALGO = 3,
+    CV_SNP_F_RESERVED_04C = 4,
+    CV_SNP_F_RESERVED_1EB = 5,
+    CV_SNP_F_RESERVED_1EF = 6,
+    CV_SNP_F_RESERVED_18B = 7,
+    CV_SNP_F_RESERVED_188 = 8,
+    CV_SNP_F_RESERVED_208 = 9,
+    CV_SNP_F_RESERVED_1F8 = 10,
+    CV_SNP_F_KEY_INFO = 11,
+    CV_SNP_F_SIGNING_KEY = 12,
+    CV_SNP_F_POLICY_BIT17 = 13,
+    CV_SNP_F_POLICY_MBZ = 14,
+    CV_SNP_F_SIGNATURE_R_PADDING = 15,
+    CV_SNP_F_SIGNATURE_S_PADDING = 16,
+    CV_SNP_F_SIGNATURE_RESERVED = 17
+};
+
+/* Integer fields of a 1184-byte report (byte fields sit at fixed offsets: the wrapper slices
+ * them). On error status != CV_OK, err_field/err_offset say what and where (a reserved range
+ * names its first non-zero byte); integers read before the error keep their values. Two ints,
+ * then only uint64_t. */
+typedef struct {
+    int status;            /* enum cv_status / cv_snp_status */
+    int err_field;         /* enum cv_snp_field */
+    uint64_t err_offset;
+    uint64_t version;
+    uint64_t guest_svn;
+    uint64_t policy;
+    uint64_t vmpl;
+    uint64_t signature_algo;
+    uint64_t platform_info;
+    uint64_t key_info;
+    uint64_t cpuid_fam_id;     /* v3+ */
+    uint64_t cpuid_mod_id;
+    uint64_t cpuid_step;
+    uint64_t current_build;
+    uint64_t current_minor;
+    uint64_t current_major;
+    uint64_t committed_build;
+    uint64_t committed_minor;
+    uint64_t committed_major;
+    uint64_t launch_mit_vector;   /* v5+ */
+    uint64_t current_mit_vector;
+} cv_snp_fields;
+
+/* Parse exactly one SNP report (versions 2..5). Returns the status (also out->status). */
+int cv_snp_parse(const uint8_t *data, size_t len, cv_snp_fields *out);
+
+/* --- Intel SGX PCK certificate extension (cv_sgxext.c; QVL ParserUtils.h) -------------- */
+
+/* What an SGX extension error says; every one is a CERTIFICATE_PROFILE_INVALID ChainInvalid
+ * whose message the wrapper builds (_backend/_native_sgxext.py). */
+enum cv_sgxext_error {
+    CV_SGX_E_NONE = 0,
+    CV_SGX_E_TLV_HEADER_TRUNCATED = 1,
+    CV_SGX_E_MULTIBYTE_TAG = 2,
+    CV_SGX_E_BAD_LENGTH = 3,
+    CV_SGX_E_NONMINIMAL_LENGTH = 4,
+    CV_SGX_E_TLV_VALUE_TRUNCATED = 5,
+    CV_SGX_E_EXPECTED_INTEGER = 6,      /* err_tag */
+    CV_SGX_E_EXPECTED_OID = 7,          /* err_tag */
+    CV_SGX_E_OID_TRUNCATED = 8,
+    CV_SGX_E_NOT_SINGLE_SEQUENCE = 9,
+    CV_SGX_E_NOT_SEQUENCE = 10,         /* err_context */
+    CV_SGX_E_ENTRY_NOT_PAIR = 11,       /* err_context */
+    CV_SGX_E_DUPLICATE_ENTRY = 12,      /* err_context, OID value at err_offset/err_length */
+    CV_SGX_E_ENTRY_SET = 13,            /* err_index = number of entries */
+    CV_SGX_E_OCTETS = 14,               /* err_index = entry .1/.3/.4/.6 */
+    CV_SGX_E_TCB_SET = 15,
+    CV_SGX_E_SVN_RANGE = 16,            /* err_index = TCB component 1..16, 17 = PCESVN */
+    CV_SGX_E_CPUSVN = 17,
+    CV_SGX_E_SGX_TYPE = 18,             /* value at err_offset/err_length */
+    CV_SGX_E_CONFIG_UNKNOWN = 19,       /* OID value at err_offset/err_length */
+    CV_SGX_E_CONFIG_BOOLEAN = 20        /* err_index = .7.1/.7.2/.7.3 */
+};
+
+/* The SEQUENCE OF an error names. */
+enum cv_sgxext_context {
+    CV_SGX_C_EXTENSION = 1,
+    CV_SGX_C_TCB = 2,
+    CV_SGX_C_CONFIGURATION = 3
+};
+
+/* Facts of the extension value (the DER inside the extension's OCTET STRING). Offsets are
+ * absolute in the input; flags are 0 false, 1 true, 2 absent (5-entry extensions). On error
+ * status = CV_ERR_MALFORMED and err_* say which message. Two ints, then only uint64_t. */
+typedef struct {
+    int status;            /* CV_OK, CV_ERR_MALFORMED, CV_ERR_ARGUMENT */
+    int err_code;          /* enum cv_sgxext_error */
+    uint64_t err_context;  /* enum cv_sgxext_context */
+    uint64_t err_offset;
+    uint64_t err_length;
+    uint64_t err_tag;
+    uint64_t err_index;
+    uint64_t entries;      /* 5 or 7 */
+    uint64_t ppid_offset;  /* 16 bytes */
+    uint64_t tcb_components[16];
+    uint64_t pce_svn;
+    uint64_t cpu_svn_offset;   /* 16 bytes */
+    uint64_t pce_id_offset;    /* 2 bytes */
+    uint64_t fmspc_offset;     /* 6 bytes */
+    uint64_t sgx_type;
+    uint64_t platform_instance_id_offset;  /* 16 bytes, 7-entry extensions only */
+    uint64_t dynamic_platform;
+    uint64_t cached_keys;
+    uint64_t smt_enabled;
+} cv_sgxext_fields;
+
+/* Decode the SGX extension value. Returns the status (also out->status). */
+int cv_sgxext_parse(const uint8_t *data, size_t len, cv_sgxext_fields *out);
+
+/* For CV_SGX_E_ENTRY_SET messages: (offset, length) of the OID value of each top-level entry,
+ * in order, into out[2*i], out[2*i+1] for i < max; returns the number of entries, or -1 when
+ * the value is not a well-formed SEQUENCE OF SEQUENCE {OID, value}. */
+long cv_sgxext_entry_oids(const uint8_t *data, size_t len, uint64_t *out, size_t max);

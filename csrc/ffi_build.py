@@ -14,7 +14,7 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 #: Every C source of the native core; SNP and CBOR parsers will be added here.
-SOURCES = ["cv_reader.c", "cv_dcap.c"]
+SOURCES = ["cv_reader.c", "cv_dcap.c", "cv_snp.c", "cv_sgxext.c"]
 
 
 def _rel(name: str) -> str:
