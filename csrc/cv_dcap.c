@@ -1,12 +1,14 @@
 /* Intel DCAP quote v3/v4/v5 layout parser (intel.md section 2; QVL QuoteStructures.h,
  * Quote.cpp). The checks, their order, and the field/offset each error names mirror the
- * pure-Python parser src/cocoverify/evidence/intel.py exactly: tests/test_parity.py
- * holds both to the same results. Layout only: no crypto, no X.509, no allocation. */
+ * pure-Python parser src/cocoverify/tee/intel/parse.py exactly: tests/_backend/test_parity.py
+ * holds both to the same results. The parser allocates nothing; cv_dcap_parse_verify adds
+ * the quote signature check (cv_crypto.c). No X.509. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "cv_api.h" /* cv_ffi.h with a guard */
+#include "cv_crypto.h"
 #include "cv_reader.h"
 
 enum {
@@ -312,7 +314,41 @@ int cv_dcap_parse(const uint8_t *data, size_t len, cv_quote_fields *out)
     return rc;
 }
 
+/* Parse, then the quote signature: ECDSA P-256 over SHA-256 of the header and body, raw r||s
+ * big-endian, by the attestation key of the signature data (QVL QuoteStructures.h,
+ * QuoteVerifier.cpp: the quote signature check). */
+int cv_dcap_parse_verify(const uint8_t *data, size_t len, const cv_ec_key *key,
+                         cv_quote_fields *out, int *verdict, cv_ec_key **made)
+{
+    if (made != NULL) {
+        *made = NULL;
+    }
+    if (verdict == NULL) {
+        return CV_ERR_ARGUMENT;
+    }
+    *verdict = CV_SIG_BAD;
+    int rc = cv_dcap_parse(data, len, out);
+    if (rc != CV_OK) {
+        return rc;
+    }
+    const uint8_t *point = data + out->attestation_key_offset;
+    cv_ec_key *fresh = NULL;
+    if (!cv_ec_key_has_point(key, point, CV_P256_POINT)) {
+        fresh = cv_ec_key_new(point, CV_P256_POINT);
+        key = fresh;
+    }
+    *verdict = cv_ecdsa_verify_key(key, data, (size_t)out->signed_end,
+                                   data + out->signature_offset, SIG_SIZE, 0);
+    if (made != NULL) {
+        *made = fresh;
+    } else {
+        cv_ec_key_free(fresh);
+    }
+    return rc;
+}
+
+/* 2: cv_crypto.c, cv_dcap_parse_verify, and the SNP report and SGX extension layouts. */
 int cv_abi_version(void)
 {
-    return 1;
+    return 2;
 }

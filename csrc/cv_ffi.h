@@ -1,6 +1,7 @@
 /* cocoverify native parser ABI: the only header cffi parses (csrc/ffi_build.py).
  * Plain C declarations only: no macros, no includes, no attributes.
- * Parses and bounds-checks; no allocation, no crypto, no X.509 (docs/native.md). */
+ * Parses and bounds-checks (no allocation); ECDSA through libcrypto (cv_crypto.c); no X.509
+ * (docs/native.md). */
 
 /* Status codes, shared by every native parser. The Python side maps each to an
  * exception class and Reason (src/cocoverify/_backend/_native.py). */
@@ -91,6 +92,49 @@ typedef struct {
 
 /* Parse a DCAP quote. Returns the status (also stored in out->status). */
 int cv_dcap_parse(const uint8_t *data, size_t len, cv_quote_fields *out);
+
+/* --- signatures (cv_crypto.c): ECDSA through libcrypto >= 3.0 (docs/native.md) ---------- */
+
+/* Verdict of a signature check: CV_SIG_OK only for a valid signature. */
+enum cv_verdict {
+    CV_SIG_BAD = 0,
+    CV_SIG_OK = 1
+};
+
+/* Opaque public key made once per point (an EVP_PKEY, its digest, its point); read-only
+ * after creation, so threads may share it. The Python wrapper caches it by point bytes. */
+typedef struct cv_ec_key cv_ec_key;
+
+/* A key from a raw X||Y point: 64 bytes P-256 (SHA-256), 96 P-384 (SHA-384), 132 P-521
+ * (SHA-512). NULL for any other length, a point off the curve or out of range, or no memory. */
+cv_ec_key *cv_ec_key_new(const uint8_t *point, size_t len);
+
+/* Frees a key from cv_ec_key_new or cv_dcap_parse_verify; NULL is a no-op. */
+void cv_ec_key_free(cv_ec_key *key);
+
+/* ECDSA over msg with the key's curve and hash; sig is r||s, each half the point size,
+ * big-endian, or little-endian when little_endian != 0 (AMD). CV_SIG_OK or CV_SIG_BAD
+ * (also for a NULL key, a wrong length, r or s out of range). */
+int cv_ecdsa_verify_key(const cv_ec_key *key, const uint8_t *msg, size_t msg_len,
+                        const uint8_t *sig, size_t sig_len, int little_endian);
+
+/* The same with a key made for this call and freed (no cache). */
+int cv_ecdsa_verify(const uint8_t *point, size_t point_len, const uint8_t *msg, size_t msg_len,
+                    const uint8_t *sig, size_t sig_len, int little_endian);
+
+/* One call per DCAP quote: cv_dcap_parse, then, if it succeeded, the quote signature over
+ * [0, signed_end) with the attestation key in the quote (SHA-256, P-256). key is a cached
+ * key for that point or NULL; when it is NULL or made from another point, a key is made
+ * for this call and handed to the caller in *made (or freed when made is NULL). *verdict is
+ * CV_SIG_OK only for a parsed quote whose signature verifies. Returns the parse status. */
+int cv_dcap_parse_verify(const uint8_t *data, size_t len, const cv_ec_key *key,
+                         cv_quote_fields *out, int *verdict, cv_ec_key **made);
+
+/* OpenSSL_version(OPENSSL_VERSION) of the libcrypto in use, e.g. "OpenSSL 3.0.13 ...". */
+const char *cv_crypto_version(void);
+
+/* OpenSSL_version_num() of the libcrypto in use (0xMNN00PP0L: major, minor, patch). */
+unsigned long cv_crypto_version_num(void);
 
 /* ABI version of this header, checked by the Python wrapper. */
 int cv_abi_version(void);

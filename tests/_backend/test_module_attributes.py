@@ -34,8 +34,11 @@ def test_backend_attributes() -> None:
 
 
 def test_features_per_backend() -> None:
-    assert frozenset({"intel-quote"}) == NATIVE_FEATURES
-    assert frozenset({"intel-quote", "snp-report", "cca-token"}) == PYTHON_FEATURES
+    assert frozenset({"intel-quote", "ecdsa-verify", "intel-quote-verify"}) == NATIVE_FEATURES
+    assert (
+        frozenset({"intel-quote", "snp-report", "cca-token", "ecdsa-verify", "intel-quote-verify"})
+        == PYTHON_FEATURES
+    )
 
 
 def test_native_is_built_when_required() -> None:

@@ -2,20 +2,34 @@
 
 C fills a flat field table (``cv_quote_fields``) that Python allocates; this module turns it
 into the same ``QuoteFields`` the Python backend returns, and a C error code into the same
-exception (class, reason, field, offset and message) the Python parser raises. Importing it
+exception (class, reason, field, offset and message) the Python parser raises. Signatures
+are checked in C through libcrypto (``csrc/cv_crypto.c``) with public keys made once per
+point and kept in a bounded cache keyed by the point bytes. Every call into C is a plain C
+call (no Python callbacks), so cffi runs it with the GIL released. Importing this module
 raises ImportError when the extension is not built.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 from typing import Any, NoReturn
 
 import cocoverify._native as _native  # type: ignore[import-not-found]
 from cocoverify._backend._contract import QuoteFields
+from cocoverify._backend.crypto import ecdsa_verify_python
 from cocoverify.errors import EvidenceError, MalformedEvidence, Reason, UnsupportedEvidence
 
-__all__ = ["FIELD_NAMES", "parse_quote_fields"]
+__all__ = [
+    "C_POINT_SIZES",
+    "FIELD_NAMES",
+    "KEY_CACHE_SIZE",
+    "crypto_version",
+    "ecdsa_verify",
+    "parse_and_verify_quote",
+    "parse_quote_fields",
+    "verify_in_c",
+]
 
 ffi: Any = _native.ffi
 lib: Any = _native.lib
@@ -203,3 +217,111 @@ def parse_quote_fields(data: bytes) -> QuoteFields:
     out = ffi.new("cv_quote_fields *")
     lib.cv_dcap_parse(ffi.from_buffer("uint8_t[]", data), len(data), out)
     return fields_from_struct(out, len(data))
+
+
+# --- signatures (csrc/cv_crypto.c) -------------------------------------------------------
+
+#: Public keys kept (point bytes -> ``cv_ec_key``; about 1.5 KB each in libcrypto). When full,
+#: the oldest entry is dropped; a dropped key is freed (``ffi.gc``) once no call still uses it.
+KEY_CACHE_SIZE = 1024
+#: libcrypto from which P-384 is verified in C: OpenSSL 3.0 and 3.1 have no 64-bit P-384 code
+#: (crypto/ec/ecp_nistp384.c), and P-384 measured 1.35x slower there than through
+#: ``cryptography``'s own OpenSSL (docs/native.md), which also runs without the GIL.
+P384_MIN_LIBCRYPTO = 0x30200000
+#: Raw point sizes ``ecdsa_verify`` checks in C; any other size goes to the Python
+#: implementation (the same answers, tests/_backend/test_crypto_parity.py).
+C_POINT_SIZES = frozenset(
+    {64, 132} | ({96} if lib.cv_crypto_version_num() >= P384_MIN_LIBCRYPTO else set())
+)
+_keys: dict[bytes, Any] = {}
+_keys_lock = threading.Lock()
+
+
+def _remember(point: bytes, key: Any) -> None:
+    with _keys_lock:
+        if point not in _keys:
+            while len(_keys) >= KEY_CACHE_SIZE:
+                del _keys[next(iter(_keys))]
+            _keys[point] = key
+
+
+def _owned(raw: Any) -> Any:
+    """A key returned by C, freed when the last reference goes; ffi.NULL stays ffi.NULL."""
+    return ffi.gc(raw, lib.cv_ec_key_free) if raw != ffi.NULL else ffi.NULL
+
+
+def _key(point: bytes) -> Any:
+    """The cached key for ``point``; ffi.NULL (also cached) for a point libcrypto refuses."""
+    key = _keys.get(point)
+    if key is None:
+        key = _owned(lib.cv_ec_key_new(point, len(point)))
+        _remember(point, key)
+    return key
+
+
+def ecdsa_verify(
+    point: bytes, message: bytes, signature: bytes, *, little_endian: bool = False
+) -> bool:
+    """``ecdsa_verify_python`` in one C call (same answers) for the point sizes in
+    ``C_POINT_SIZES``; other sizes go to ``ecdsa_verify_python`` itself."""
+    if len(point) not in C_POINT_SIZES:
+        return ecdsa_verify_python(point, message, signature, little_endian=little_endian)
+    return verify_in_c(point, message, signature, little_endian=little_endian)
+
+
+def verify_in_c(
+    point: bytes, message: bytes, signature: bytes, *, little_endian: bool = False
+) -> bool:
+    """``cv_ecdsa_verify_key`` with the cached key of ``point``, whatever its size."""
+    key = _key(point if type(point) is bytes else bytes(point))
+    return bool(
+        lib.cv_ecdsa_verify_key(
+            key,
+            message if type(message) is bytes else ffi.from_buffer("uint8_t[]", message),
+            len(message),
+            signature if type(signature) is bytes else ffi.from_buffer("uint8_t[]", signature),
+            len(signature),
+            1 if little_endian else 0,
+        )
+        == lib.CV_SIG_OK
+    )
+
+
+def _attestation_key_at(data: bytes) -> int:
+    """Where the attestation key of a well-formed quote starts (0 when the header says
+    nothing): only a cache hint, C compares the cached key's point with the parsed one."""
+    if len(data) < 54:
+        return 0
+    version = data[0] | data[1] << 8
+    if version == 5:
+        start, body = 54, _BODY_SIZES.get(data[48] | data[49] << 8, 0)
+    elif version in (3, 4):
+        start, body = 48, 384 if data[4:8] == b"\0\0\0\0" else 584
+    else:
+        return 0
+    return start + body + 4 + 64 if body else 0
+
+
+def parse_and_verify_quote(data: bytes) -> tuple[QuoteFields, bool]:
+    """``cv_dcap_parse_verify``: the field table (or the parser's error, as
+    ``parse_quote_fields``) and whether the quote signature verifies with the attestation
+    key in the quote, in one C call."""
+    at = _attestation_key_at(data)
+    point = bytes(data[at : at + 64]) if at else b""
+    hint = _keys.get(point, ffi.NULL) if len(point) == 64 else ffi.NULL
+    out = ffi.new("cv_quote_fields *")
+    verdict = ffi.new("int *")
+    made = ffi.new("cv_ec_key **")
+    buf = data if type(data) is bytes else ffi.from_buffer("uint8_t[]", data)
+    lib.cv_dcap_parse_verify(buf, len(data), hint, out, verdict, made)
+    if made[0] != ffi.NULL:
+        key = _owned(made[0])
+        ak = int(out.attestation_key_offset)
+        _remember(bytes(data[ak : ak + 64]), key)
+    fields = fields_from_struct(out, len(data))
+    return fields, verdict[0] == lib.CV_SIG_OK
+
+
+def crypto_version() -> str:
+    """The libcrypto the native core runs on (``OpenSSL_version``)."""
+    return str(ffi.string(lib.cv_crypto_version()).decode("ascii", "replace"))
