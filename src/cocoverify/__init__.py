@@ -40,6 +40,7 @@ from cocoverify.errors import (
 )
 
 if TYPE_CHECKING:
+    from cocoverify._backend import backend
     from cocoverify.api import Verifier, averify, verify
     from cocoverify.collateral import Collateral, load_collateral
     from cocoverify.policy import Policy
@@ -57,6 +58,7 @@ _LAZY: dict[str, str] = {
     "VerificationResult": "cocoverify.result",
     "Verifier": "cocoverify.api",
     "averify": "cocoverify.api",
+    "backend": "cocoverify._backend",
     "load_collateral": "cocoverify.collateral",
     "verify": "cocoverify.api",
 }
@@ -100,6 +102,7 @@ __all__ = [
     "Verifier",
     "__version__",
     "averify",
+    "backend",
     "load_collateral",
     "verify",
 ]

@@ -130,11 +130,9 @@ def crypto_version() -> str:
 
 
 def describe() -> str:
-    """One line for ``cocoverify --version``: the backend and its libcrypto."""
-    line = f"backend {BACKEND} (libcrypto: {crypto_version()}"
-    if _NATIVE is not None and 96 not in _NATIVE.C_POINT_SIZES:
-        line += "; P-384 through cryptography"
-    return line + ")"
+    """For ``cocoverify --version``: the backend and its libcrypto, e.g. ``native backend,
+    OpenSSL 3.0.13 30 Jan 2024``."""
+    return f"{BACKEND} backend, {crypto_version()}"
 
 
 def ecdsa_verify(

@@ -17,6 +17,7 @@ import cocoverify.cli.policy as policy_cmd
 import cocoverify.cli.show as show
 import cocoverify.cli.verify as verify
 from cocoverify import __version__
+from cocoverify._backend import describe
 from cocoverify.errors import CocoverifyError
 
 __all__ = ["main"]
@@ -31,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 accepted, 1 usage/internal error, 2 evidence malformed or "
         "unsupported, 3 not authentic, 4 collateral missing/invalid/expired, 5 rejected by policy",
     )
-    p.add_argument("--version", action="version", version=f"cocoverify {__version__}")
+    p.add_argument(
+        "--version", action="version", version=f"cocoverify {__version__} ({describe()})"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     verify.register(sub)
     show.register(sub)
