@@ -16,7 +16,7 @@ from cocoverify.collateral import Collateral
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import EvidenceError, Reason
 from cocoverify.result import Appraisal
-from cocoverify.tee import cca, intel, snp
+from cocoverify.tee import cca, intel, nitro, snp
 from cocoverify.trust import TrustStore
 
 __all__ = ["TEES", "Pipeline", "TeeSpec", "detect", "peek_tee", "policy_sections", "spec_for"]
@@ -84,6 +84,17 @@ TEES: tuple[TeeSpec, ...] = (
         describe=snp.describe,
         policy_sections=MappingProxyType(snp.POLICY_SECTIONS),
         collateral=("VCEK or VLEK", "ASK or ASVK", "ARK (pinned)", "CRL (optional)"),
+    ),
+    # before cca, whose detect claims every COSE_Sign1 by its first byte: nitro.detect claims
+    # only a COSE_Sign1 whose payload is a map with the NSM document's text keys
+    TeeSpec(
+        name="nitro",
+        tees=("nitro",),
+        detect=nitro.detect,
+        appraise=nitro.appraise_document,
+        describe=nitro.describe,
+        policy_sections=MappingProxyType(nitro.POLICY_SECTIONS),
+        collateral=("none: the document carries its chain to the pinned AWS Nitro root",),
     ),
     TeeSpec(
         name="cca",

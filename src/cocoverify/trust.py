@@ -2,7 +2,8 @@
 
 Vendor certificates travel with the evidence or the collateral; a chain is trusted only
 when its self-signed root's fingerprint is pinned here. The defaults are the real vendor
-roots (the Intel SGX Root CA; the AMD ARK of each product as served by KDS). Tests
+roots (the Intel SGX Root CA; the AMD ARK of each product as served by KDS; the AWS Nitro
+Enclaves root; DigiCert Trusted Root G4 for IBM's host-key signing chain). Tests
 build a :class:`TrustStore` around the fake roots of :mod:`cocoverify_testing`.
 """
 
@@ -18,7 +19,14 @@ from cryptography.x509.oid import NameOID
 from cocoverify._core.x509 import fingerprint
 from cocoverify.errors import ConfigurationError, Reason
 
-__all__ = ["AMD_ARK_SHA256", "INTEL_SGX_ROOT_CA_SHA256", "TrustStore", "fingerprint"]
+__all__ = [
+    "AMD_ARK_SHA256",
+    "AWS_NITRO_ROOT_SHA256",
+    "IBM_SE_ROOT_SHA256",
+    "INTEL_SGX_ROOT_CA_SHA256",
+    "TrustStore",
+    "fingerprint",
+]
 
 #: Intel SGX Root CA (Intel SGX PCK Certificate and CRL Profile).
 INTEL_SGX_ROOT_CA_SHA256 = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"
@@ -31,6 +39,14 @@ AMD_ARK_SHA256: Mapping[str, str] = MappingProxyType(
         "Turin": "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",
     }
 )
+
+#: AWS Nitro Enclaves Root-G1 (AWS Nitro Enclaves User Guide, "Verifying the root of trust":
+#: the SHA-256 of the certificate, not of the ZIP that carries it).
+AWS_NITRO_ROOT_SHA256 = "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b"
+
+#: DigiCert Trusted Root G4, the root of the chain that signs IBM Z host-key documents
+#: (IBM Secure Execution, "Verifying host key documents"); used when making IBM SE requests.
+IBM_SE_ROOT_SHA256 = "552f7bdcf1a7af9e6ce672017f4f12abf77240c78e761ac203d1d9d20ac89988"
 
 
 def _norm_fp(value: str) -> str:
@@ -52,9 +68,13 @@ class TrustStore:
             {p: frozenset({fp}) for p, fp in AMD_ARK_SHA256.items()}
         )
     )
+    nitro_roots: frozenset[str] = frozenset({AWS_NITRO_ROOT_SHA256})
+    ibmse_roots: frozenset[str] = frozenset({IBM_SE_ROOT_SHA256})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "intel_roots", frozenset(_norm_fp(f) for f in self.intel_roots))
+        object.__setattr__(self, "nitro_roots", frozenset(_norm_fp(f) for f in self.nitro_roots))
+        object.__setattr__(self, "ibmse_roots", frozenset(_norm_fp(f) for f in self.ibmse_roots))
         object.__setattr__(
             self,
             "amd_arks",
@@ -74,6 +94,8 @@ class TrustStore:
         *,
         intel: Iterable[x509.Certificate] = (),
         amd: Mapping[str, Iterable[x509.Certificate]] | None = None,
+        nitro: Iterable[x509.Certificate] = (),
+        ibmse: Iterable[x509.Certificate] = (),
     ) -> TrustStore:
         """A store pinning exactly the given root certificates (used with test PKIs)."""
         return cls(
@@ -81,24 +103,30 @@ class TrustStore:
             amd_arks=MappingProxyType(
                 {p: frozenset(fingerprint(c) for c in certs) for p, certs in (amd or {}).items()}
             ),
+            nitro_roots=frozenset(fingerprint(c) for c in nitro),
+            ibmse_roots=frozenset(fingerprint(c) for c in ibmse),
         )
 
     @classmethod
     def from_root_certificates(cls, certs: Iterable[x509.Certificate]) -> TrustStore:
-        """Pin exactly these roots: ``ARK-<Product>`` certificates for AMD, others for Intel.
+        """Pin exactly these roots: ``ARK-<Product>`` certificates for AMD,
+        ``CN=<partition>.nitro-enclaves`` for AWS Nitro, others for Intel.
 
         For test PKIs and pre-production roots; the CLI's ``--trust-root``.
         """
         intel: list[x509.Certificate] = []
         amd: dict[str, list[x509.Certificate]] = {}
+        nitro: list[x509.Certificate] = []
         for cert in certs:
             cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
             cn = str(cns[0].value) if cns else ""
             if cn.startswith("ARK-"):
                 amd.setdefault(cn.removeprefix("ARK-"), []).append(cert)
+            elif cn.endswith(".nitro-enclaves"):  # NSM attestation_process §2.1 subject
+                nitro.append(cert)
             else:
                 intel.append(cert)
-        return cls.from_certificates(intel=intel, amd=amd)
+        return cls.from_certificates(intel=intel, amd=amd, nitro=nitro)
 
     def is_intel_root(self, cert: x509.Certificate) -> bool:
         """Whether ``cert`` is a pinned Intel root."""
@@ -111,6 +139,14 @@ class TrustStore:
             if fp in fps:
                 return product
         return None
+
+    def is_nitro_root(self, cert: x509.Certificate) -> bool:
+        """Whether ``cert`` is a pinned AWS Nitro Enclaves root."""
+        return fingerprint(cert) in self.nitro_roots
+
+    def is_ibmse_root(self, cert: x509.Certificate) -> bool:
+        """Whether ``cert`` is a pinned root of IBM's host-key signing chain."""
+        return fingerprint(cert) in self.ibmse_roots
 
 
 _DEFAULT = TrustStore()
