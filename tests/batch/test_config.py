@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def test_config_is_picklable_and_hashable() -> None:
     assert again.trust() == trust
     assert again.collateral == ("a", "b")
     assert BatchConfig.create(at=SAMPLE_AT).trust() == TrustStore.default()
+    # every field of the store travels: none comes back as its default (the real roots)
+    assert cfg.trust_pins is not None
+    assert [name for name, _, _ in cfg.trust_pins] == [f.name for f in dataclasses.fields(trust)]
     item = BatchItem("x", data=b"1", collateral=("c",), config=cfg)
     assert pickle.loads(pickle.dumps(item)) == item
 

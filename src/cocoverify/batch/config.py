@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -45,15 +46,15 @@ class BatchConfig:
     """Shared verification settings, picklable and hashable (plain text and tuples).
 
     Build it with :meth:`create`. ``policy_json`` is ``Policy.to_dict()`` as JSON (None =
-    default policy); ``intel_roots``/``amd_arks`` are pinned fingerprints (both None = the
-    real vendor roots); ``at`` is ISO 8601 text, fixed once for the whole batch.
+    default policy); ``trust_pins`` is every field of the :class:`TrustStore` as sorted
+    fingerprints (None = the real vendor roots); ``at`` is ISO 8601 text, fixed once for the
+    whole batch.
     """
 
     at: str
     collateral: tuple[str, ...] = ()
     policy_json: str | None = None
-    intel_roots: tuple[str, ...] | None = None
-    amd_arks: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    trust_pins: TrustPins | None = None
 
     @classmethod
     def create(
@@ -70,10 +71,7 @@ class BatchConfig:
             at=format_time(as_time(at)),
             collateral=tuple(os.fspath(p) for p in collateral),
             policy_json=None if pol is None else json.dumps(pol.to_dict(), sort_keys=True),
-            intel_roots=None if trust is None else tuple(sorted(trust.intel_roots)),
-            amd_arks=None
-            if trust is None
-            else tuple(sorted((p, tuple(sorted(fps))) for p, fps in trust.amd_arks.items())),
+            trust_pins=None if trust is None else trust_pins(trust),
         )
 
     def policy(self) -> Policy:
@@ -84,12 +82,37 @@ class BatchConfig:
 
     def trust(self) -> TrustStore:
         """The trust store."""
-        if self.intel_roots is None and self.amd_arks is None:
+        if self.trust_pins is None:
             return TrustStore.default()
-        return TrustStore(
-            intel_roots=frozenset(self.intel_roots or ()),
-            amd_arks={p: frozenset(fps) for p, fps in self.amd_arks or ()},
-        )
+        kwargs: dict[str, Any] = {}
+        for name, kind, values in self.trust_pins:
+            if kind == "map":
+                kwargs[name] = {key: frozenset(fps) for key, fps in values}
+            else:
+                kwargs[name] = frozenset(values)
+        return TrustStore(**kwargs)
+
+
+#: A TrustStore as plain tuples: (field, "set", fingerprints) or (field, "map", ((key,
+#: fingerprints), ...)), every field present, all sorted (so equal stores are equal pins).
+TrustPins = tuple[tuple[str, str, tuple[Any, ...]], ...]
+
+
+def trust_pins(trust: TrustStore) -> TrustPins:
+    """Every pinned fingerprint set of ``trust``, field by field. A field of another shape
+    is an error, never dropped: a dropped field would come back as its default (the real
+    vendor roots), trusting what the caller did not pin."""
+    out: list[tuple[str, str, tuple[Any, ...]]] = []
+    for f in dataclasses.fields(trust):
+        value = getattr(trust, f.name)
+        if isinstance(value, Mapping):
+            items = tuple(sorted((str(k), tuple(sorted(v))) for k, v in value.items()))
+            out.append((f.name, "map", items))
+        elif isinstance(value, frozenset | set):
+            out.append((f.name, "set", tuple(sorted(value))))
+        else:
+            raise TypeError(f"TrustStore.{f.name}: cannot carry a {type(value).__name__}")
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,17 +3,18 @@ content stamp (docs/batch.md)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import hashlib
 import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from cocoverify._core.text import decode_text
-from cocoverify.api import Verifier
+from cocoverify.api import Verifier, as_time
 from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem
 from cocoverify.batch.inputs import looks_like_evidence
 from cocoverify.collateral import Collateral, load_collateral
@@ -71,6 +72,20 @@ def _cached_verifier(config: BatchConfig, stamp: Stamp) -> Verifier:
         collateral=load_collateral(config.collateral),
         policy=config.policy(),
     )
+
+
+def preload(config: BatchConfig) -> None:
+    """Load ``config``'s shared collateral into this process's cache now.
+
+    Raises what loading raises (e.g. :class:`~cocoverify.errors.CollateralError`), so a
+    driver can fail fast; worker processes forked afterwards inherit the loaded state.
+    """
+    _verifier(config)
+
+
+@functools.lru_cache(maxsize=64)
+def _when(at: str) -> _dt.datetime:
+    return as_time(at)  # parsed once per config text, not per item
 
 
 def _item_collateral(paths: tuple[str, ...]) -> Collateral:
@@ -131,6 +146,10 @@ def _cached_dir_collateral(folder: str, stamp: Stamp) -> Collateral:
     return total
 
 
+#: The batch's one ``at`` is formatted once, not per record (equal instants, equal text).
+_format_time = functools.lru_cache(maxsize=64)(format_time)
+
+
 def record_for(
     path: str,
     outcome: VerificationResult | CocoverifyError,
@@ -162,7 +181,7 @@ def record_for(
         rec["reason"] = (outcome.reason or Reason.POLICY_REJECTED).value
         rec["exit_code"] = PolicyRejected.exit_code
     if result is not None:
-        rec["verified_at"] = format_time(result.verified_at)
+        rec["verified_at"] = _format_time(result.verified_at)
     return rec
 
 
@@ -202,7 +221,7 @@ def _verify_item(
             if item.collateral_dir is not None:
                 here = _dir_collateral(item.collateral_dir)
                 extra = here if extra is None else extra + here
-            result = verifier.verify(data, at=cfg.at, collateral=extra)
+            result = verifier.verify(data, at=_when(cfg.at), collateral=extra)
         except CocoverifyError as exc:
             return record_for(item.path, exc, tee=tee)
         return record_for(item.path, result)
@@ -210,3 +229,14 @@ def _verify_item(
         return _internal_error(item.path, exc)
     except Exception as exc:  # one bad file never stops the batch
         return _internal_error(item.path, exc)
+
+
+def _verify_chunk(
+    items: Sequence[BatchItem], config: BatchConfig, stamps: Sequence[Stamp | None]
+) -> list[dict[str, Any]]:
+    """Worker entry point for a chunk: one record per item, in order; never raises.
+
+    ``stamps[i]``: the collateral stamp of ``items[i]``'s config (driver-side, once per
+    config; the same string object repeats, so pickling it costs one reference).
+    """
+    return [_verify_item(item, config, stamp) for item, stamp in zip(items, stamps, strict=True)]
