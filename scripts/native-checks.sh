@@ -79,4 +79,71 @@ else
       -print_final_stats=1 corpus seeds 2>fuzz.log) || { tail -60 "$TMP/fuzz.log"; exit 1; }
   grep -E "^(stat::number_of_executed_units|Done)" "$TMP/fuzz.log" || tail -3 "$TMP/fuzz.log"
 fi
+
+# --- SEV-SNP reports and the SGX PCK extension (cv_snp.c, cv_sgxext.c) ----------------------
+# [3] ASan+UBSan builds of csrc/fuzz/fuzz_{snp,sgxext}.c driven by csrc/fuzz/run_target.c over
+#     the SNP reports of vectors/snp and $SHARED/amd, and the SGX extension values of every PCK
+#     certificate in vectors/intel and $SHARED/intel (extracted to $TMP), each plus
+#     NATIVE_MUTATIONS mutations (overwrites, bit flips, inserted/deleted bytes, truncations);
+# [4] with clang's libFuzzer, each target for NATIVE_EXT_FUZZ_SECONDS (default FUZZ_SECONDS/4).
+EXT_FUZZ_SECONDS=${NATIVE_EXT_FUZZ_SECONDS:-$((FUZZ_SECONDS / 4))}
+EXT_LIBFUZZER=0
+if [ "$EXT_FUZZ_SECONDS" != 0 ] && command -v clang >/dev/null 2>&1 && echo \
+    'int LLVMFuzzerTestOneInput(const char*d,unsigned long n){(void)d;(void)n;return 0;}' \
+    | clang -x c -fsanitize=fuzzer - -o "$TMP/probe_ext" >/dev/null 2>&1; then
+  EXT_LIBFUZZER=1
+fi
+mkdir -p "$TMP/seeds_snp" "$TMP/seeds_sgxext"
+n=0
+for f in vectors/snp/*/report.bin "$SHARED"/amd/*/report.bin; do
+  [ -f "$f" ] || continue
+  n=$((n + 1)); cp "$f" "$TMP/seeds_snp/report-$n.bin"
+done
+"$PY" - "$TMP/seeds_sgxext" vectors/intel "$SHARED/intel" <<'PYEOF' || echo "native-checks: SGX extensions not extracted"
+import binascii, hashlib, re, sys
+from pathlib import Path
+from cryptography import x509
+oid = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
+pem = re.compile(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s\\n]+?-----END CERTIFICATE-----")
+out = Path(sys.argv[1])
+for base in map(Path, sys.argv[2:]):
+    for f in (p for p in base.rglob("*") if p.is_file() and p.stat().st_size < 4_000_000):
+        raw = f.read_bytes()
+        texts = [raw]
+        try:
+            texts.append(binascii.unhexlify(raw.strip().removeprefix(b"0x")))
+        except (binascii.Error, ValueError):
+            pass
+        for text in texts:
+            for m in pem.finditer(text):
+                try:
+                    cert = x509.load_pem_x509_certificate(m.group(0).replace(b"\\n", b"\n"))
+                    value = cert.extensions.get_extension_for_oid(oid).value.value
+                except (ValueError, x509.ExtensionNotFound):
+                    continue
+                (out / f"sgxext-{hashlib.sha256(value).hexdigest()[:16]}.der").write_bytes(value)
+PYEOF
+for t in snp sgxext; do
+  seeds=$(ls "$TMP/seeds_$t" | wc -l)
+  if [ "$seeds" = 0 ]; then echo "native-checks: [3] $t: no seeds, SKIPPED"; continue; fi
+  echo "native-checks: [3] $CC_SAN ASan+UBSan $t, $seeds seeds x $MUTATIONS mutations"
+  # shellcheck disable=SC2086
+  "$CC_SAN" $FLAGS $SAN csrc/fuzz/run_target.c "csrc/fuzz/fuzz_$t.c" csrc/cv_reader.c \
+    "csrc/cv_$t.c" -o "$TMP/run_$t"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$TMP/run_$t" -n "$MUTATIONS" "$TMP/seeds_$t"/*
+  if [ "$EXT_LIBFUZZER" = 0 ]; then
+    echo "native-checks: [4] libFuzzer $t SKIPPED (no clang with libFuzzer, or NATIVE_EXT_FUZZ_SECONDS=0)"
+    continue
+  fi
+  echo "native-checks: [4] libFuzzer $t for ${EXT_FUZZ_SECONDS}s"
+  # shellcheck disable=SC2086
+  clang $FLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    "csrc/fuzz/fuzz_$t.c" csrc/cv_reader.c "csrc/cv_$t.c" -o "$TMP/fuzz_$t"
+  mkdir -p "$TMP/corpus_$t"
+  (cd "$TMP" && "./fuzz_$t" -max_total_time="$EXT_FUZZ_SECONDS" -max_len=8192 -timeout=10 \
+      -print_final_stats=1 "corpus_$t" "seeds_$t" 2>"fuzz_$t.log") \
+    || { tail -60 "$TMP/fuzz_$t.log"; exit 1; }
+  grep -E "^(stat::number_of_executed_units|Done)" "$TMP/fuzz_$t.log" || tail -3 "$TMP/fuzz_$t.log"
+done
 echo "native-checks: OK"
