@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,33 @@ def test_summary_table() -> None:
     assert rows["reason tcb_status_rejected"] == "1" and rows["reason OSError"] == "1"
     assert rows["tee sgx"] == "1"
     assert rows["time"].startswith("2.00s (1.5 files/s)")
+
+
+def test_cli_batch_on_a_dask_scheduler(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask's distributed is not installed (pip install 'cocoverify[dask]')"
+    )
+    root = sample_copy(tmp_path)
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\x03\x00\x02\x00" + b"\x00" * 100)
+    common = [str(root), str(bad), "--at", SAMPLE_AT, "--trust-root", str(SAMPLE_ROOT), "-q"]
+    assert main(["batch", *common, "--jobs", "1"]) == 2
+    local = json_lines(capsys.readouterr().out)
+    with distributed.LocalCluster(
+        n_workers=2, processes=False, host="127.0.0.1", protocol="tcp", dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        assert main(["batch", *common, "--scheduler", address]) == 2
+        assert json_lines(capsys.readouterr().out) == local
+        assert main(["batch", *common, "--scheduler", address, "--jobs", "2"]) == 1
+        assert "--scheduler" in capsys.readouterr().err
+    assert [r["accepted"] for r in local] == [True, True, False]
+
+
+def test_cli_batch_scheduler_without_dask(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    assert main(["batch", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]) == 1
+    assert "pip install 'cocoverify[dask]'" in capsys.readouterr().err

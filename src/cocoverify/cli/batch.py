@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from cocoverify.batch import (
     BatchConfig,
@@ -23,15 +23,21 @@ from cocoverify.batch import (
     Skipped,
     batch_exit_code,
     expand_inputs,
+    preload,
+    record_exit_code,
     verify_many,
 )
+from cocoverify.batch.cluster import connect
 from cocoverify.cli.output import write_json
 from cocoverify.cli.verify import _trust
-from cocoverify.collateral import load_collateral
 from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
 from cocoverify.policy import Policy
 
-__all__ = ["Progress", "register", "summary_table"]
+__all__ = ["Progress", "Summary", "register", "summary_table"]
+
+#: Output is flushed at least this often (and at the end): lines reach a pipe promptly
+#: without a write system call per record.
+FLUSH_SECONDS = 0.2
 
 
 def register(sub: Any) -> None:
@@ -86,6 +92,12 @@ def register(sub: Any) -> None:
         help="worker processes (default: all cores; 1 = in this process)",
     )
     p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786; "
+        "needs cocoverify[dask]; paths must be the same on every worker)",
+    )
+    p.add_argument(
         "--show-skipped",
         action="store_true",
         help='also write {"path", "skipped": "not evidence"} lines for skipped files',
@@ -137,32 +149,61 @@ class Progress:
             self.stream.flush()
 
 
+class Summary:
+    """Counts for the summary table, one record at a time (memory flat on huge batches)."""
+
+    _NAMES: Final = {1: "error", 2: "evidence", 3: "authenticity", 4: "collateral", 5: "policy"}
+
+    def __init__(self) -> None:
+        self.verified = 0
+        self.skipped = 0
+        self.accepted = 0
+        self.classes: Counter[int] = Counter()
+        self.tees: Counter[str] = Counter()
+        self.reasons: Counter[Any] = Counter()
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Count one record."""
+        if "skipped" in record:
+            self.skipped += 1
+            return
+        self.verified += 1
+        self.tees[str(record.get("tee"))] += 1
+        if record.get("accepted"):
+            self.accepted += 1
+            return
+        self.classes[int(record.get("exit_code", 1))] += 1
+        self.reasons[record.get("reason") or record.get("error")] += 1
+
+    def table(self, *, elapsed: float, resumed: int) -> str:
+        """Counts per outcome, TEE and reason, for people (stderr)."""
+        rows: list[tuple[str, str]] = [
+            ("files verified", str(self.verified)),
+            ("accepted", str(self.accepted)),
+            ("rejected", str(self.verified - self.accepted)),
+        ]
+        for code in sorted(self.classes):
+            name = self._NAMES.get(code, "?")
+            rows.append((f"  exit {code} ({name})", str(self.classes[code])))
+        rows.append(("skipped (not evidence)", str(self.skipped)))
+        if resumed:
+            rows.append(("already in output (--resume)", str(resumed)))
+        for tee, n in sorted(self.tees.items()):
+            rows.append((f"tee {tee}", str(n)))
+        for reason, n in self.reasons.most_common(10):
+            rows.append((f"reason {reason}", str(n)))
+        rate = self.verified / elapsed if elapsed > 0 else 0.0
+        rows.append(("time", f"{elapsed:.2f}s ({rate:.1f} files/s)"))
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
 def summary_table(records: list[dict[str, Any]], *, elapsed: float, resumed: int) -> str:
     """Counts per outcome, TEE and reason, for people (stderr)."""
-    verified = [r for r in records if "skipped" not in r]
-    skipped = len(records) - len(verified)
-    accepted = sum(1 for r in verified if r.get("accepted"))
-    classes = Counter(int(r.get("exit_code", 1)) for r in verified if not r.get("accepted"))
-    names = {1: "error", 2: "evidence", 3: "authenticity", 4: "collateral", 5: "policy"}
-    rows: list[tuple[str, str]] = [
-        ("files verified", str(len(verified))),
-        ("accepted", str(accepted)),
-        ("rejected", str(len(verified) - accepted)),
-    ]
-    for code in sorted(classes):
-        rows.append((f"  exit {code} ({names.get(code, '?')})", str(classes[code])))
-    rows.append(("skipped (not evidence)", str(skipped)))
-    if resumed:
-        rows.append(("already in output (--resume)", str(resumed)))
-    for tee, n in sorted(Counter(str(r.get("tee")) for r in verified).items()):
-        rows.append((f"tee {tee}", str(n)))
-    reasons = Counter(r.get("reason") or r.get("error") for r in verified if not r.get("accepted"))
-    for reason, n in reasons.most_common(10):
-        rows.append((f"reason {reason}", str(n)))
-    rate = len(verified) / elapsed if elapsed > 0 else 0.0
-    rows.append(("time", f"{elapsed:.2f}s ({rate:.1f} files/s)"))
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+    summary = Summary()
+    for rec in records:
+        summary.add(rec)
+    return summary.table(elapsed=elapsed, resumed=resumed)
 
 
 def _finished(rec: Any) -> bool:
@@ -225,41 +266,71 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigurationError("--resume needs --output FILE", reason=Reason.INVALID_ARGUMENT)
     if args.jobs < 0:
         raise ConfigurationError("--jobs: must be >= 0", reason=Reason.INVALID_ARGUMENT)
+    if args.scheduler and args.jobs:
+        raise ConfigurationError(
+            "--jobs and --scheduler: the cluster decides the workers",
+            reason=Reason.INVALID_ARGUMENT,
+        )
     policy = Policy.from_file(args.policy) if args.policy else None
     trust = _trust(args.trust_root)
+    config = BatchConfig.create(collateral=args.collateral, policy=policy, trust=trust, at=args.at)
     try:
-        load_collateral(args.collateral)  # fail fast on unreadable shared collateral
+        # fail fast on unreadable shared collateral; forked workers inherit what it loaded
+        preload(config)
     except CocoverifyError as exc:
         print(f"cocoverify: {exc}", file=sys.stderr)
         return exc.exit_code
-    config = BatchConfig.create(collateral=args.collateral, policy=policy, trust=trust, at=args.at)
     entries = expand_inputs(args.paths, collateral_from_dir=args.collateral_from_dir)
-    previous: list[dict[str, Any]] = []
+    codes: dict[str, int] = {}  # path -> exit code of its latest line (--resume)
     resumed = 0
     if args.resume:
         done, previous = _done_paths(args.output)
         kept = [e for e in entries if e.path not in done]
         resumed = len(entries) - len(kept)
         entries = kept
+        codes = {str(r.get("path")): record_exit_code(r) for r in previous if "skipped" not in r}
+    client = connect(args.scheduler) if args.scheduler else None
+    try:
+        return _run(args, config, entries, codes, resumed, client)
+    finally:
+        if client is not None:
+            client.close()
 
+
+def _run(
+    args: argparse.Namespace,
+    config: BatchConfig,
+    entries: list[BatchItem | Skipped],
+    codes: dict[str, int],
+    resumed: int,
+    client: Any,
+) -> int:
     out = _open_output(args.output, args.resume) if args.output else sys.stdout
     progress = Progress(len(entries), sys.stderr)
-    start = time.monotonic()
-    records: list[dict[str, Any]] = []
+    summary = Summary()
+    start = last_flush = time.monotonic()
     items = [e for e in entries if isinstance(e, BatchItem)]
-    executor = InlineExecutor() if args.jobs == 1 else None
+    executor: Any = client
+    if client is None and args.jobs == 1:
+        executor = InlineExecutor()
     results: Iterator[dict[str, Any]] = verify_many(
         items, config=config, executor=executor, max_workers=args.jobs or os.cpu_count()
     )
     try:
         for entry in entries:
             rec = entry.record() if isinstance(entry, Skipped) else next(results)
+            if "skipped" not in rec:
+                codes[str(rec.get("path"))] = record_exit_code(rec)  # the latest line wins
             if "skipped" not in rec or args.show_skipped:
                 write_json(rec, out)
-                out.flush()
-            records.append(rec)
+                now = time.monotonic()
+                if now - last_flush >= FLUSH_SECONDS:
+                    out.flush()
+                    last_flush = now
+            summary.add(rec)
             progress.update(rec)
     finally:
+        out.flush()
         progress.close()
         close = getattr(results, "close", None)
         if close is not None:
@@ -267,10 +338,5 @@ def run(args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if not args.quiet:
-        print(
-            summary_table(records, elapsed=time.monotonic() - start, resumed=resumed),
-            file=sys.stderr,
-        )
-    # one verdict per path, the latest line winning (a file re-verified after an error)
-    latest = {str(r.get("path")): r for r in previous + records}
-    return batch_exit_code(latest.values())
+        print(summary.table(elapsed=time.monotonic() - start, resumed=resumed), file=sys.stderr)
+    return batch_exit_code({"exit_code": c, "accepted": c == 0} for c in codes.values())

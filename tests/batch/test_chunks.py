@@ -1,0 +1,103 @@
+"""Chunked dispatch (batch/__init__.py): many paths per task, short batches spread over the
+window, chunks of one for in-process executors, a failed chunk fails only its own items."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from cocoverify.batch import CHUNK_MAX, BatchConfig, BatchItem, InlineExecutor, verify_many
+
+from _shared.batch import SAMPLE_AT
+
+_CFG = BatchConfig.create(at=SAMPLE_AT)
+
+
+class _Recording(Executor):
+    """Runs tasks now, like a remote executor would later; records each task's chunk."""
+
+    _max_workers = 2
+
+    def __init__(self, fail: int | None = None) -> None:
+        self.chunks: list[list[str]] = []
+        self.fail = fail
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.chunks.append([item.path for item in args[0]])
+        fut: Future[Any] = Future()
+        if len(self.chunks) == self.fail:
+            fut.set_exception(OSError("worker lost"))
+        else:
+            fut.set_result(fn(*args, **kwargs))
+        return fut
+
+
+def _items(n: int) -> list[BatchItem]:
+    return [BatchItem(f"x{i}", data=b"\x00" * 8) for i in range(n)]
+
+
+def test_long_batches_go_in_full_chunks_in_order() -> None:
+    ex = _Recording()
+    n = 2 * 8 * CHUNK_MAX + 5  # more than one window of full chunks
+    recs = list(verify_many(_items(n), config=_CFG, executor=ex))
+    assert [r["path"] for r in recs] == [f"x{i}" for i in range(n)]
+    assert [len(c) for c in ex.chunks[:-1]] == [CHUNK_MAX] * (len(ex.chunks) - 1)
+    assert sum(len(c) for c in ex.chunks) == n
+    assert {r["reason"] for r in recs} == {"unknown_format"}
+
+
+def test_short_batches_are_spread_over_the_window() -> None:
+    ex = _Recording()
+    list(verify_many(_items(20), config=_CFG, executor=ex))  # window 8 (4 per worker)
+    assert [len(c) for c in ex.chunks] == [3] * 6 + [2]
+    ex = _Recording()
+    list(verify_many(_items(5), config=_CFG, executor=ex))
+    assert [len(c) for c in ex.chunks] == [1] * 5
+
+
+def test_explicit_chunksize_and_in_process_executors() -> None:
+    ex = _Recording()
+    list(verify_many(_items(10), config=_CFG, executor=ex, chunksize=4))
+    assert [len(c) for c in ex.chunks] == [4, 4, 2]
+    with pytest.raises(ValueError, match="chunksize"):
+        list(verify_many(_items(1), config=_CFG, executor=ex, chunksize=0))
+
+    class Counting(InlineExecutor):
+        sizes: list[int] = []
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            Counting.sizes.append(len(args[0]))
+            return super().submit(fn, *args, **kwargs)
+
+    list(verify_many(_items(10), config=_CFG, executor=Counting()))
+    assert Counting.sizes == [1] * 10
+    with ThreadPoolExecutor(2) as pool:
+        recs = list(verify_many(_items(10), config=_CFG, executor=pool))
+    assert [r["path"] for r in recs] == [f"x{i}" for i in range(10)]
+
+
+def test_a_failed_chunk_fails_only_its_items() -> None:
+    ex = _Recording(fail=2)
+    recs = list(verify_many(_items(12), config=_CFG, executor=ex, chunksize=4))
+    assert [r["exit_code"] for r in recs] == [2] * 4 + [1] * 4 + [2] * 4
+    assert {r["error"] for r in recs[4:8]} == {"OSError"}
+    assert [r["path"] for r in recs] == [f"x{i}" for i in range(12)]
+
+
+def test_closing_the_iterator_cancels_what_did_not_start() -> None:
+    futures: list[Future[Any]] = []
+
+    class Later(Executor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            fut: Future[Any] = Future()
+            futures.append(fut)
+            if len(futures) == 1:
+                fut.set_result(fn(*args, **kwargs))
+            return fut  # the others never run
+
+    gen = verify_many(_items(10), config=_CFG, executor=Later(), chunksize=2, window=3)
+    assert next(gen)["path"] == "x0"
+    gen.close()
+    assert len(futures) == 3 and all(f.cancelled() for f in futures[1:])
