@@ -34,11 +34,10 @@ def test_backend_attributes() -> None:
 
 
 def test_features_per_backend() -> None:
-    assert frozenset({"intel-quote", "ecdsa-verify", "intel-quote-verify"}) == NATIVE_FEATURES
-    assert (
-        frozenset({"intel-quote", "snp-report", "cca-token", "ecdsa-verify", "intel-quote-verify"})
-        == PYTHON_FEATURES
-    )
+    parsers = {"intel-quote", "snp-report", "sgx-extension"}
+    assert frozenset({*parsers, "ecdsa-verify", "intel-quote-verify"}) == NATIVE_FEATURES
+    python = frozenset({*parsers, "cca-token", "ecdsa-verify", "intel-quote-verify"})
+    assert python == PYTHON_FEATURES
 
 
 def test_native_is_built_when_required() -> None:
@@ -91,6 +90,9 @@ def test_probe_reports_import_error_and_stale_abi(monkeypatch: pytest.MonkeyPatc
 def test_backend_for_features(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backend_mod, "BACKEND", "native")
     assert backend_for("intel-quote") == "native"
-    assert backend_for("snp-report") == "python"
+    assert backend_for("snp-report") == "native"
+    assert backend_for("sgx-extension") == "native"
+    assert backend_for("cca-token") == "python"
     monkeypatch.setattr(backend_mod, "BACKEND", "python")
     assert backend_for("intel-quote") == "python"
+    assert backend_for("snp-report") == "python"

@@ -45,9 +45,12 @@ NATIVE_ABI_VERSION = 2
 #: What each backend does: formats it parses, ``ecdsa-verify`` (``ecdsa_verify``) and
 #: ``intel-quote-verify`` (``parse_and_verify_quote``). The native core grows one at a time.
 PYTHON_FEATURES = frozenset(
-    {"intel-quote", "snp-report", "cca-token", "ecdsa-verify", "intel-quote-verify"}
+    {"intel-quote", "snp-report", "sgx-extension", "cca-token"}
+    | {"ecdsa-verify", "intel-quote-verify"}
 )
-NATIVE_FEATURES = frozenset({"intel-quote", "ecdsa-verify", "intel-quote-verify"})
+NATIVE_FEATURES = frozenset(
+    {"intel-quote", "snp-report", "sgx-extension", "ecdsa-verify", "intel-quote-verify"}
+)
 
 
 def _probe_native() -> str | None:
@@ -60,6 +63,9 @@ def _probe_native() -> str | None:
     abi = int(_native.lib.cv_abi_version())
     if abi != NATIVE_ABI_VERSION:
         return f"cocoverify._native ABI {abi}, expected {NATIVE_ABI_VERSION} (stale build?)"
+    missing = [f for f in ("cv_snp_parse", "cv_sgxext_parse") if not hasattr(_native.lib, f)]
+    if missing:
+        return f"cocoverify._native lacks {', '.join(missing)} (stale build?)"
     return None
 
 

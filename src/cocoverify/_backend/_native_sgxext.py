@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import cocoverify._native as _native  # type: ignore[import-not-found]
 
-__all__ = ["SGX_EXT_OID", "oid_text", "parse_sgx_extension"]
+__all__ = ["SGX_EXT_OID", "facts_from_struct", "oid_text", "parse_sgx_extension"]
 
 ffi: Any = _native.ffi
 lib: Any = _native.lib
@@ -165,22 +165,21 @@ def _raise(v: tuple[int, ...], data: bytes) -> NoReturn:
     raise ValueError(f"native SGX extension walk: status {status}, error {code}")
 
 
-def parse_sgx_extension(raw: bytes) -> tuple[Any, ...]:
-    """(ppid, tcb_components, pce_svn, cpu_svn, pce_id, fmspc, sgx_type,
-    platform_instance_id, dynamic_platform, cached_keys, smt_enabled) of the extension value
-    ``raw``, decoded in C; ValueError with the Python decoder's message on any defect."""
-    data = bytes(raw)
-    out = ffi.new("cv_sgxext_fields *")
-    lib.cv_sgxext_parse(ffi.from_buffer("uint8_t[]", data), len(data), out)
-    v = _LAYOUT.unpack(ffi.buffer(out))
+def facts_from_struct(o: Any, data: bytes) -> tuple[Any, ...]:
+    """The facts from a filled ``cv_sgxext_fields`` (raises its error, if any)."""
+    v = _LAYOUT.unpack(ffi.buffer(o))
     if v[0] != lib.CV_OK:
         _raise(v, data)
     entries = v[_AT["entries"]]
-    if entries not in (5, 7):  # never expected: C checked it
-        raise ValueError("native SGX extension walk: entry count not 5 or 7")
-    ppid, cpu, pce, fmspc, inst = (v[_AT[k]] for k in _SPANS)
-    if any(v[_AT[k]] + n > len(data) for k, n in _SPANS.items()):  # never expected
+    flags = [v[_AT[k]] for k in ("dynamic_platform", "cached_keys", "smt_enabled")]
+    # never expected (C checked all of it): fail closed
+    if (
+        entries not in (5, 7)
+        or any(v[_AT[k]] + n > len(data) for k, n in _SPANS.items())
+        or any(f > 2 for f in flags)
+    ):
         raise ValueError("native SGX extension walk: a field lies outside the input")
+    ppid, cpu, pce, fmspc, inst = (v[_AT[k]] for k in _SPANS)
     return (
         data[ppid : ppid + 16],
         v[_TCB],
@@ -190,7 +189,15 @@ def parse_sgx_extension(raw: bytes) -> tuple[Any, ...]:
         data[fmspc : fmspc + 6],
         v[_AT["sgx_type"]],
         data[inst : inst + 16] if entries == 7 else None,
-        _FLAGS[v[_AT["dynamic_platform"]]],
-        _FLAGS[v[_AT["cached_keys"]]],
-        _FLAGS[v[_AT["smt_enabled"]]],
+        *(_FLAGS[f] for f in flags),
     )
+
+
+def parse_sgx_extension(raw: bytes) -> tuple[Any, ...]:
+    """(ppid, tcb_components, pce_svn, cpu_svn, pce_id, fmspc, sgx_type,
+    platform_instance_id, dynamic_platform, cached_keys, smt_enabled) of the extension value
+    ``raw``, decoded in C; ValueError with the Python decoder's message on any defect."""
+    data = bytes(raw)
+    out = ffi.new("cv_sgxext_fields *")
+    lib.cv_sgxext_parse(ffi.from_buffer("uint8_t[]", data), len(data), out)
+    return facts_from_struct(out, data)

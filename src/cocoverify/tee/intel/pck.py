@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import cocoverify._core.der as der
+from cocoverify import _backend
 from cocoverify._core.signatures import verify_ecdsa_raw
 from cocoverify._core.x509 import load_certificates, signed_by, verify_chain
 from cocoverify.collateral import Collateral
@@ -138,7 +139,19 @@ def _svn(tlv: der.TLV, what: str, bits: int) -> int:
     return value
 
 
+def _issuing_ca(cert: x509.Certificate) -> str:
+    issuer_cn = common_name(cert, issuer=True)
+    return (
+        "platform" if "Platform" in issuer_cn else "processor" if "Processor" in issuer_cn else ""
+    )
+
+
 def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
+    if _backend.backend_for("sgx-extension") == "native":
+        # the same walk in C (csrc/cv_sgxext.c): the same values and messages (docs/native.md)
+        from cocoverify._backend import _native_sgxext
+
+        return PckInfo(*_native_sgxext.parse_sgx_extension(raw), ca=_issuing_ca(cert))
     top, end = der.parse_tlv(raw)
     if end != len(raw):
         raise ValueError("not a single SEQUENCE")
@@ -181,8 +194,7 @@ def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
             if value.tag != der.TAG_BOOLEAN or len(value.value) != 1:
                 raise ValueError(f"{oid}: expected BOOLEAN")
             flags[oid] = value.value != b"\x00"
-    issuer_cn = common_name(cert, issuer=True)
-    ca = "platform" if "Platform" in issuer_cn else "processor" if "Processor" in issuer_cn else ""
+    ca = _issuing_ca(cert)
     return PckInfo(
         ppid=octets(f"{base}.1", 16),
         tcb_components=comps,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from cocoverify import _backend
 from cocoverify.errors import MalformedEvidence, Reason, UnsupportedEvidence
 from cocoverify.tee.snp.certtable import CERT_TABLE_ENTRY_SIZE, CertTable, parse_cert_table
 
@@ -279,6 +280,11 @@ class SnpReport:
 
 def parse_report(data: bytes) -> SnpReport:
     """Parse exactly one 1184-byte report; EvidenceError subclasses on any defect."""
+    if _backend.backend_for("snp-report") == "native":
+        # the same checks in C (csrc/cv_snp.c), the same values and errors (docs/native.md)
+        from cocoverify._backend import _native_snp
+
+        return SnpReport(*_native_snp.parse_report_values(data))
     data = bytes(data)
     if len(data) < 4:
         raise MalformedEvidence(
