@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Sanitizer and fuzz checks of the native parser core (docs/native.md "Fuzzing").
+# Sanitizer and fuzz checks of the native core (docs/native.md "Fuzzing and sanitizers").
 #  1. Builds csrc/ standalone with -fsanitize=address,undefined -fno-sanitize-recover=all
-#     and runs csrc/fuzz/run_corpus.c over every quote in vectors/intel/quotes/ and the real
-#     ones in ../shared/vectors/intel/ (decoded from hex/base64), plus random mutations.
-#  2. When clang is available, runs the libFuzzer target csrc/fuzz/fuzz_dcap.c for a bounded
-#     time (NATIVE_FUZZ_SECONDS, default 60; 0 skips it).
-# Skips (exit 0) with a message when no C compiler is available. Needs nothing installed
-# beyond a compiler; uses .venv/bin/python (or python3) only to decode the real quotes.
+#     (linked with libcrypto) and runs csrc/fuzz/run_corpus.c over every quote in
+#     vectors/intel/quotes/ and the real ones in ../shared/vectors/intel/ (decoded from
+#     hex/base64), plus random mutations; then the signature path (cv_dcap_parse_verify,
+#     cv_ecdsa_verify: csrc/fuzz/fuzz_dcap_verify.c driven by csrc/fuzz/run_target.c) over
+#     the same quotes plus NATIVE_VERIFY_MUTATIONS mutations each.
+#  2. When clang with libFuzzer is available, runs fuzz_dcap.c and fuzz_dcap_verify.c for
+#     NATIVE_FUZZ_SECONDS/2 each (default 60 in all; 0 skips them).
+# Skips (exit 0) with a message when no C compiler, or no libcrypto >= 3.0 headers
+# (Debian: libssl-dev, which scripts/test.sh installs), is available. Uses .venv/bin/python
+# (or python3) only to decode the real quotes and extract seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MUTATIONS=${NATIVE_MUTATIONS:-2000}        # per corpus file
+VERIFY_MUTATIONS=${NATIVE_VERIFY_MUTATIONS:-100}  # per quote, through the signature path
 FUZZ_SECONDS=${NATIVE_FUZZ_SECONDS:-60}
 SHARED=${COCOVERIFY_SHARED_VECTORS:-../shared/vectors}
 CC_SAN=${CC:-}
@@ -24,9 +29,23 @@ if [ -z "$CC_SAN" ]; then
 fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-SRC="csrc/cv_reader.c csrc/cv_dcap.c"
+SRC="csrc/cv_reader.c csrc/cv_dcap.c csrc/cv_crypto.c"
 FLAGS="-std=c11 -Wall -Wextra -Werror -g -O1 -UNDEBUG -Icsrc"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+CRYPTO=$(pkg-config --cflags --libs "libcrypto >= 3.0" 2>/dev/null || echo "-lcrypto")
+if ! printf '#include <openssl/evp.h>\nint main(void){return OPENSSL_VERSION_MAJOR < 3;}\n' \
+    | "$CC_SAN" -x c - $CRYPTO -o "$TMP/probe_crypto" >/dev/null 2>&1 || ! "$TMP/probe_crypto"; then
+  echo "native-checks: SKIPPED, no libcrypto >= 3.0 headers (Debian: apt-get install libssl-dev)"
+  exit 0
+fi
+SAN_ENV=(env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+LIBFUZZER=0
+if command -v clang >/dev/null 2>&1 && echo \
+    'int LLVMFuzzerTestOneInput(const char*d,unsigned long n){(void)d;(void)n;return 0;}' \
+    | clang -x c -fsanitize=fuzzer - -o "$TMP/probe" >/dev/null 2>&1; then
+  LIBFUZZER=1
+fi
 
 # seed corpus: project vectors plus the decoded real quotes (never copied into the project)
 mkdir -p "$TMP/seeds"
@@ -58,26 +77,33 @@ NSEEDS=$(ls "$TMP/seeds" | wc -l)
 
 echo "native-checks: [1] $CC_SAN ASan+UBSan build, $NSEEDS seeds x $MUTATIONS mutations"
 # shellcheck disable=SC2086
-"$CC_SAN" $FLAGS $SAN csrc/fuzz/run_corpus.c $SRC -o "$TMP/run_corpus"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  "$TMP/run_corpus" -n "$MUTATIONS" "$TMP"/seeds/*
+"$CC_SAN" $FLAGS $SAN csrc/fuzz/run_corpus.c $SRC $CRYPTO -o "$TMP/run_corpus"
+"${SAN_ENV[@]}" "$TMP/run_corpus" -n "$MUTATIONS" "$TMP"/seeds/*
+echo "native-checks: [1] signature path, $NSEEDS seeds x $VERIFY_MUTATIONS mutations"
+# shellcheck disable=SC2086
+"$CC_SAN" $FLAGS $SAN csrc/fuzz/run_target.c csrc/fuzz/fuzz_dcap_verify.c $SRC $CRYPTO \
+  -o "$TMP/run_dcap_verify"
+"${SAN_ENV[@]}" "$TMP/run_dcap_verify" -n "$VERIFY_MUTATIONS" "$TMP"/seeds/*
 
 if [ "$FUZZ_SECONDS" = 0 ]; then
   echo "native-checks: [2] libFuzzer SKIPPED (NATIVE_FUZZ_SECONDS=0)"
 elif ! command -v clang >/dev/null 2>&1; then
   echo "native-checks: [2] libFuzzer SKIPPED, clang not installed (apt-get install clang)"
-elif ! echo 'int LLVMFuzzerTestOneInput(const char*d,unsigned long n){(void)d;(void)n;return 0;}' \
-    | clang -x c -fsanitize=fuzzer - -o "$TMP/probe" >/dev/null 2>&1; then
+elif [ "$LIBFUZZER" = 0 ]; then
   echo "native-checks: [2] libFuzzer SKIPPED, clang has no libFuzzer runtime"
 else
-  echo "native-checks: [2] libFuzzer for ${FUZZ_SECONDS}s"
-  # shellcheck disable=SC2086
-  clang $FLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    csrc/fuzz/fuzz_dcap.c $SRC -o "$TMP/fuzz_dcap"
-  mkdir -p "$TMP/corpus"
-  (cd "$TMP" && ./fuzz_dcap -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 \
-      -print_final_stats=1 corpus seeds 2>fuzz.log) || { tail -60 "$TMP/fuzz.log"; exit 1; }
-  grep -E "^(stat::number_of_executed_units|Done)" "$TMP/fuzz.log" || tail -3 "$TMP/fuzz.log"
+  for target in fuzz_dcap fuzz_dcap_verify; do
+    echo "native-checks: [2] libFuzzer $target for $((FUZZ_SECONDS / 2))s"
+    # shellcheck disable=SC2086
+    clang $FLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+      "csrc/fuzz/$target.c" $SRC $CRYPTO -o "$TMP/$target"
+    mkdir -p "$TMP/corpus_$target"
+    (cd "$TMP" && "./$target" -max_total_time=$((FUZZ_SECONDS / 2)) -max_len=16384 \
+        -timeout=10 -print_final_stats=1 "corpus_$target" seeds 2>"$target.log") \
+      || { tail -60 "$TMP/$target.log"; exit 1; }
+    grep -E "^(stat::number_of_executed_units|Done)" "$TMP/$target.log" \
+      || tail -3 "$TMP/$target.log"
+  done
 fi
 
 # --- SEV-SNP reports and the SGX PCK extension (cv_snp.c, cv_sgxext.c) ----------------------
@@ -88,9 +114,7 @@ fi
 # [4] with clang's libFuzzer, each target for NATIVE_EXT_FUZZ_SECONDS (default FUZZ_SECONDS/4).
 EXT_FUZZ_SECONDS=${NATIVE_EXT_FUZZ_SECONDS:-$((FUZZ_SECONDS / 4))}
 EXT_LIBFUZZER=0
-if [ "$EXT_FUZZ_SECONDS" != 0 ] && command -v clang >/dev/null 2>&1 && echo \
-    'int LLVMFuzzerTestOneInput(const char*d,unsigned long n){(void)d;(void)n;return 0;}' \
-    | clang -x c -fsanitize=fuzzer - -o "$TMP/probe_ext" >/dev/null 2>&1; then
+if [ "$EXT_FUZZ_SECONDS" != 0 ] && [ "$LIBFUZZER" = 1 ]; then
   EXT_LIBFUZZER=1
 fi
 mkdir -p "$TMP/seeds_snp" "$TMP/seeds_sgxext"
