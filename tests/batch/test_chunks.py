@@ -3,6 +3,7 @@ window, chunks of one for in-process executors, a failed chunk fails only its ow
 
 from __future__ import annotations
 
+import pickle
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
@@ -25,7 +26,7 @@ class _Recording(Executor):
         self.fail = fail
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        self.chunks.append([item.path for item in args[0]])
+        self.chunks.append([i if isinstance(i, str) else i.path for i in args[0]])
         fut: Future[Any] = Future()
         if len(self.chunks) == self.fail:
             fut.set_exception(OSError("worker lost"))
@@ -101,3 +102,18 @@ def test_closing_the_iterator_cancels_what_did_not_start() -> None:
     assert next(gen)["path"] == "x0"
     gen.close()
     assert len(futures) == 3 and all(f.cancelled() for f in futures[1:])
+
+
+def test_items_travel_small() -> None:
+    assert BatchItem("q.bin").wire() == "q.bin"  # a bare path when that is all there is
+    for item in (
+        BatchItem("q.bin", data=b"x"),
+        BatchItem("q.bin", collateral=("c",)),
+        BatchItem("q.bin", collateral_dir="d"),
+        BatchItem("q.bin", config=_CFG),
+    ):
+        assert item.wire() is item
+        assert pickle.loads(pickle.dumps(item)) == item
+    ex = _Recording()
+    recs = list(verify_many(["a", BatchItem("b", data=b"\x00" * 8)], config=_CFG, executor=ex))
+    assert [r["path"] for r in recs] == ["a", "b"] and recs[0]["error"] == "FileNotFoundError"

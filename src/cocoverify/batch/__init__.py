@@ -141,8 +141,9 @@ def verify_many(
                 ex = _own_pool(workers)
             paths = [item.path for item in batch]
             try:
+                wire = [item.wire() for item in batch]
                 fut = ex.submit(
-                    _verify_chunk, batch, cfg, tuple(stamp_for(i.config or cfg) for i in batch)
+                    _verify_chunk, wire, cfg, [stamp_for(i.config or cfg) for i in batch]
                 )
             except Exception as exc:  # e.g. a pool already broken, a cluster unreachable
                 fut = Future()

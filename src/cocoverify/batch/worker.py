@@ -232,11 +232,16 @@ def _verify_item(
 
 
 def _verify_chunk(
-    items: Sequence[BatchItem], config: BatchConfig, stamps: Sequence[Stamp | None]
+    items: Sequence[BatchItem | str], config: BatchConfig, stamps: Sequence[Stamp | None]
 ) -> list[dict[str, Any]]:
     """Worker entry point for a chunk: one record per item, in order; never raises.
 
-    ``stamps[i]``: the collateral stamp of ``items[i]``'s config (driver-side, once per
-    config; the same string object repeats, so pickling it costs one reference).
+    An item is a :class:`BatchItem` or, when it has nothing but a path, the path
+    (:meth:`BatchItem.wire`). ``stamps[i]``: the collateral stamp of ``items[i]``'s config
+    (driver-side, once per config; the same string object repeats, so pickling it costs one
+    reference).
     """
-    return [_verify_item(item, config, stamp) for item, stamp in zip(items, stamps, strict=True)]
+    return [
+        _verify_item(item if isinstance(item, BatchItem) else BatchItem(item), config, stamp)
+        for item, stamp in zip(items, stamps, strict=True)
+    ]
