@@ -40,7 +40,7 @@ def test_to_ear_shape() -> None:
     assert set(claims["ear.verifier-id"]) == {"developer", "build"}
     sub = claims["submods"]["cpu0"]
     assert sub["ear.status"] == "affirming"
-    assert sub["ear.appraisal-policy-id"] == "default_cpu"
+    assert sub["ear.appraisal-policy-id"] == "default"  # broker.rs: policy_ids[0]
     ae = sub["ear.veraison.annotated-evidence"]
     assert set(ae) == {"sgx", "report_data", "init_data", "runtime_data_claims", "init_data_claims"}
     assert ae["report_data"] == "01" * 64

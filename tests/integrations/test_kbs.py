@@ -162,7 +162,8 @@ def test_initdata_claims() -> None:
         "kbc": {"name": "cc_kbc", "url": "https://kbs.example"},
     }
     assert claims["aa.toml"] == {"token_configs": {"kbs": {"url": "https://kbs.example"}}}
-    assert claims["policy.rego"] == POLICY
+    # trustee's parse_init_data replaces the policy text by the claims extracted from it
+    assert "policy.rego" not in claims
     assert claims["agent_policy_claims"] == {
         "containers": [{"OCI": {"Process": {"Args": ["/pause"]}}}],
         "common": {"cpath": "/run/kata-containers"},
@@ -172,6 +173,22 @@ def test_initdata_claims() -> None:
 def test_policy_without_policy_data_gives_no_agent_claims() -> None:
     claims = kbs.initdata_claims(_initdata(policy="package agent_policy\n"))
     assert "agent_policy_claims" not in claims
+    assert claims["policy.rego"] == "package agent_policy\n"  # kept as text, like trustee
+
+
+def test_policy_data_followed_by_more_rules_is_extracted() -> None:
+    # trustee extracts nothing here (it parses everything after "policy_data := " as JSON);
+    # cocoverify reads the object the Rego assigns: a policy never loses authentic claims
+    policy = POLICY + "\nallow_exec if { true }\n"
+    claims = kbs.initdata_claims(_initdata(policy=policy))
+    assert claims["agent_policy_claims"]["common"] == {"cpath": "/run/kata-containers"}
+    assert "policy.rego" not in claims
+
+
+def test_policy_data_in_a_comment_is_not_read() -> None:
+    policy = '# policy_data := {"containers": []}\n' + POLICY
+    claims = kbs.initdata_claims(_initdata(policy=policy))
+    assert claims["agent_policy_claims"]["containers"][0]["OCI"]["Process"]["Args"] == ["/pause"]
 
 
 @pytest.mark.parametrize(
@@ -184,6 +201,8 @@ def test_policy_without_policy_data_gives_no_agent_claims() -> None:
         "version = \n",  # not TOML
         _initdata(policy="policy_data := {not json}\n"),
         _initdata(policy="policy_data := [1, 2]\n"),
+        _initdata(policy=POLICY + 'policy_data := {"containers": []}\n'),  # assigned twice
+        _initdata(policy="policy_data := " + "[" * 100000 + "\n"),
         'version = "0.1.0"\nalgorithm = 384\n[data]\n',
         b'version = "\xff"\nalgorithm = "sha384"\n[data]\n',  # not UTF-8
         'version = "0.1.0"\nalgorithm = "sha384"\n[data]\n"cdh.toml" = "= broken"\n',
@@ -329,3 +348,88 @@ def test_raw_report_data_binding_on_real_vectors(case_id: str) -> None:
     with pytest.raises(PolicyRejected) as ei:  # longer than REPORTDATA: refused, not truncated
         cocoverify.verify(quote, expected_report_data=rd + b"\x00", **kw)
     assert ei.value.reason is Reason.REPORT_DATA_MISMATCH
+
+
+# --- KBS resource policies ----------------------------------------------------------------
+
+
+def _ear(*statuses: str) -> dict[str, Any]:
+    return {"submods": {f"cpu{i}": {"ear.status": s} for i, s in enumerate(statuses)}}
+
+
+AFFIRMING = """package policy
+import rego.v1
+
+default allow = false
+
+allow if {
+    not any_not_affirming
+    count(input.submods) > 0
+}
+
+any_not_affirming if {
+    some _, submod in input.submods
+    submod["ear.status"] != "affirming"
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("ear_claims", "allowed"),
+    [
+        (_ear("affirming"), True),
+        (_ear("affirming", "affirming"), True),
+        (_ear("affirming", "warning"), False),
+        (_ear("none"), False),
+        ({"submods": {}}, False),
+    ],
+)
+def test_resource_policy_on_the_ear(ear_claims: dict[str, Any], allowed: bool) -> None:
+    pytest.importorskip("regopy")
+    assert kbs.resource_allowed(ear_claims, AFFIRMING, "repo/type/tag") is allowed
+
+
+def test_resource_policy_data_is_trustees() -> None:
+    assert kbs.resource_policy_data("my_repo/Alice/key", query={"v": "1"}) == {
+        "plugin": "resource",
+        "resource-path": ["my_repo", "Alice", "key"],
+        "query": {"v": "1"},
+    }
+    pytest.importorskip("regopy")
+    text = (
+        "package policy\nimport rego.v1\n"
+        'allow if { data.plugin == "resource"; data["resource-path"][1] == "Alice" }\n'
+    )
+    assert kbs.resource_allowed({}, text, ["my_repo", "Alice", "key"])
+    assert not kbs.resource_allowed({}, text, "my_repo/Bob/key")
+    assert not kbs.resource_allowed({}, text, "my_repo/Alice/key", plugin="other")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "package policy\nx := 1\n",  # allow undefined: trustee's KBS denies
+        'package policy\nallow := "yes"\n',  # not a boolean: denies
+        "package other\nallow := true\n",
+    ],
+)
+def test_resource_policy_without_a_true_allow_denies(text: str) -> None:
+    pytest.importorskip("regopy")
+    assert kbs.resource_allowed(_ear("affirming"), text, "a/b/c") is False
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("package policy\n allow if {", "a/b/c"), {}),  # does not compile
+        (("package policy\nallow := true\n", 3), {}),
+        (("package policy\nallow := true\n", "a/b/c"), {"query": {"a": 1}}),
+        (("package policy\nallow := true\n", "a/b/c"), {"plugin": ""}),
+    ],
+)
+def test_resource_policy_errors_are_typed(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    pytest.importorskip("regopy")
+    with pytest.raises(ConfigurationError):
+        kbs.resource_allowed(_ear("affirming"), *args, **kwargs)
+    with pytest.raises(ConfigurationError):
+        kbs.resource_allowed("not claims", "package policy", "a")  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import cocoverify
-from cocoverify import ear, rego
+from cocoverify import ear, rego, trustee
 from cocoverify.cli import main
 from cocoverify.errors import ConfigurationError, PolicyRejected, Reason
 from cocoverify.result import RuleVerdict, VerificationResult, freeze
@@ -166,13 +166,18 @@ def test_allow_must_be_exactly_true() -> None:
         rego.check_rego(_synthetic(), 'package policy\nallow := "yes"')
 
 
-def test_contraindicated_trust_claim_rejects() -> None:
-    text = 'package policy\ntrust_claims := {"hardware": 2, "executables": 96}'
+@pytest.mark.parametrize("executables", [96, 33])  # contraindicated, warning
+def test_a_status_that_is_not_affirming_rejects(executables: int) -> None:
+    # trustee's KBS affirming.rego releases nothing for a warning: neither does check_rego
+    text = f'package policy\ntrust_claims := {{"hardware": 2, "executables": {executables}}}'
     with pytest.raises(PolicyRejected) as err:
         rego.check_rego(_synthetic(), text)
     assert err.value.reason is Reason.REGO_REJECTED
-    ok = rego.check_rego(_synthetic(), 'package policy\ntrust_claims := {"executables": 33}')
-    assert ok.allowed and ok.trust_claims == {"executables": 33}  # warning is not a rejection
+    assert err.value.result is not None
+    [verdict] = err.value.result.failed_rules()
+    assert verdict.actual["ear.status"] == ear.tier(executables)
+    ok = rego.check_rego(_synthetic(), 'package policy\ntrust_claims := {"executables": 3}')
+    assert ok.allowed and ok.status == "affirming"
 
 
 @pytest.mark.parametrize(
@@ -204,14 +209,13 @@ def test_trustee_style_policy_on_a_real_quote() -> None:
     mr_td = result.claims["mr_td"].hex()
     good = rego.check_rego(result, TDX_POLICY, data={"reference": {"mr_td": [mr_td]}})
     assert good.trust_claims == {"hardware": 2, "executables": 3, "configuration": 2}
-    claims = ear.to_ear(result, trust_claims=good.trust_claims)
+    claims = ear.to_ear(result, decision=good)
     assert claims["submods"]["cpu0"]["ear.status"] == "affirming"
-    unknown = rego.check_rego(result, TDX_POLICY, data={"reference": {"mr_td": []}})
-    assert unknown.trust_claims["executables"] == 33
-    assert (
-        ear.to_ear(result, trust_claims=unknown.trust_claims)["submods"]["cpu0"]["ear.status"]
-        == "warning"
-    )
+    with pytest.raises(PolicyRejected):
+        rego.check_rego(result, TDX_POLICY, data={"reference": {"mr_td": []}})
+    unknown = rego.evaluate_policy(result, TDX_POLICY, reference_values={"mr_td": []})
+    assert unknown.trust_claims["executables"] == 33 and unknown.status == "warning"
+    assert ear.to_ear(result, decision=unknown)["submods"]["cpu0"]["ear.status"] == "warning"
 
 
 # --- CLI --------------------------------------------------------------------------------------
@@ -250,8 +254,49 @@ def test_cli_rego_trust_claims_go_into_the_ear(
     pol.write_text('package policy\ntrust_claims := {"hardware": 2, "executables": 33}')
     rc, out = _cli(capsys, "verify", str(folder / "tdx_quote"), "--collateral", str(folder),
                    "--at", at, "--rego", str(pol), "--format", "ear")  # fmt: skip
-    assert rc == 0
+    assert rc == 5  # a warning is not released by trustee's KBS affirming.rego
     sub = json.loads(out)["submods"]["cpu0"]
-    assert sub["ear.trustworthiness-vector"]["executables"] == 33
-    assert sub["ear.trustworthiness-vector"]["instance-identity"] == 0
+    # the appraisal trustee's AS issues: only the claims the policy sets, status from them
+    assert sub["ear.trustworthiness-vector"] == {"executables": 33, "hardware": 2}
     assert sub["ear.status"] == "warning"
+    assert sub["cocoverify.result"]["reason"] == "rego_rejected"
+
+
+def test_cli_trustee_policy_with_reference_values(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policies = require_shared("trustee-policies")
+    base = require_shared("amd") / "trustee-e2e-genoa-model-a0-v3-vcek"
+    argv = ["verify", str(base / "report.bin"), "--at", "2025-05-28T00:00:00Z"]
+    for name in ("vcek.der", "ask.pem", "ark.pem"):
+        argv += ["--collateral", str(base / name)]
+    argv += ["--rego", str(policies / "as_ear_default_policy_cpu.rego"), "--format", "ear"]
+    claims = trustee.claims_for(
+        cocoverify.verify((base / "report.bin").read_bytes(), collateral=[base / "vcek.der",
+                          base / "ask.pem", base / "ark.pem"], at="2025-05-28T00:00:00Z")
+    )  # fmt: skip
+    rv = {
+        "snp_launch_measurement": [claims["measurement"]],
+        **{f"snp_{k}": [claims[f"reported_tcb_{k}"]] for k in ("bootloader", "microcode")},
+        "snp_snp_svn": [claims["reported_tcb_snp"]],
+        "snp_tee_svn": [claims["reported_tcb_tee"]],
+    }
+    good = tmp_path / "rv.json"
+    good.write_text(json.dumps(rv))
+    rc, out = _cli(capsys, *argv, "--reference-values", str(good))
+    sub = json.loads(out)["submods"]["cpu0"]
+    # configuration: the SMT/TSME/ABI reference values are absent, so 3 ("no known
+    # vulnerabilities") instead of 2 -- still affirming
+    assert rc == 0 and sub["ear.status"] == "affirming"
+    assert sub["ear.trustworthiness-vector"]["executables"] == 3
+    assert sub["ear.trustworthiness-vector"]["configuration"] == 3
+    bad = tmp_path / "rv.yaml"
+    bad.write_text("snp_launch_measurement: ['00']\n")
+    rc, out = _cli(capsys, *argv, "--reference-values", str(bad))
+    assert rc == 5 and json.loads(out)["submods"]["cpu0"]["ear.status"] != "affirming"
+    rc, _ = _cli(capsys, *argv[:-4], "--reference-values", str(good))  # without --rego
+    assert rc == 1
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"a": 1, "a": 2}')
+    rc, _ = _cli(capsys, *argv, "--reference-values", str(broken))
+    assert rc == 1

@@ -18,12 +18,53 @@ from cocoverify.errors import ConfigurationError, Reason
         ({"trust_claims": {}}, False),  # trustee: no trust claim set, no token
         ({"trust_claims": {"hardware": 0, "executables": 1}}, False),  # all "none"
         ({"trust_claims": {"hardware": 2}}, True),
-        ({"trust_claims": {"hardware": 32}}, True),
+        ({"trust_claims": {"hardware": 2, "executables": 0}}, True),  # "none" claims pass
+        # trustee's KBS affirming.rego denies a warning: so does the decision
+        ({"trust_claims": {"hardware": 32}}, False),
+        ({"trust_claims": {"hardware": 2, "configuration": 36}}, False),
+        ({"allow": True, "trust_claims": {"executables": 33}}, False),
         ({"allow": True, "trust_claims": {}}, True),  # explicit allow
     ],
 )
-def test_without_allow_some_trust_claim_must_affirm(value: dict[str, Any], allowed: bool) -> None:
+def test_only_an_affirming_status_is_allowed(value: dict[str, Any], allowed: bool) -> None:
     assert rego.decide(value).allowed is allowed
+
+
+def test_status_and_vector_as_trustee_derives_them() -> None:
+    # broker.rs: the vector holds the claims the policy sets; rust-ear
+    # update_status_from_trust_vector: the worst tier, unset claims count as 0 ("none")
+    d = rego.decide({"trust_claims": {"executables": 3, "hardware": 2, "configuration": 36}})
+    assert d.trust_vector == {"configuration": 36, "executables": 3, "hardware": 2}
+    assert list(d.trust_vector) == ["configuration", "executables", "hardware"]  # AR4SI order
+    assert d.status == "warning" and not d.allowed
+    d = rego.decide({"trust_claims": {"hardware": 97, "executables": 3}})
+    assert d.status == "contraindicated" and not d.allowed
+    assert rego.decide({"allow": True}).trust_vector is None  # no trust_claims: no vector
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [
+        "x",
+        [{"name": "a", "key": 1}],
+        [{"name": 1, "key": 1, "value": 0}],
+        [{"name": "a", "key": True, "value": 0}],
+        [{"name": "a", "key": 2**31, "value": 0}],
+        [{"name": "a", "key": 1, "value": 0}, {"name": "a", "key": 2, "value": 0}],
+        [{"name": "a", "key": 1, "value": 0}, {"name": "b", "key": 1, "value": 0}],
+    ],
+)
+def test_malformed_extensions_are_configuration_errors(extensions: Any) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        rego.decide({"trust_claims": {"hardware": 2}, "extensions": extensions})
+    assert err.value.reason is Reason.INVALID_POLICY
+
+
+def test_extensions_are_kept() -> None:
+    ext = [{"name": "ear.trustee.identifiers", "key": -18, "value": {"validated": {}}, "x": 1}]
+    d = rego.decide({"trust_claims": {"hardware": 2}, "extensions": ext})
+    assert d.extensions == ({"name": "ear.trustee.identifiers", "key": -18,
+                             "value": {"validated": {}}},)  # fmt: skip
 
 
 # --- property: the decision rule never crashes ------------------------------------------------
@@ -54,4 +95,5 @@ def test_decide_only_decides_or_raises_configuration_errors(value: Any) -> None:
     assert isinstance(value, dict)
     if d.allowed:
         assert value.get("allow", True) is True
-        assert all(ear.tier(v) != "contraindicated" for v in d.trust_claims.values())
+        assert all(ear.tier(v) in ("affirming", "none") for v in d.trust_claims.values())
+        assert d.status in (None, "affirming")

@@ -17,7 +17,8 @@ from cocoverify.cli.output import error_dict, render_text, use_colour, write_jso
 from cocoverify.collateral import load_collateral
 from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
 from cocoverify.integrations.ear import PROFILE, TRUSTEE_PROFILE, sign_ear, to_ear
-from cocoverify.integrations.rego import check_rego
+from cocoverify.integrations.reference import load_reference_values
+from cocoverify.integrations.rego import RegoDecision, evaluate_policy, reject
 from cocoverify.policy import Policy
 from cocoverify.registry import peek_tee
 from cocoverify.result import VerificationResult
@@ -86,7 +87,14 @@ def register(sub: Any) -> None:
         "--rego",
         metavar="FILE",
         help="also evaluate this OPA Rego policy (trustee input shape; needs cocoverify[rego]); "
-        "rejects (exit 5) when data.policy.allow is false or a trust claim is contraindicated",
+        "rejects (exit 5) when data.policy.allow is false or the ear.status trustee derives "
+        "from data.policy.trust_claims is not affirming",
+    )
+    p.add_argument(
+        "--reference-values",
+        metavar="FILE",
+        help="reference values for --rego (JSON or YAML id -> value, trustee's RVPS shape): "
+        "query_reference_value(id) and data.reference",
     )
     p.set_defaults(func=run)
 
@@ -145,13 +153,14 @@ def _write_ear(
     args: argparse.Namespace,
     outcome: VerificationResult | CocoverifyError,
     key: ec.EllipticCurvePrivateKey | None,
-    trust_claims: Any,
+    decision: RegoDecision | None,
+    inputs: dict[str, Any],
 ) -> None:
     result = outcome if isinstance(outcome, VerificationResult) else outcome.result
     # rejected before a result existed: the requested time, else now
     iat = result.verified_at if result is not None else _api.as_time(args.at)
     profile = TRUSTEE_PROFILE if args.ear_profile == "trustee" else PROFILE
-    claims = to_ear(outcome, iat=iat, trust_claims=trust_claims, profile=profile)
+    claims = to_ear(outcome, iat=iat, decision=decision, profile=profile, **inputs)
     if key is not None:
         sys.stdout.write(sign_ear(claims, key, _EAR_CURVES[key.curve.name]) + "\n")
     else:
@@ -170,8 +179,12 @@ def run(args: argparse.Namespace) -> int:
     result = None
     error: CocoverifyError | None = None
     rego_text = _read_text(args.rego, "--rego") if args.rego else None
+    if args.reference_values and rego_text is None:
+        raise ConfigurationError("--reference-values needs --rego", reason=Reason.INVALID_ARGUMENT)
+    reference = load_reference_values(args.reference_values) if args.reference_values else None
     ear_key = _ear_key(args.ear_key) if args.ear_key else None
-    trust_claims = None
+    decision: RegoDecision | None = None
+    inputs: dict[str, Any] = {}  # the quote and collateral: Intel supplemental claims
     try:
         policy = Policy.from_file(args.policy) if args.policy else Policy.default()
         collateral = load_collateral(args.collateral)
@@ -185,8 +198,11 @@ def run(args: argparse.Namespace) -> int:
             expected_report_data=args.report_data,
             expected_init_data=args.init_data,
         )
+        inputs = {"evidence": data, "collateral": collateral, "trust": trust}
         if rego_text is not None:
-            trust_claims = check_rego(result, rego_text).trust_claims or None
+            decision = evaluate_policy(result, rego_text, reference_values=reference, **inputs)
+            if not decision.allowed:
+                raise reject(result, decision)
     except CocoverifyError as exc:
         if rego_text is not None and result is not None and isinstance(exc, ConfigurationError):
             raise  # a broken Rego file or a missing engine: usage error (exit 1), not a verdict
@@ -197,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
             error if error is not None else result
         )
         assert outcome is not None
-        _write_ear(args, outcome, ear_key, trust_claims)
+        _write_ear(args, outcome, ear_key, decision, inputs)
     elif args.format == "json":
         if error is None:
             assert result is not None

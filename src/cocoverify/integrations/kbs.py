@@ -9,6 +9,9 @@ What a Confidential Containers KBS expects a TEE to have bound into its evidence
 * **init data** -- a TOML document (``version``, ``algorithm``, ``[data]``) hashed whole,
   as text bytes, with its own ``algorithm`` (:func:`initdata_digest`).
   :func:`initdata_claims` gives the ``init_data_claims`` the AS puts in its token.
+* **resource policies** -- :func:`resource_allowed` evaluates a KBS resource policy
+  (``kbs/sample_policies/affirming.rego``, ``default.rego``) on an EAR, as trustee's KBS does
+  before it releases a resource (``kbs/src/api_server.rs``).
 
 The digests are compared with the evidence by :func:`cocoverify.verify` (zero-padded to the
 field, constant time) or by :mod:`cocoverify.integrations.trustee`, which also applies trustee's
@@ -22,7 +25,7 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +33,7 @@ from typing import Any
 import rfc8785
 
 from cocoverify.errors import ConfigurationError, Reason
+from cocoverify.integrations.rego import evaluate_rego
 
 __all__ = [
     "HASH_ALGORITHMS",
@@ -40,6 +44,8 @@ __all__ = [
     "initdata_claims",
     "initdata_digest",
     "parse_initdata",
+    "resource_allowed",
+    "resource_policy_data",
     "runtime_data_digest",
 ]
 
@@ -187,16 +193,22 @@ def _jsonable(value: Any) -> Any:
 def agent_policy_claims(policy_rego: str) -> dict[str, Any] | None:
     """The JSON object assigned by ``policy_data := {...}`` in a Kata agent policy, or None.
 
-    Kata's generated policies write that object as JSON; one that is not JSON raises
-    ConfigurationError instead of being skipped silently.
+    The assignment is read at the start of a line (never inside a comment) and must occur
+    once. Kata's generated policies write the object as JSON; one that is not JSON, or two
+    assignments, raise ConfigurationError instead of being skipped silently (trustee's AS
+    then keeps the policy text and extracts nothing; docs/trustee.md "Init data").
     """
-    match = _POLICY_DATA.search(policy_rego)
-    if match is None:
+    matches = list(_POLICY_DATA.finditer(policy_rego))
+    if not matches:
         return None
+    if len(matches) > 1:
+        raise _bad("policy.rego: policy_data is assigned more than once")
     try:
-        value, _ = json.JSONDecoder().raw_decode(policy_rego, match.end())
+        value, _ = json.JSONDecoder().raw_decode(policy_rego, matches[0].end())
     except json.JSONDecodeError as exc:
         raise _bad(f"policy.rego: policy_data is not a JSON object ({exc.msg})") from None
+    except RecursionError:
+        raise _bad("policy.rego: policy_data is nested too deeply") from None
     if not isinstance(value, dict):
         raise _bad("policy.rego: policy_data is not a JSON object")
     return value
@@ -206,7 +218,8 @@ def initdata_claims(toml_text: str | bytes) -> dict[str, Any]:
     """``init_data_claims`` as the AS builds them from an initdata document (``parse_init_data``).
 
     The ``[data]`` table, with ``aa.toml`` / ``cdh.toml`` re-parsed into objects and, when
-    ``policy.rego`` assigns ``policy_data``, that object under ``agent_policy_claims``.
+    ``policy.rego`` assigns ``policy_data``, that object under ``agent_policy_claims`` in
+    place of ``policy.rego`` (trustee removes the policy text once it has the claims).
     """
     init = parse_initdata(toml_text)
     claims: dict[str, Any] = dict(init.data)
@@ -216,5 +229,57 @@ def initdata_claims(toml_text: str | bytes) -> dict[str, Any]:
     if _POLICY_ENTRY in claims:
         policy = agent_policy_claims(claims[_POLICY_ENTRY])
         if policy is not None:
+            del claims[_POLICY_ENTRY]
             claims["agent_policy_claims"] = policy
     return claims
+
+
+# --- KBS resource policies ----------------------------------------------------------------
+
+
+def resource_policy_data(
+    resource_path: str | Sequence[str],
+    *,
+    plugin: str = "resource",
+    query: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The policy data trustee's KBS gives its resource policy for a request.
+
+    ``GET /kbs/v0/<plugin>/<path...>?<query>`` becomes ``{"plugin", "resource-path",
+    "query"}`` (``kbs/src/api_server.rs``); ``resource_path`` is ``"repo/type/tag"`` or its
+    parts.
+    """
+    if isinstance(resource_path, str):
+        parts = resource_path.split("/") if resource_path else []
+    elif isinstance(resource_path, Sequence) and all(isinstance(p, str) for p in resource_path):
+        parts = list(resource_path)
+    else:
+        raise _bad("resource path: expected 'repo/type/tag' or a list of strings")
+    if not isinstance(plugin, str) or not plugin:
+        raise _bad("plugin: expected a name")
+    q = dict(query or {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in q.items()):
+        raise _bad("query: expected a mapping of strings")
+    return {"plugin": plugin, "resource-path": parts, "query": q}
+
+
+def resource_allowed(
+    ear_claims: Mapping[str, Any],
+    policy_text: str,
+    resource_path: str | Sequence[str] = "",
+    *,
+    plugin: str = "resource",
+    query: Mapping[str, str] | None = None,
+) -> bool:
+    """Trustee's KBS release decision: ``data.policy.allow`` of a resource policy on an EAR.
+
+    ``ear_claims`` are the verified EAR's claims (:func:`~cocoverify.integrations.ear.to_ear`,
+    or :func:`~cocoverify.integrations.ear.verify_ear` of the token). As in trustee's KBS an
+    undefined or non-boolean ``allow`` denies; a policy the engine cannot evaluate is a
+    ConfigurationError (``invalid_policy``), where trustee's KBS answers with an error.
+    """
+    if not isinstance(ear_claims, Mapping):
+        raise _bad("EAR claims: expected the token's claims as a mapping")
+    data = resource_policy_data(resource_path, plugin=plugin, query=query)
+    allow = evaluate_rego(policy_text, ear_claims, query="data.policy.allow", data=data)
+    return allow is True

@@ -290,6 +290,23 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], VerificationResult], dict[str,
 # --- QVL supplemental claims: they need the collateral items themselves -----------------------
 
 
+def _same_quote(parsed: Any, pck: Any, result: VerificationResult) -> None:
+    """The quote must be the one ``result`` was made from: same TEE, REPORTDATA and PCK."""
+    c = result.claims
+    mine = c.get("pck") or {}
+    info = pck.info
+    same = (
+        result.tee == parsed.tee
+        and c.get("report_data") == parsed.body.report_data
+        and all(mine.get(k) == getattr(info, k) for k in ("fmspc", "ppid", "cpu_svn", "pce_svn"))
+    )
+    if not same:
+        raise ConfigurationError(
+            "intel_supplemental: the quote is not the one the result was verified from",
+            reason=Reason.INVALID_ARGUMENT,
+        )
+
+
 def intel_supplemental(
     quote: bytes, result: VerificationResult, *, collateral: Collateral, trust: TrustStore
 ) -> dict[str, Any]:
@@ -309,6 +326,7 @@ def intel_supplemental(
     at = result.verified_at
     parsed = parse_quote(quote)
     pck = authenticate_quote(parsed, pck_chain_for(parsed, collateral), trust=trust, at=at)
+    _same_quote(parsed, pck, result)
     root_crl, pck_crl = verify_crls(pck, collateral, at)
     out: dict[str, Any] = {}
     key = pck.root.public_key()
