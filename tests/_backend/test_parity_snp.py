@@ -317,10 +317,9 @@ def _header() -> str:
 
 def test_values_follow_the_view() -> None:
     """The wrapper's field order and byte offsets are the view's and the parser's layout."""
-    assert [f.name for f in fields(SnpReport)] == [n for n, _ in _native_snp.REPORT_FIELDS]
-    for name, where in _native_snp.REPORT_FIELDS:
-        if isinstance(where, tuple):
-            assert LAYOUT[name] == where, name
+    assert [f.name for f in fields(SnpReport)] == [n for n, *_ in _native_snp.REPORT_FIELDS]
+    assert {n: (o, s) for n, o, s, _ in _native_snp.REPORT_FIELDS} == LAYOUT
+    assert _native_snp._REPORT.size == REPORT_SIZE
 
 
 def test_field_names_cover_the_c_enum() -> None:

@@ -10,6 +10,7 @@ ImportError when the extension is not built or lacks the SGX extension walk.
 
 from __future__ import annotations
 
+import operator
 import struct
 from typing import Any, NoReturn
 
@@ -165,31 +166,45 @@ def _raise(v: tuple[int, ...], data: bytes) -> NoReturn:
     raise ValueError(f"native SGX extension walk: status {status}, error {code}")
 
 
+_I_ENTRIES, _I_PCE_SVN, _I_SGX_TYPE = _AT["entries"], _AT["pce_svn"], _AT["sgx_type"]
+_I_FLAGS = _AT["dynamic_platform"]  # then cached_keys, smt_enabled
+_SPAN_AT = operator.itemgetter(*(_AT[k] for k in _SPANS))
+
+
 def facts_from_struct(o: Any, data: bytes) -> tuple[Any, ...]:
     """The facts from a filled ``cv_sgxext_fields`` (raises its error, if any)."""
     v = _LAYOUT.unpack(ffi.buffer(o))
     if v[0] != lib.CV_OK:
         _raise(v, data)
-    entries = v[_AT["entries"]]
-    flags = [v[_AT[k]] for k in ("dynamic_platform", "cached_keys", "smt_enabled")]
+    entries = v[_I_ENTRIES]
+    ppid, cpu, pce, fmspc, inst = _SPAN_AT(v)
+    dynamic, cached, smt = v[_I_FLAGS : _I_FLAGS + 3]
+    n = len(data)
     # never expected (C checked all of it): fail closed
     if (
-        entries not in (5, 7)
-        or any(v[_AT[k]] + n > len(data) for k, n in _SPANS.items())
-        or any(f > 2 for f in flags)
+        (entries != 5 and entries != 7)
+        or ppid + 16 > n
+        or cpu + 16 > n
+        or pce + 2 > n
+        or fmspc + 6 > n
+        or inst + 16 > n
+        or dynamic > 2
+        or cached > 2
+        or smt > 2
     ):
         raise ValueError("native SGX extension walk: a field lies outside the input")
-    ppid, cpu, pce, fmspc, inst = (v[_AT[k]] for k in _SPANS)
     return (
         data[ppid : ppid + 16],
         v[_TCB],
-        v[_AT["pce_svn"]],
+        v[_I_PCE_SVN],
         data[cpu : cpu + 16],
         data[pce : pce + 2],
         data[fmspc : fmspc + 6],
-        v[_AT["sgx_type"]],
+        v[_I_SGX_TYPE],
         data[inst : inst + 16] if entries == 7 else None,
-        *(_FLAGS[f] for f in flags),
+        _FLAGS[dynamic],
+        _FLAGS[cached],
+        _FLAGS[smt],
     )
 
 

@@ -1,8 +1,9 @@
 """SEV-SNP report layout in C (csrc/cv_snp.c; docs/native.md, "SNP reports").
 
-C checks the 1184-byte report and fills ``cv_snp_fields`` (the integer fields); this module
-slices the byte fields at their fixed offsets (SEV-SNP ABI §7.3) and returns the values in the
-order of the ``SnpReport`` fields, or raises exactly the exception
+C checks the 1184-byte report and fills ``cv_snp_fields`` (the status, and the integer fields
+its messages need); this module unpacks the checked report with one ``struct`` at the fixed
+offsets (SEV-SNP ABI §7.3) and returns the values in the order of the ``SnpReport`` fields, or
+raises exactly the exception
 ``cocoverify.tee.snp.parse.parse_report`` raises (class, reason, field, offset, message).
 ``parse_report`` builds the view from the values when the native backend is selected.
 Importing this module raises ImportError when the extension is not built or lacks the SNP
@@ -61,42 +62,67 @@ _RANGES: dict[int, tuple[int, int]] = {
     lib.CV_SNP_F_SIGNATURE_RESERVED: (0x330, 0x4A0),
 }
 
-#: The SnpReport fields in order: (name, C integer field) or (name, (offset, size)) for bytes.
-REPORT_FIELDS: tuple[tuple[str, str | tuple[int, int]], ...] = (
-    ("version", "version"),
-    ("guest_svn", "guest_svn"),
-    ("policy", "policy"),
-    ("family_id", (0x010, 16)),
-    ("image_id", (0x020, 16)),
-    ("vmpl", "vmpl"),
-    ("signature_algo", "signature_algo"),
-    ("current_tcb", (0x038, 8)),
-    ("platform_info", "platform_info"),
-    ("key_info", "key_info"),
-    ("report_data", (0x050, 64)),
-    ("measurement", (0x090, 48)),
-    ("host_data", (0x0C0, 32)),
-    ("id_key_digest", (0x0E0, 48)),
-    ("author_key_digest", (0x110, 48)),
-    ("report_id", (0x140, 32)),
-    ("report_id_ma", (0x160, 32)),
-    ("reported_tcb", (0x180, 8)),
-    ("cpuid_fam_id", "cpuid_fam_id"),
-    ("cpuid_mod_id", "cpuid_mod_id"),
-    ("cpuid_step", "cpuid_step"),
-    ("chip_id", (0x1A0, 64)),
-    ("committed_tcb", (0x1E0, 8)),
-    ("current_build", "current_build"),
-    ("current_minor", "current_minor"),
-    ("current_major", "current_major"),
-    ("committed_build", "committed_build"),
-    ("committed_minor", "committed_minor"),
-    ("committed_major", "committed_major"),
-    ("launch_tcb", (0x1F0, 8)),
-    ("launch_mit_vector", "launch_mit_vector"),
-    ("current_mit_vector", "current_mit_vector"),
-    ("signature", (0x2A0, 512)),
+#: The SnpReport fields in order, which is offset order (SEV-SNP ABI §7.3): (name, offset,
+#: size, kind), kind "u" a little-endian unsigned integer, "b" bytes.
+REPORT_FIELDS: tuple[tuple[str, int, int, str], ...] = (
+    ("version", 0x000, 4, "u"),
+    ("guest_svn", 0x004, 4, "u"),
+    ("policy", 0x008, 8, "u"),
+    ("family_id", 0x010, 16, "b"),
+    ("image_id", 0x020, 16, "b"),
+    ("vmpl", 0x030, 4, "u"),
+    ("signature_algo", 0x034, 4, "u"),
+    ("current_tcb", 0x038, 8, "b"),
+    ("platform_info", 0x040, 8, "u"),
+    ("key_info", 0x048, 4, "u"),
+    ("report_data", 0x050, 64, "b"),
+    ("measurement", 0x090, 48, "b"),
+    ("host_data", 0x0C0, 32, "b"),
+    ("id_key_digest", 0x0E0, 48, "b"),
+    ("author_key_digest", 0x110, 48, "b"),
+    ("report_id", 0x140, 32, "b"),
+    ("report_id_ma", 0x160, 32, "b"),
+    ("reported_tcb", 0x180, 8, "b"),
+    ("cpuid_fam_id", 0x188, 1, "u"),
+    ("cpuid_mod_id", 0x189, 1, "u"),
+    ("cpuid_step", 0x18A, 1, "u"),
+    ("chip_id", 0x1A0, 64, "b"),
+    ("committed_tcb", 0x1E0, 8, "b"),
+    ("current_build", 0x1E8, 1, "u"),
+    ("current_minor", 0x1E9, 1, "u"),
+    ("current_major", 0x1EA, 1, "u"),
+    ("committed_build", 0x1EC, 1, "u"),
+    ("committed_minor", 0x1ED, 1, "u"),
+    ("committed_major", 0x1EE, 1, "u"),
+    ("launch_tcb", 0x1F0, 8, "b"),
+    ("launch_mit_vector", 0x1F8, 8, "u"),
+    ("current_mit_vector", 0x200, 8, "u"),
+    ("signature", 0x2A0, 512, "b"),
 )
+
+
+def _report_struct() -> struct.Struct:
+    """One little-endian struct for the whole report: every field in order, pads between."""
+    fmt, at = "<", 0
+    for _, off, size, kind in REPORT_FIELDS:
+        fmt += f"{off - at}x" if off > at else ""
+        fmt += {1: "B", 4: "I", 8: "Q"}[size] if kind == "u" else f"{size}s"
+        at = off + size
+    return struct.Struct(fmt + (f"{REPORT_SIZE - at}x" if at < REPORT_SIZE else ""))
+
+
+#: A checked report is unpacked in one call; C has already checked every byte of it.
+_REPORT = _report_struct()
+_NAMES = [name for name, *_ in REPORT_FIELDS]
+#: Fields absent before a version (None in the view): CPUID before v3, MIT vectors before v5.
+_ABSENT = {
+    v: tuple(
+        i
+        for i, n in enumerate(_NAMES)
+        if (n.startswith("cpuid_") and v < 3) or (n.endswith("_mit_vector") and v < 5)
+    )
+    for v in (2, 3, 4, 5)
+}
 
 _HEAD = ("status", "err_field", "err_offset")
 _INTS = (
@@ -121,8 +147,6 @@ _INTS = (
 )
 #: cv_snp_fields is two ints then uint64_t only: one unpack reads the whole table.
 _LAYOUT = struct.Struct("=ii" + "Q" * (len(_HEAD) - 2 + len(_INTS)))
-_V3_ONLY = frozenset({"cpuid_fam_id", "cpuid_mod_id", "cpuid_step"})
-_V5_ONLY = frozenset({"launch_mit_vector", "current_mit_vector"})
 _INDEX = {name: i for i, name in enumerate(_INTS, start=len(_HEAD))}
 
 
@@ -136,22 +160,6 @@ def _check_layout() -> None:
 
 
 _check_layout()
-
-
-def _plan(version: int) -> tuple[tuple[bool, int, int], ...]:
-    """(is_bytes, start or table index, end) per SnpReport field; None-fields use index -1."""
-    out: list[tuple[bool, int, int]] = []
-    for name, where in REPORT_FIELDS:
-        if isinstance(where, tuple):
-            out.append((True, where[0], where[0] + where[1]))
-        elif (name in _V3_ONLY and version < 3) or (name in _V5_ONLY and version < 5):
-            out.append((False, -1, 0))
-        else:
-            out.append((False, _INDEX[where], 0))
-    return tuple(out)
-
-
-_PLANS = {v: _plan(v) for v in (2, 3, 4, 5)}
 
 
 def _raise(values: tuple[int, ...], size: int) -> NoReturn:
@@ -212,17 +220,25 @@ def _raise(values: tuple[int, ...], size: int) -> NoReturn:
 
 def values_from_struct(o: Any, data: bytes) -> tuple[Any, ...]:
     """The SnpReport values from a filled ``cv_snp_fields`` (raises its error, if any)."""
-    values = _LAYOUT.unpack(ffi.buffer(o))
-    if values[0] != lib.CV_OK:
-        _raise(values, len(data))
-    plan = _PLANS.get(values[_INDEX["version"]])
-    if plan is None or len(data) != REPORT_SIZE:  # never expected: C checked both
+    table = _LAYOUT.unpack(ffi.buffer(o))
+    if table[0] != lib.CV_OK:
+        _raise(table, len(data))
+    if len(data) != REPORT_SIZE:  # never expected: C checked it
         raise EvidenceError(
             "native SNP parser accepted a report it should not have", reason=Reason.MALFORMED
         )
-    return tuple(
-        data[a:b] if is_bytes else (values[a] if a >= 0 else None) for is_bytes, a, b in plan
-    )
+    values = _REPORT.unpack(data)
+    absent = _ABSENT.get(values[0])
+    if absent is None or values[0] != table[_INDEX["version"]]:  # never expected
+        raise EvidenceError(
+            "native SNP parser accepted a report it should not have", reason=Reason.MALFORMED
+        )
+    if not absent:
+        return values
+    out = list(values)
+    for i in absent:
+        out[i] = None
+    return tuple(out)
 
 
 def parse_report_values(data: bytes) -> tuple[Any, ...]:
