@@ -16,7 +16,7 @@ from cocoverify.collateral import Collateral
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import EvidenceError, Reason
 from cocoverify.result import Appraisal
-from cocoverify.tee import cca, intel, nitro, snp
+from cocoverify.tee import cca, ibmse, intel, nitro, snp
 from cocoverify.trust import TrustStore
 
 __all__ = ["TEES", "Pipeline", "TeeSpec", "detect", "peek_tee", "policy_sections", "spec_for"]
@@ -104,6 +104,17 @@ TEES: tuple[TeeSpec, ...] = (
         describe=cca.describe,
         policy_sections=MappingProxyType(cca.POLICY_SECTIONS),
         collateral=("CPAK: PEM public key, JWK / JWK set or trust-anchor store",),
+    ),
+    TeeSpec(
+        name="ibmse",
+        tees=("se",),
+        detect=ibmse.detect,
+        appraise=ibmse.appraise_response,
+        describe=ibmse.describe,
+        policy_sections=MappingProxyType(ibmse.POLICY_SECTIONS),
+        collateral=(
+            "the request's secret (measurement key and nonce), or the RSA key that wrapped it",
+        ),
     ),
 )
 
