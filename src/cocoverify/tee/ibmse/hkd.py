@@ -45,7 +45,7 @@ __all__ = [
     "verify_signing_chain",
 ]
 
-_ROOT_FILE = "digicert_trusted_root_g4.pem"
+_ROOT_FILE = "digicert_trusted_root_g4.der"
 IBM = "International Business Machines Corporation"
 LOCALITIES = ("Poughkeepsie", "Armonk")
 MAX_INTERMEDIATES = 2  # pv helper.rs SECURITY_CHAIN_MAX_LEN
@@ -54,8 +54,8 @@ MAX_INTERMEDIATES = 2  # pv helper.rs SECURITY_CHAIN_MAX_LEN
 @functools.cache
 def bundled_root() -> x509.Certificate:
     """DigiCert Trusted Root G4 (its fingerprint is pinned in ``trust``)."""
-    pem = resources.files("cocoverify.tee.ibmse").joinpath("_data", _ROOT_FILE).read_bytes()
-    return x509.load_pem_x509_certificate(pem)
+    der = resources.files("cocoverify.tee.ibmse").joinpath("_data", _ROOT_FILE).read_bytes()
+    return x509.load_der_x509_certificate(der)
 
 
 def _bad(message: str, reason: Reason = Reason.COLLATERAL_CHAIN_INVALID) -> CollateralInvalid:

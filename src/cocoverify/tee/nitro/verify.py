@@ -32,15 +32,15 @@ from cocoverify.trust import TrustStore
 
 __all__ = ["aws_root", "load_chain", "verify_chain", "verify_signature"]
 
-_ROOT_FILE = "aws_nitro_enclaves_root_g1.pem"
+_ROOT_FILE = "aws_nitro_enclaves_root_g1.der"
 _E = TypeVar("_E", bound=x509.ExtensionType)
 
 
 @functools.cache
 def aws_root() -> x509.Certificate:
     """The bundled AWS Nitro Enclaves Root-G1 (its fingerprint is pinned in ``trust``)."""
-    pem = resources.files("cocoverify.tee.nitro").joinpath("_data", _ROOT_FILE).read_bytes()
-    return x509.load_pem_x509_certificate(pem)
+    der = resources.files("cocoverify.tee.nitro").joinpath("_data", _ROOT_FILE).read_bytes()
+    return x509.load_der_x509_certificate(der)
 
 
 @functools.lru_cache(maxsize=256)
