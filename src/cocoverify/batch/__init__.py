@@ -38,6 +38,7 @@ from cocoverify.batch.worker import (
     Stamp,
     _internal_error,
     _verify_chunk,
+    _verify_item,
     collateral_stamp,
     preload,
     record_for,
@@ -119,10 +120,18 @@ def verify_many(
     limit = max(1, window if window is not None else 4 * workers)
     stamps: dict[BatchConfig, Stamp] = {}  # shared collateral state, once per config
 
-    def stamp_for(c: BatchConfig) -> Stamp:
+    base = collateral_stamp(cfg.collateral)
+
+    def stamp_for(c: BatchConfig | None) -> Stamp:
+        if c is None:
+            return base  # most items: no dict lookup, no hashing of the config
         if c not in stamps:
             stamps[c] = collateral_stamp(c.collateral)
         return stamps[c]
+
+    if type(ex) is InlineExecutor:  # exactly: a subclass may count or wrap its tasks
+        yield from (_verify_item(i, cfg, stamp_for(i.config)) for i in map(_as_item, items))
+        return
 
     stream: Iterator[BatchItem] = map(_as_item, items)
     if chunksize is not None:
@@ -143,7 +152,7 @@ def verify_many(
             try:
                 wire = [item.wire() for item in batch]
                 fut = ex.submit(
-                    _verify_chunk, wire, cfg, [stamp_for(i.config or cfg) for i in batch]
+                    _verify_chunk, wire, cfg, [stamp_for(i.config) for i in batch]
                 )
             except Exception as exc:  # e.g. a pool already broken, a cluster unreachable
                 fut = Future()
