@@ -307,14 +307,25 @@ def test_malformed_shapes(tee: str, evidence: Any) -> None:
 
 def test_unknown_keys_and_eventlogs_are_reported() -> None:
     quote = QuoteBuilder.tdx().sign(INTEL_PKI)
-    ev = {**evidence_quote(quote), "cc_eventlog": base64.b64encode(b"log").decode(), "x": 1}
+    ev = {**evidence_quote(quote), "aa_eventlog": "x", "x": 1}
     result = trustee.verify_evidence(
         "tdx", ev, collateral=intel_collateral("tdx"), trust=INTEL_TRUST, at=NOW
     )
-    assert any("cc_eventlog" in w for w in result.warnings)
+    assert any("aa_eventlog" in w for w in result.warnings)
     assert any("unknown keys ['x']" in w for w in result.warnings)
     with pytest.raises(MalformedEvidence):
         trustee.parse_evidence("tdx", {**ev, "cc_eventlog": "%%"})
+    with pytest.raises(MalformedEvidence):  # not a CC event log (test_trustee_ccel.py)
+        trustee.verify_evidence(
+            "tdx", {**ev, "cc_eventlog": base64.b64encode(b"log").decode()},
+            collateral=intel_collateral("tdx"), trust=INTEL_TRUST, at=NOW,
+        )  # fmt: skip
+    # tdx/mod.rs: an empty cc_eventlog is no event log
+    empty = trustee.verify_evidence(
+        "tdx", {**ev, "cc_eventlog": ""}, collateral=intel_collateral("tdx"), trust=INTEL_TRUST,
+        at=NOW,
+    )  # fmt: skip
+    assert empty.accepted
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,8 @@ class TrusteeEvidence:
     data: bytes
     collateral: Collateral
     warnings: tuple[str, ...] = ()
+    #: TDX ``cc_eventlog``: the CCEL log area, replayed against RTMR0..3 by the adapter
+    cc_eventlog: bytes | None = None
 
 
 def _malformed(message: str, field: str) -> MalformedEvidence:
@@ -282,13 +284,14 @@ def _intel_evidence(tee: str, obj: dict[str, Any]) -> TrusteeEvidence:
     known: tuple[str, ...] = ("quote", "cc_eventlog", "aa_eventlog") if tee == "tdx" else ("quote",)
     warnings = _extra_keys(obj, known, tee)
     data = _b64_std(obj.get("quote"), "quote")
+    ccel = None
     if tee == "tdx":
-        for key in ("cc_eventlog", "aa_eventlog"):
-            if obj.get(key) is not None:
-                if key == "cc_eventlog":
-                    _b64_std(obj[key], key)
-                warnings.append(f"{key} present but not replayed; no event-log claims emitted")
-    return TrusteeEvidence(tee, data, Collateral(), tuple(warnings))
+        # tdx/mod.rs: an absent or empty cc_eventlog means no event log
+        if obj.get("cc_eventlog") not in (None, ""):
+            ccel = _b64_std(obj["cc_eventlog"], "cc_eventlog")
+        if obj.get("aa_eventlog") is not None:
+            warnings.append("aa_eventlog present but not replayed (trustee reads no such field)")
+    return TrusteeEvidence(tee, data, Collateral(), tuple(warnings), ccel)
 
 
 def _snp_evidence(obj: dict[str, Any]) -> TrusteeEvidence:

@@ -24,6 +24,7 @@ from cocoverify.collateral import Collateral
 from cocoverify.errors import ConfigurationError, PolicyRejected, Reason, UnsupportedEvidence
 from cocoverify.hazmat import detect, parse_quote
 from cocoverify.integrations.trustee.claims import claims_for, intel_supplemental
+from cocoverify.integrations.trustee.eventlog import parse_ccel, replay
 from cocoverify.integrations.trustee.evidence import TrusteeEvidence, parse_evidence
 from cocoverify.policy import Policy
 from cocoverify.result import RuleVerdict, VerificationResult
@@ -58,9 +59,7 @@ def _reject(result: VerificationResult, verdict: RuleVerdict) -> PolicyRejected:
     rejected = dataclasses.replace(
         result, accepted=False, reason=verdict.reason, policy=(*result.policy, verdict)
     )
-    err = PolicyRejected(verdict.message, reason=verdict.reason)
-    err.result = rejected
-    return err
+    return error_for(rejected)
 
 
 def _waivable(v: RuleVerdict, result: VerificationResult, policy: Policy) -> bool:
@@ -176,9 +175,31 @@ def verify_evidence(
                 expected=init,
             ),
         )
+    if ev.cc_eventlog is not None:
+        _replay_ccel(result, ev.cc_eventlog)
     if ev.warnings:
         result = dataclasses.replace(result, warnings=(*result.warnings, *ev.warnings))
     return result
+
+
+def _replay_ccel(result: VerificationResult, ccel: bytes) -> list[dict[str, Any]]:
+    """tdx/mod.rs: the CCEL replayed with SHA-384 must give all four RTMRs (CC MR 1..4)."""
+    events = parse_ccel(ccel)
+    for i in range(4):
+        value = replay(events, i + 1, "SHA-384")
+        if value != result.claims[f"rtmr{i}"]:
+            raise _reject(
+                result,
+                RuleVerdict(
+                    "cc_eventlog",
+                    False,
+                    f"the CC event log replays RTMR{i} to {value.hex()}, not the quote's value",
+                    reason=Reason.MEASUREMENT_MISMATCH,
+                    expected=value,
+                    actual=result.claims[f"rtmr{i}"],
+                ),
+            )
+    return events
 
 
 def evaluate(
@@ -212,6 +233,9 @@ def evaluate(
         trustee_semantics=trustee_semantics,
     )
     claims = claims_for(result)
+    if ev.cc_eventlog is not None:
+        # tdx/claims.rs: the parsed log, once it replayed to the quote's RTMRs
+        claims["uefi_event_logs"] = parse_ccel(ev.cc_eventlog)
     if tee in ("tdx", "sgx"):
         claims.update(
             intel_supplemental(
