@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from typing import Any
 
 import pytest
@@ -341,3 +342,64 @@ def test_hand_made_result_has_no_trustee_claims() -> None:
     with pytest.raises(ConfigurationError) as ei:
         trustee.claims_for(synthetic_result(tee="nitro"))
     assert ei.value.reason is Reason.INVALID_ARGUMENT
+
+
+# --- SNP: the flat claims of trustee's snp/mod.rs parse_tee_evidence ---------------------------
+
+#: trustee's SNP claims and their JSON types (docs/trustee.md, trustee snp/mod.rs).
+_SNP_INT = (
+    "policy_abi_major",
+    "policy_abi_minor",
+    "reported_tcb_bootloader",
+    "reported_tcb_tee",
+    "reported_tcb_snp",
+    "reported_tcb_microcode",
+)
+_SNP_BOOL = (
+    "policy_smt_allowed",
+    "policy_migrate_ma",
+    "policy_debug_allowed",
+    "policy_single_socket",
+    "platform_tsme_enabled",
+    "platform_smt_enabled",
+)
+_SNP_HEX = ("measurement", "report_data", "init_data", "chip_id")
+TRUSTEE_SNP = {
+    **dict.fromkeys(_SNP_INT, "int"),
+    **dict.fromkeys(_SNP_BOOL, "bool"),
+    **dict.fromkeys(_SNP_HEX, "str"),
+}  # fmt: skip
+#: Extra SNP keys cocoverify adds, each documented in docs/trustee.md.
+SNP_EXTRA = {"vmpl", "guest_svn", "family_id", "image_id", "report_version", "product",
+             "signing_key", "reported_tcb_fmc"}  # fmt: skip
+
+
+def test_snp_claims_of_trustees_e2e_evidence() -> None:
+    base = require_shared("amd") / "trustee-e2e-genoa-model-a0-v3-vcek"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # real VCEKs have serial 0
+        coll = cocoverify.load_collateral([base / n for n in ("vcek.der", "ask.pem", "ark.pem")])
+        evidence = json.loads((base / "evidence.json").read_text())
+        [(claims, _)] = trustee.evaluate(
+            "snp", evidence, None, None, collateral=coll, at="2025-05-28T00:00:00Z"
+        )
+    report = evidence["attestation_report"]
+    assert _json_types({k: claims[k] for k in TRUSTEE_SNP}) == TRUSTEE_SNP
+    assert set(claims) - set(TRUSTEE_SNP) <= SNP_EXTRA
+    # values straight from the sev crate's serde form trustee reads
+    assert claims["measurement"] == bytes(report["measurement"]).hex()
+    assert claims["init_data"] == bytes(report["host_data"]).hex()
+    assert claims["chip_id"] == bytes(report["chip_id"]).hex()
+    tcb = report["reported_tcb"]
+    assert [claims[f"reported_tcb_{k}"] for k in ("bootloader", "tee", "snp", "microcode")] == [
+        tcb[k] for k in ("bootloader", "tee", "snp", "microcode")
+    ]
+    policy = report["policy"]
+    assert claims["policy_abi_minor"] == policy & 0xFF
+    assert claims["policy_abi_major"] == policy >> 8 & 0xFF
+    assert claims["policy_smt_allowed"] is bool(policy >> 16 & 1)
+    assert claims["policy_migrate_ma"] is bool(policy >> 18 & 1)
+    assert claims["policy_debug_allowed"] is bool(policy >> 19 & 1)
+    assert claims["policy_single_socket"] is bool(policy >> 20 & 1)
+    assert claims["platform_smt_enabled"] is bool(report["plat_info"] & 1)
+    assert claims["platform_tsme_enabled"] is bool(report["plat_info"] >> 1 & 1)

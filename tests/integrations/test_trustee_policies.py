@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cocoverify
 from cocoverify import ear, kbs, load_collateral, rego, trustee
@@ -320,3 +322,46 @@ def test_cca_shipped_rv_store_endorses_the_token() -> None:
     result, _ = _cca()
     rim = base64.b64decode(trustee.claims_for(result)["realm"]["cca-realm-initial-measurement"])
     assert bytes.fromhex(store["realm"][0]["initial-measurement"]) == rim
+
+
+# --- no input makes trustee's policies end in an internal error --------------------------------
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_TEE = st.sampled_from(["snp", "tdx", "sgx", "cca", "az-snp-vtpm", "az-tdx-vtpm", "tpm", "se"])
+_IDS = st.sampled_from(["snp_launch_measurement", "rtmr_1", "mr_td", "xfam", "tdvfkernel",
+                        "cca.realm.cca-realm-initial-measurement", "svn"])  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["as_ear_default_policy_cpu.rego", "cca_default.rego"]),
+    _TEE,
+    _JSON,
+    st.dictionaries(_IDS, _JSON, max_size=4),
+    _JSON,
+)
+def test_trustee_policies_on_any_input(
+    name: str, tee: str, tee_claims: Any, rv: dict[str, Any], init_claims: Any
+) -> None:
+    inp = {tee: tee_claims, "report_data": "00", "init_data": "00",
+           "runtime_data_claims": None, "init_data_claims": init_claims}  # fmt: skip
+    try:
+        value = rego.evaluate_rego(_policy(name), inp, reference_values=rv)
+        decision = rego.decide(value)
+    except cocoverify.ConfigurationError as exc:
+        assert exc.reason in (cocoverify.Reason.INVALID_POLICY, cocoverify.Reason.INVALID_ARGUMENT)
+        return
+    assert decision.status in ("affirming", "warning", "contraindicated", "none")

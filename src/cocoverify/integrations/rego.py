@@ -40,11 +40,13 @@ from cocoverify.result import RuleVerdict, VerificationResult, to_jsonable
 from cocoverify.trust import TrustStore
 
 __all__ = [
+    "ReferenceValues",
     "RegoDecision",
     "check_rego",
     "decide",
     "evaluate_policy",
     "evaluate_rego",
+    "load_reference_values",
     "reject",
     "trustee_input",
 ]

@@ -10,12 +10,14 @@ Built on the public API only (:func:`cocoverify.verify`, :mod:`cocoverify.hazmat
 
 * :mod:`.evidence` -- the evidence JSON of each TEE -> bytes for ``verify()``;
 * :mod:`.verify` -- bindings, trustee's hard checks and the two acceptance modes;
-* :mod:`.claims` -- trustee's claims of each TEE (the one place they are built).
+* :mod:`.claims` -- trustee's claims of each TEE (the one place they are built);
+* :mod:`.eventlog` -- the TDX CC event log: ``uefi_event_logs`` claims and the RTMR replay.
 """
 
 from __future__ import annotations
 
 from cocoverify.integrations.trustee.claims import claims_for, intel_supplemental
+from cocoverify.integrations.trustee.eventlog import parse_ccel, replay
 from cocoverify.integrations.trustee.evidence import (
     SNP_REPORT_KEYS,
     TEES,
@@ -33,7 +35,9 @@ __all__ = [
     "claims_for",
     "evaluate",
     "intel_supplemental",
+    "parse_ccel",
     "parse_evidence",
+    "replay",
     "snp_report_from_json",
     "verify_evidence",
 ]
