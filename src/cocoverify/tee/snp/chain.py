@@ -23,13 +23,17 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 
 import cocoverify._core.der as der
-from cocoverify._core.x509 import signed_by, verify_chain
+from cocoverify._core.x509 import check_validity, signed_by
 from cocoverify.errors import ChainInvalid, CocoverifyError, CollateralUnavailable, Reason
 from cocoverify.trust import TrustStore, fingerprint
 
 __all__ = [
     "cert_role",
+    "chain_after_validity",
+    "chain_before_validity",
     "chain_candidates",
+    "chain_names",
+    "check_chain_validity",
     "common_name",
     "first_ok",
     "is_amd_pss",
@@ -186,6 +190,29 @@ def verify_chain_roles(
     product_mismatch, any other untrusted_root), signatures and issuer names chain, the
     profile (PSS, P-384 leaf, CNs) holds, and all are valid at ``at``.
     """
+    chain_before_validity(vek, intermediate, ark, product=product, trust=trust)
+    check_chain_validity(vek, intermediate, ark, at)
+    chain_after_validity(vek, intermediate, ark)
+
+
+def chain_names(vek: x509.Certificate) -> tuple[str, str, str]:
+    """Labels of (VEK, intermediate, ARK) in messages: VCEK, ASK, ARK or VLEK, ASVK, ARK."""
+    if cert_role(vek)[0] == "vlek":
+        return "VLEK", "ASVK", "ARK"
+    return "VCEK", "ASK", "ARK"
+
+
+def chain_before_validity(
+    vek: x509.Certificate,
+    intermediate: x509.Certificate,
+    ark: x509.Certificate,
+    *,
+    product: str,
+    trust: TrustStore,
+) -> None:
+    """The checks of :func:`verify_chain_roles` before validity, none depending on time:
+    leaf role, pinned ARK, intermediate CN, self-signed ARK, each link's issuer name and
+    signature and the issuer's CA flag (``_core.x509.verify_chain``, in its order)."""
     role, _ = cert_role(vek)
     kind = {"vcek": "VCEK", "vlek": "VLEK"}.get(role or "")
     if kind is None:
@@ -209,14 +236,48 @@ def verify_chain_roles(
             f"{kind} intermediate CN is {common_name(intermediate.subject)!r}, want {want_inter!r}",
             reason=Reason.KEY_TYPE_MISMATCH if wrong_kind else Reason.PRODUCT_MISMATCH,
         )
-    names = (kind, "ASK" if kind == "VCEK" else "ASVK", "ARK")
-    verify_chain((vek, intermediate, ark), pinned=pinned, at=at, names=names)
+    names = chain_names(vek)
+    if not signed_by(ark, ark):
+        raise ChainInvalid(f"{names[2]} is not self-signed", reason=Reason.CHAIN_INVALID)
+    for child, parent, label, plabel in (
+        (vek, intermediate, names[0], names[1]),
+        (intermediate, ark, names[1], names[2]),
+    ):
+        if not signed_by(child, parent):
+            raise ChainInvalid(f"{label} is not signed by {plabel}", reason=Reason.CHAIN_INVALID)
+        if not _is_ca(parent):
+            raise profile_error(f"{plabel} is not a CA certificate")
+
+
+def check_chain_validity(
+    vek: x509.Certificate, intermediate: x509.Certificate, ark: x509.Certificate, at: _dt.datetime
+) -> None:
+    """Each certificate valid at ``at`` (RFC 5280 §4.1.2.5), leaf first; evaluated per call."""
+    for cert, what in zip((vek, intermediate, ark), chain_names(vek), strict=True):
+        check_validity(cert, at, what=what)
+
+
+def chain_after_validity(
+    vek: x509.Certificate, intermediate: x509.Certificate, ark: x509.Certificate
+) -> None:
+    """The profile checks of :func:`verify_chain_roles` after validity: the AMD signature
+    profile and extensions of each certificate, then a P-384 leaf key."""
+    names = chain_names(vek)
     for cert, what in zip((vek, intermediate, ark), names, strict=True):
         _check_pss(cert, what)
         _check_extensions(cert, what, issuer=cert is not vek)
     key = vek.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
-        raise profile_error(f"{kind} key is not EC P-384")
+        raise profile_error(f"{names[0]} key is not EC P-384")
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    """BasicConstraints cA (as ``_core.x509.verify_chain`` requires of issuers)."""
+    try:
+        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    return bool(bc.ca)
 
 
 def first_ok(attempt: Callable[[_T], _R], candidates: Sequence[_T]) -> _R:

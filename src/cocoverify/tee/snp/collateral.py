@@ -10,12 +10,13 @@ certificate and CRL is decoded in full here, so later steps never meet a lazy pa
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from cocoverify._core.x509 import PARSE_ERRORS, force_parse
+from cocoverify._core.x509 import PARSE_ERRORS
 from cocoverify.collateral.requests import amd_request
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import (
@@ -27,17 +28,32 @@ from cocoverify.errors import (
 )
 from cocoverify.tee.snp.certtable import CertTable
 from cocoverify.tee.snp.chain import cert_role
+from cocoverify.tee.snp.facts import (
+    CertInfo,
+    CrlInfo,
+    cert_info,
+    cert_info_der,
+    crl_info,
+    crl_info_der,
+    known_cert_info,
+)
 from cocoverify.tee.snp.parse import SigningKey, SnpReport
 from cocoverify.tee.snp.tcb import SPL_NAMES, TcbVersion, report_product
 
 if TYPE_CHECKING:
     from cocoverify.collateral import Collateral
 
-__all__ = ["SnpCollateral", "gather", "table_collateral"]
+__all__ = [
+    "SnpCollateral",
+    "SnpFacts",
+    "gather",
+    "gather_facts",
+    "table_collateral",
+    "table_facts",
+]
 
 _Certs = list[x509.Certificate]
 _Crls = list[x509.CertificateRevocationList]
-X = TypeVar("X", x509.Certificate, x509.CertificateRevocationList)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +65,13 @@ class SnpCollateral:
     unknown_guids: list[str]
 
 
-def _decoded(item: X) -> X:
-    """``item`` with every field decoded now (``_core.x509.force_parse``), for chaining."""
-    force_parse(item)
-    return item
+@dataclass(frozen=True, slots=True)
+class SnpFacts:
+    """:class:`SnpCollateral` as content records (:mod:`.facts`), what the pipeline uses."""
+
+    certificates: tuple[CertInfo, ...]
+    crls: tuple[CrlInfo, ...]
+    unknown_guids: list[str]
 
 
 #: Which subject roles (:func:`.chain.cert_role`) each table GUID may hold: the ASK GUID
@@ -66,8 +85,14 @@ def table_collateral(table: CertTable) -> tuple[_Certs, _Crls, list[str]]:
     Returns (certificates, crls, unknown GUIDs). A certificate in the wrong slot (e.g. the
     ASK under the ARK GUID) is certificate_profile_invalid.
     """
-    certs: _Certs = []
-    crls: _Crls = []
+    certs, crls, unknown = table_facts(table)
+    return [c.cert for c in certs], [c.crl for c in crls], unknown
+
+
+def table_facts(table: CertTable) -> tuple[list[CertInfo], list[CrlInfo], list[str]]:
+    """:func:`table_collateral` as content records, each entry decoded once per content."""
+    certs: list[CertInfo] = []
+    crls: list[CrlInfo] = []
     unknown: list[str] = []
     for entry in table.entries:
         if entry.role is None:
@@ -75,30 +100,32 @@ def table_collateral(table: CertTable) -> tuple[_Certs, _Crls, list[str]]:
             continue
         try:
             if entry.role == "crl":
-                crls.append(_decoded(x509.load_der_x509_crl(entry.data)))
+                crls.append(crl_info_der(entry.data))
                 continue
-            cert = _decoded(x509.load_der_x509_certificate(entry.data))
+            cert = cert_info_der(entry.data)
         except PARSE_ERRORS as exc:
             raise MalformedEvidence(
                 f"certificate table {entry.role} entry is not DER ({exc})",
                 field=f"cert_table.{entry.role}",
                 reason=Reason.MALFORMED_CERTIFICATE,
             ) from None
-        role, _ = cert_role(cert)
-        if role not in _TABLE_ROLES[entry.role]:
+        if cert.role not in _TABLE_ROLES[entry.role]:
             raise ChainInvalid(
-                f"certificate table {entry.role} entry holds a {role or 'foreign'} certificate",
+                f"certificate table {entry.role} entry holds a {cert.role or 'foreign'} "
+                "certificate",
                 reason=Reason.CERTIFICATE_PROFILE_INVALID,
             )
         certs.append(cert)
     return certs, crls, unknown
 
 
-def _decoded_collateral(collateral: Collateral, origin: str) -> tuple[_Certs, _Crls]:
+def _decoded_collateral(
+    collateral: Collateral, origin: str
+) -> tuple[list[CertInfo], list[CrlInfo]]:
     """The certificates and CRLs of ``collateral``, decoded; collateral_malformed if not."""
     try:
-        certs = [_decoded(cert) for cert in collateral.certificates]
-        crls = [_decoded(crl) for crl in collateral.crls]
+        certs = [cert_info(cert) for cert in collateral.certificates]
+        crls = [crl_info(crl) for crl in collateral.crls]
     except PARSE_ERRORS as exc:
         raise CollateralInvalid(
             f"a {origin} certificate or CRL cannot be decoded ({exc})",
@@ -107,14 +134,27 @@ def _decoded_collateral(collateral: Collateral, origin: str) -> tuple[_Certs, _C
     return certs, crls
 
 
-def _check_labels(collateral: Collateral) -> None:
+def _role(cert: x509.Certificate) -> str | None:
+    known = known_cert_info(cert)
+    return known.role if known is not None else cert_role(cert)[0]
+
+
+def _check_labels(collateral: Collateral, decoded: Sequence[CertInfo] = ()) -> None:
     """A file named after a role (ark.pem, ask.pem, vcek.der...) must hold that role.
 
     Swapped roots (the ASK in ark.pem, the ARK in ask.pem) are rejected even though the set
     of certificates would chain: the caller's statement of roles is contradicted.
+    ``decoded``: records of ``collateral.certificates`` (their roles are known).
     """
+    if not collateral.labels:
+        return
+    # objects of this call, all alive: their identity cannot be reused meanwhile
+    roles = {id(info.cert): info.role for info in decoded}
+    if len(decoded) == len(collateral.certificates):
+        pairs = zip(collateral.certificates, decoded, strict=True)
+        roles.update((id(cert), info.role) for cert, info in pairs)
     for label, cert in collateral.labels:
-        role, _ = cert_role(cert)
+        role = roles[id(cert)] if id(cert) in roles else _role(cert)
         if role != label:
             raise ChainInvalid(
                 f"the file named as the {label.upper()} holds "
@@ -155,17 +195,34 @@ def gather(
 ) -> SnpCollateral:
     """Certificates and CRLs from the table, then the collateral, then (no VCEK/VLEK so
     far and a source given) the online source."""
-    certs: _Certs = []
-    crls: _Crls = []
+    facts = gather_facts(report, table, collateral, source=source, at=at)
+    return SnpCollateral(
+        tuple(c.cert for c in facts.certificates),
+        tuple(c.crl for c in facts.crls),
+        facts.unknown_guids,
+    )
+
+
+def gather_facts(
+    report: SnpReport,
+    table: CertTable | None,
+    collateral: Collateral,
+    *,
+    source: CollateralSource | None,
+    at: _dt.datetime,
+) -> SnpFacts:
+    """:func:`gather` as content records."""
+    certs: list[CertInfo] = []
+    crls: list[CrlInfo] = []
     unknown: list[str] = []
     if table is not None:
-        certs, crls, unknown = table_collateral(table)
+        certs, crls, unknown = table_facts(table)
     supplied_certs, supplied_crls = _decoded_collateral(collateral, "supplied")
     certs += supplied_certs
     crls += supplied_crls
-    _check_labels(collateral)
-    if source is not None and not any(cert_role(c)[0] in ("vcek", "vlek") for c in certs):
+    _check_labels(collateral, supplied_certs)
+    if source is not None and not any(c.role in ("vcek", "vlek") for c in certs):
         fetched_certs, fetched_crls = _decoded_collateral(_fetch(source, report, at), "fetched")
         certs += fetched_certs
         crls += fetched_crls
-    return SnpCollateral(tuple(certs), tuple(crls), unknown)
+    return SnpFacts(tuple(certs), tuple(crls), unknown)

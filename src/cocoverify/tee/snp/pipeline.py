@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.result import Appraisal
+from cocoverify.tee.snp.authenticate import authenticate
 from cocoverify.tee.snp.claims import appraisal
-from cocoverify.tee.snp.collateral import gather
-from cocoverify.tee.snp.parse import split_evidence
-from cocoverify.tee.snp.verify import authenticate_report
+from cocoverify.tee.snp.collateral import gather_facts
+from cocoverify.tee.snp.parse import SIGNED_SIZE, split_evidence
 from cocoverify.trust import TrustStore
 
 if TYPE_CHECKING:
@@ -38,11 +38,18 @@ def appraise_report(
     report, table = split_evidence(data)
     # the certificates and CRLs steps 3-5 choose from: the table's, the caller's, else the
     #    VCEK/VLEK and its chain from an online source (KDS, VCEK spec AMD 57230)
-    found = gather(report, table, collateral, source=source, at=at)
+    found = gather_facts(report, table, collateral, source=source, at=at)
     # 2-7. product, VCEK/VLEK selection, chain to the pinned ARK, CRL, report signature,
-    #    VCEK/VLEK extensions bound to the report
-    chain = authenticate_report(
-        report, found.certificates, found.crls, trust=trust, at=at, require_crl=require_crl
+    #    VCEK/VLEK extensions bound to the report; the signature covers 0x000..0x29F as
+    #    received (parsing checked every other byte of that range)
+    chain = authenticate(
+        report,
+        bytes(data[:SIGNED_SIZE]),
+        found.certificates,
+        found.crls,
+        trust=trust,
+        at=at,
+        require_crl=require_crl,
     )
     # 8. claims (the policy runs after the pipeline)
     return appraisal(report, chain, cert_table=table is not None, unknown_guids=found.unknown_guids)

@@ -9,46 +9,42 @@ SHA-384); (7) the binding of the KDS extensions to the report (VCEK spec, AMD 57
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+import cocoverify._backend as _backend
 import cocoverify._core.der as der
-from cocoverify._core.signatures import verify_ecdsa_raw
 from cocoverify.errors import (
     ChainInvalid,
     Reason,
     SignatureInvalid,
-    UnsupportedEvidence,
 )
 from cocoverify.tee.snp.chain import (
     cert_role,
-    chain_candidates,
-    common_name,
-    first_ok,
-    issuer_product,
     missing_role,
     profile_error,
-    verify_chain_roles,
 )
-from cocoverify.tee.snp.parse import SigningKey, SnpReport
-from cocoverify.tee.snp.revocation import CrlCheck, check_revocation
-from cocoverify.tee.snp.tcb import PRODUCTS, SPL_NAMES, TcbVersion, first_above, report_product
-from cocoverify.trust import TrustStore
+from cocoverify.tee.snp.parse import SIG_COMPONENT_SIZE, SIG_USED_SIZE, SigningKey, SnpReport
+from cocoverify.tee.snp.revocation import CrlCheck
+from cocoverify.tee.snp.tcb import SPL_NAMES, TcbVersion, first_above
 
 __all__ = [
     "KIND_NAMES",
     "AmdChain",
     "VekExtensions",
-    "authenticate_report",
     "check_binding",
     "parse_vek_extensions",
+    "report_signature_error",
+    "report_signature_ok",
     "select_vek",
     "vek_candidates",
+    "vek_point",
     "verify_report_signature",
 ]
 
@@ -183,23 +179,53 @@ def vek_candidates(
 # --- report signature and binding -----------------------------------------------------------
 
 
-def _signature_ok(report: SnpReport, vek: x509.Certificate) -> bool:
+def vek_point(vek: x509.Certificate) -> bytes | None:
+    """The raw X||Y of a VCEK/VLEK's EC P-384 key, else None (no report verifies)."""
     key = vek.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
+        return None
+    return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)[1:]
+
+
+def report_signature_ok(point: bytes | None, signature: bytes, signed: bytes) -> bool:
+    """ECDSA P-384 SHA-384 of ``signed`` (report bytes 0x000..0x29F) under ``point``.
+
+    ``signature`` is the report's SIGNATURE field: R and S as 72-byte little-endian integers
+    of which 48 bytes are used (the parser checks the rest is zero).
+    """
+    if point is None:
         return False
-    return verify_ecdsa_raw(
-        key, report.signature[:144], report.signed_bytes(), hashes.SHA384(), little_endian=True
+    rs = (
+        signature[:SIG_USED_SIZE]
+        + signature[SIG_COMPONENT_SIZE : SIG_COMPONENT_SIZE + SIG_USED_SIZE]
     )
+    return _backend.ecdsa_verify(point, signed, rs, little_endian=True)
+
+
+def _signature_ok(report: SnpReport, vek: x509.Certificate) -> bool:
+    return report_signature_ok(vek_point(vek), report.signature, report.signed_bytes())
 
 
 def verify_report_signature(report: SnpReport, vek: x509.Certificate) -> None:
     """ECDSA P-384 SHA-384 over bytes 0x000..0x29F, r and s little-endian (SEV-SNP ABI §7.3,
     ATTESTATION_REPORT SIGNATURE)."""
     if not _signature_ok(report, vek):
-        raise SignatureInvalid(
-            "the report signature does not verify under the VCEK/VLEK",
-            reason=Reason.SIGNATURE_INVALID,
-        )
+        raise report_signature_error()
+
+
+def report_signature_error() -> SignatureInvalid:
+    """signature_invalid: the report signature does not verify."""
+    return SignatureInvalid(
+        "the report signature does not verify under the VCEK/VLEK",
+        reason=Reason.SIGNATURE_INVALID,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def tcb_components(raw: bytes, product: str) -> Mapping[str, int]:
+    """``TcbVersion.decode(raw, product).components()``, read-only and memoised by value
+    (bounded: 1024 TCB values)."""
+    return MappingProxyType(TcbVersion.decode(raw, product).components())
 
 
 def check_binding(ext: VekExtensions, report: SnpReport, *, product: str, kind: str) -> None:
@@ -213,7 +239,7 @@ def check_binding(ext: VekExtensions, report: SnpReport, *, product: str, kind: 
             f"{kind} productName is {ext.product_name!r}, the report is {product}",
             reason=Reason.PRODUCT_MISMATCH,
         )
-    tcb = TcbVersion.decode(report.reported_tcb, product).components()
+    tcb = tcb_components(report.reported_tcb, product)
     for component, value in tcb.items():
         cert_value = getattr(ext, SPL_NAMES[component])
         if cert_value is None:
@@ -225,7 +251,7 @@ def check_binding(ext: VekExtensions, report: SnpReport, *, product: str, kind: 
             )
     # the certified TCB never exceeds CURRENT_TCB (go-sev-guest validateTcb): firmware
     # cannot report a TCB newer than the one it runs, component by component
-    current = TcbVersion.decode(report.current_tcb, product).components()
+    current = tcb_components(report.current_tcb, product)
     above = first_above(tcb, current)
     if above is not None:
         raise ChainInvalid(
@@ -259,51 +285,5 @@ class AmdChain:
     ark: x509.Certificate
     extensions: VekExtensions
     crl: CrlCheck
-
-
-def authenticate_report(
-    report: SnpReport,
-    certs: Sequence[x509.Certificate],
-    crls: Sequence[x509.CertificateRevocationList],
-    *,
-    trust: TrustStore,
-    at: _dt.datetime,
-    require_crl: bool = False,
-) -> AmdChain:
-    """Steps 2-7 end to end; raises AuthenticityError / CollateralError / EvidenceError."""
-    if report.signing_key == SigningKey.NONE:
-        raise SignatureInvalid(
-            "the report is unsigned (SIGNING_KEY = none)", reason=Reason.SIGNATURE_INVALID
-        )
-    # step 2: the product, from CPUID where present, else from the VEK's issuer
-    cpuid_product = report_product(report)
-    kind = KIND_NAMES[report.signing_key]
-
-    def with_vek(vek: x509.Certificate) -> AmdChain:
-        _, issuer_line = issuer_product(vek)
-        product = cpuid_product or issuer_line
-        if product is None or product not in PRODUCTS:
-            raise UnsupportedEvidence(
-                f"cannot tell the product: {kind} issuer is {common_name(vek.issuer)!r}",
-                reason=Reason.UNSUPPORTED_PRODUCT,
-            )
-
-        def with_chain(pair: _Pair) -> AmdChain:
-            inter, ark = pair
-            # step 4: the chain to the ARK pinned for the product
-            verify_chain_roles(vek, inter, ark, product=product, trust=trust, at=at)
-            ext = parse_vek_extensions(vek)
-            # step 5: revocation
-            crl = check_revocation(
-                crls, ark=ark, intermediate=inter, vek=vek, at=at, require=require_crl
-            )
-            # step 6: the report signature, then step 7: the binding
-            verify_report_signature(report, vek)
-            check_binding(ext, report, product=product, kind=kind)
-            return AmdChain(product, kind, vek, inter, ark, ext, crl)
-
-        pairs = chain_candidates(vek, certs, product=product, trust=trust)
-        return first_ok(with_chain, pairs)
-
-    # step 3: every candidate path is verified in full; the first that passes is the result
-    return first_ok(with_vek, vek_candidates(certs, report.signing_key, report))
+    #: SHA-256 of the DER of (vek, intermediate, ark), when known
+    fingerprints: tuple[str, str, str] | None = None
