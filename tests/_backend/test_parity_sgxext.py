@@ -1,4 +1,5 @@
-"""Both backends decode the Intel SGX PCK extension identically (docs/native.md).
+"""Both backends decode the Intel SGX PCK extension identically (docs/native.md, "SNP reports
+and the SGX PCK extension").
 
 For every certificate, ``parse_pck_extension`` through the C walk (csrc/cv_sgxext.c) and
 through the pure-Python DER walk returns equal ``PckInfo`` facts or raises the same

@@ -1,4 +1,5 @@
-"""Both backends parse SEV-SNP reports identically (docs/native.md, "SNP reports").
+"""Both backends parse SEV-SNP reports identically (docs/native.md, "SNP reports and the SGX
+PCK extension").
 
 For every input, ``parse_report`` (and ``split_evidence``) through the C layout
 (csrc/cv_snp.c) and through the pure-Python parser return equal frozen ``SnpReport`` views,

@@ -1,4 +1,5 @@
-"""Intel SGX PCK-certificate extension walk in C (csrc/cv_sgxext.c; docs/native.md).
+"""Intel SGX PCK-certificate extension walk in C (csrc/cv_sgxext.c; docs/native.md,
+"SNP reports and the SGX PCK extension").
 
 ``parse_sgx_extension(raw)`` decodes the DER value of OID 1.2.840.113741.1.13.1 (QVL
 ``ParserUtils.h``) and returns the facts in the order of the ``PckInfo`` fields (without
@@ -16,7 +17,7 @@ from typing import Any, NoReturn
 
 import cocoverify._native as _native  # type: ignore[import-not-found]
 
-__all__ = ["SGX_EXT_OID", "facts_from_struct", "oid_text", "parse_sgx_extension"]
+__all__ = ["SGX_EXT_OID", "SgxFacts", "facts_from_struct", "oid_text", "parse_sgx_extension"]
 
 ffi: Any = _native.ffi
 lib: Any = _native.lib
@@ -166,12 +167,28 @@ def _raise(v: tuple[int, ...], data: bytes) -> NoReturn:
     raise ValueError(f"native SGX extension walk: status {status}, error {code}")
 
 
+#: (ppid, tcb_components, pce_svn, cpu_svn, pce_id, fmspc, sgx_type, platform_instance_id,
+#: dynamic_platform, cached_keys, smt_enabled): the PckInfo fields before ``ca``.
+SgxFacts = tuple[
+    bytes,
+    tuple[int, ...],
+    int,
+    bytes,
+    bytes,
+    bytes,
+    int,
+    bytes | None,
+    bool | None,
+    bool | None,
+    bool | None,
+]
+
 _I_ENTRIES, _I_PCE_SVN, _I_SGX_TYPE = _AT["entries"], _AT["pce_svn"], _AT["sgx_type"]
 _I_FLAGS = _AT["dynamic_platform"]  # then cached_keys, smt_enabled
 _SPAN_AT = operator.itemgetter(*(_AT[k] for k in _SPANS))
 
 
-def facts_from_struct(o: Any, data: bytes) -> tuple[Any, ...]:
+def facts_from_struct(o: Any, data: bytes) -> SgxFacts:
     """The facts from a filled ``cv_sgxext_fields`` (raises its error, if any)."""
     v = _LAYOUT.unpack(ffi.buffer(o))
     if v[0] != lib.CV_OK:
@@ -208,7 +225,7 @@ def facts_from_struct(o: Any, data: bytes) -> tuple[Any, ...]:
     )
 
 
-def parse_sgx_extension(raw: bytes) -> tuple[Any, ...]:
+def parse_sgx_extension(raw: bytes) -> SgxFacts:
     """(ppid, tcb_components, pce_svn, cpu_svn, pce_id, fmspc, sgx_type,
     platform_instance_id, dynamic_platform, cached_keys, smt_enabled) of the extension value
     ``raw``, decoded in C; ValueError with the Python decoder's message on any defect."""

@@ -1,4 +1,5 @@
-"""SEV-SNP report layout in C (csrc/cv_snp.c; docs/native.md, "SNP reports").
+"""SEV-SNP report layout in C (csrc/cv_snp.c; docs/native.md, "SNP reports and the SGX PCK
+extension").
 
 C checks the 1184-byte report and fills ``cv_snp_fields`` (the status, and the integer fields
 its messages need); this module unpacks the checked report with one ``struct`` at the fixed
