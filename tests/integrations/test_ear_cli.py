@@ -38,6 +38,11 @@ def test_cli_format_ear(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert sub["ear.status"] == "contraindicated"
     assert sub["ear.trustworthiness-vector"]["hardware"] == 96
     assert claims["iat"] == int(dt.datetime.fromisoformat(case["verify_at"]).timestamp())
+    # the input trustee's AS gives its policies, with the supplemental claims trustee emits
+    sgx = sub["ear.veraison.annotated-evidence"]["sgx"]
+    for key in ("root_key_id", "pck_crl_num", "root_ca_crl_num", "earliest_issue_date",
+                "latest_issue_date", "earliest_expiration_date", "tcb_status_current"):  # fmt: skip
+        assert key in sgx, key
     # signed, P-384, trustee profile
     assert main([*argv, "--ear-key", _pem(tmp_path, P384), "--ear-profile", "trustee"]) == 5
     token = capsys.readouterr().out.strip()

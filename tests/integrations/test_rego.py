@@ -300,3 +300,17 @@ def test_cli_trustee_policy_with_reference_values(
     broken.write_text('{"a": 1, "a": 2}')
     rc, _ = _cli(capsys, *argv, "--reference-values", str(broken))
     assert rc == 1
+
+
+def test_cli_trustee_policy_without_reference_values_is_a_verdict(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # trustee's policy calls query_reference_value: without a store every value is null, the
+    # policy runs, and the outcome is a rejection (exit 5), never an internal error
+    policy = require_shared("trustee-policies") / "as_ear_default_policy_cpu.rego"
+    _, folder, at = _tdx()
+    rc = main(["verify", str(folder / "tdx_quote"), "--collateral", str(folder), "--at", at,
+               "--rego", str(policy), "--format", "json"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert rc == 5 and "internal error" not in captured.err
+    assert json.loads(captured.out)["reason"] == "rego_rejected"

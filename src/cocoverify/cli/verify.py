@@ -189,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         policy = Policy.from_file(args.policy) if args.policy else Policy.default()
         collateral = load_collateral(args.collateral)
         trust = _trust(args.trust_root)
+        inputs = {"evidence": data, "collateral": collateral, "trust": trust}
         result = _api.verify(
             data,
             collateral=collateral,
@@ -198,7 +199,6 @@ def run(args: argparse.Namespace) -> int:
             expected_report_data=args.report_data,
             expected_init_data=args.init_data,
         )
-        inputs = {"evidence": data, "collateral": collateral, "trust": trust}
         if rego_text is not None:
             decision = evaluate_policy(result, rego_text, reference_values=reference, **inputs)
             if not decision.allowed:
