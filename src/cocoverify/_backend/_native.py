@@ -221,8 +221,9 @@ def parse_quote_fields(data: bytes) -> QuoteFields:
 
 # --- signatures (csrc/cv_crypto.c) -------------------------------------------------------
 
-#: Public keys kept (point bytes -> ``cv_ec_key``; about 1.5 KB each in libcrypto). When full,
-#: the oldest entry is dropped; a dropped key is freed (``ffi.gc``) once no call still uses it.
+#: Public keys kept (point bytes -> ``cv_ec_key``, about 3 KB each in libcrypto 3.0: at most
+#: ~3 MB). When full, the oldest entry is dropped; a dropped key is freed (``ffi.gc``) once no
+#: call still uses it. Points libcrypto refuses are kept too, as ffi.NULL.
 KEY_CACHE_SIZE = 1024
 #: libcrypto from which P-384 is verified in C: OpenSSL 3.0 and 3.1 have no 64-bit P-384 code
 #: (crypto/ec/ecp_nistp384.c), and P-384 measured 1.35x slower there than through
