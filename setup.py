@@ -1,4 +1,6 @@
-"""Build hook for the optional native parser core (everything else is in pyproject.toml).
+"""Build hook for the optional native core (everything else is in pyproject.toml).
+
+The extension is C11 linked with OpenSSL's libcrypto >= 3.0 (csrc/ffi_build.py).
 
 ``COCOVERIFY_BUILD_NATIVE`` selects what happens to ``cocoverify._native`` (docs/native.md):
 
@@ -25,6 +27,7 @@ if MODE not in ("auto", "1", "0"):
 def _skip(why: str) -> None:
     print(
         f"cocoverify: native parser core NOT built ({why}); the Python backend will be used. "
+        "It needs a C compiler and OpenSSL >= 3.0 headers (Debian/Ubuntu: libssl-dev). "
         "Set COCOVERIFY_BUILD_NATIVE=1 to make this an error.",
         file=sys.stderr,
     )

@@ -74,6 +74,14 @@ def test_cdef_is_the_header() -> None:
         assert (ROOT / "csrc" / src).is_file()
 
 
+def test_links_libcrypto() -> None:
+    mod = _ffi_build()
+    assert "cv_crypto.c" in mod.SOURCES
+    assert "cv_ecdsa_verify_key" in mod.ffibuilder._cdefsources[0]
+    _incs, _libdirs, libs = mod.libcrypto_flags()
+    assert "crypto" in libs
+
+
 def test_bad_switch_value_is_refused(tmp_path: Path) -> None:
     res = _setup(tmp_path, "--name", COCOVERIFY_BUILD_NATIVE="maybe")
     assert res.returncode != 0
@@ -91,6 +99,7 @@ def test_auto_without_a_working_compiler_skips_visibly(tmp_path: Path) -> None:
     res = _build_ext(tmp_path, COCOVERIFY_BUILD_NATIVE="auto", CC="false", LDSHARED="false")
     assert res.returncode == 0, res.stderr
     assert "native parser core NOT built" in res.stderr
+    assert "libssl-dev" in res.stderr
     assert _built(tmp_path) == []
 
 
