@@ -124,22 +124,74 @@ def _scan(data: bytes, pos: int, depth: int, where: str, tags: frozenset[int]) -
     return pos  # major 0, 1, 7
 
 
-def decode_cbor(data: bytes, where: str, *, tags: frozenset[int] = _NO_TAGS) -> Any:
-    """:func:`check_cbor` then decode with cbor2 (strict options, immutable containers)."""
+def decode_cbor(
+    data: bytes, where: str, *, tags: frozenset[int] = _NO_TAGS, dense: bool = False
+) -> Any:
+    """:func:`check_cbor` then decode with cbor2 (strict options, immutable containers).
+
+    ``dense`` (many small items, as in a claim set, where the scanner costs most): first
+    try a path as strict as the scanner. cbor2 decodes, and the value is returned when it
+    holds only untagged CBOR types and the tags in ``tags``, nests at most 16 deep, and
+    cbor2 writes it back as exactly ``data`` (cbor2 writes preferred serialization:
+    definite lengths, shortest heads, distinct keys, one item). Anything else, accepted or
+    not, goes through the scanner and the decoder, so errors are unchanged.
+    """
     if not isinstance(data, bytes):
         raise MalformedEvidence("expected a byte string", field=where)
+    if dense:
+        try:
+            value = cbor2.loads(data, **_LOADS)
+        except Exception:  # rejected below, by the scanner or the decoder, with their errors
+            pass
+        else:
+            if _plain(value, tags, 0) and cbor2.dumps(value) == data:
+                return value
     check_cbor(data, where, tags=tags)
     try:
-        return cbor2.loads(
-            data,
-            allow_indefinite=False,
-            allow_duplicate_keys=False,
-            max_depth=MAX_DEPTH + 2,
-            immutable=True,
-        )
+        return cbor2.loads(data, **_LOADS)
     except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError) as exc:
         # e.g. invalid UTF-8 in a text string, keys equal as Python values (1 and 1.0)
         raise MalformedEvidence(f"undecodable CBOR ({exc})", field=where) from None
+
+
+_LOADS: dict[str, Any] = {
+    "allow_indefinite": False,
+    "allow_duplicate_keys": False,
+    "max_depth": MAX_DEPTH + 2,
+    "immutable": True,
+}
+#: Values cbor2 decodes from, and writes as, untagged items (RFC 8949 §3.1): byte and text
+#: strings, false/true/null, floats; integers within the 64-bit argument range.
+_UNTAGGED = frozenset({bytes, str, bool, type(None), float})
+_INT_MIN, _INT_MAX = -(1 << 64), (1 << 64) - 1
+
+
+def _plain(value: Any, tags: frozenset[int], depth: int) -> bool:
+    """``value`` (at ``depth``) holds only :data:`_UNTAGGED` values, 64-bit integers,
+    arrays, maps and ``CBORTag`` s numbered in ``tags``, nested at most 16 deep (the items
+    the scanner accepts, depth counted as it does). Anything else (a value cbor2 made of
+    a semantic tag, a simple value, a bignum) is not plain."""
+    if depth > MAX_DEPTH:
+        return False
+    t = type(value)
+    if t in _UNTAGGED:
+        return True
+    if t is int:
+        return bool(_INT_MIN <= value <= _INT_MAX)
+    inner = depth + 1
+    if t is tuple or t is list:
+        for item in value:
+            ti = type(item)
+            if ti in _UNTAGGED and inner <= MAX_DEPTH:
+                continue
+            if not _plain(item, tags, inner):
+                return False
+        return True
+    if t is cbor2.frozendict or t is dict:
+        return all(_plain(k, tags, inner) and _plain(v, tags, inner) for k, v in value.items())
+    if t is cbor2.CBORTag:
+        return value.tag in tags and _plain(value.value, tags, inner)
+    return False
 
 
 # --- typed reads of decoded values -----------------------------------------------------------
@@ -180,7 +232,7 @@ def int_keyed(value: Any, where: str) -> dict[int, Any]:
 def claim_map(claims: bytes | Mapping[Any, Any], where: str) -> dict[int, Any]:
     """A claim set given as CBOR bytes (decoded strictly, no tags) or as a decoded map."""
     if isinstance(claims, bytes):
-        claims = decode_cbor(claims, where)
+        claims = decode_cbor(claims, where, dense=True)
     return int_keyed(claims, where)
 
 

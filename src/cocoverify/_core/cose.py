@@ -7,6 +7,7 @@ kept as received, since the signature covers those bytes and not a re-encoding.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -48,6 +49,23 @@ _COSE_CURVES = {1: ("P-256", 32), 2: ("P-384", 48), 3: ("P-521", 66)}
 _CURVE_NAMES = {curve.name: name for name, curve in CURVES.items()}
 
 
+#: ``[`` of four items and the text "Signature1" (RFC 9052 §4.4, RFC 8949 §3.1).
+_SIG1_HEAD = b"\x84\x6aSignature1"
+
+
+def _bstr_head(n: int) -> bytes:
+    """The shortest head of a byte string of ``n`` bytes (RFC 8949 §3, §4.2.1)."""
+    if n < 24:
+        return bytes((0x40 | n,))
+    if n < 0x100:
+        return bytes((0x58, n))
+    if n < 0x10000:
+        return b"\x59" + n.to_bytes(2, "big")
+    if n < 0x100000000:
+        return b"\x5a" + n.to_bytes(4, "big")
+    return b"\x5b" + n.to_bytes(8, "big")
+
+
 @dataclass(frozen=True, slots=True)
 class CoseSign1:
     """A ``COSE_Sign1_Tagged`` (RFC 9052 §4.2), protected header kept as received."""
@@ -64,8 +82,13 @@ class CoseSign1:
         return ALGORITHMS[self.alg][0]
 
     def to_be_signed(self) -> bytes:
-        """``Sig_structure`` = ["Signature1", protected, h'' (external_aad), payload]."""
-        return bytes(cbor2.dumps(["Signature1", self.protected, b"", self.payload]))
+        """``Sig_structure`` = ["Signature1", protected, h'' (external_aad), payload]
+        (RFC 9052 §4.4), in preferred serialization (the bytes ``cbor2.dumps`` writes)."""
+        protected, payload = self.protected, self.payload
+        head, empty = _SIG1_HEAD, b"\x40"
+        return b"".join(
+            (head, _bstr_head(len(protected)), protected, empty, _bstr_head(len(payload)), payload)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +160,20 @@ def parse_ec2_key(raw: bytes, where: str) -> Ec2Key:
     """A bstr-wrapped EC2 public ``COSE_Key`` on P-256/384/521 (RFC 9053 §7.1.1).
 
     Uncompressed only (a bool ``y`` is refused), no private ``d``; ``alg`` when present
-    must be ES256/ES384/ES512.
+    must be ES256/ES384/ES512. A pure function of the bytes, memoised (256 keys; errors are
+    not kept): a CCA RAK stays the same across the tokens of one boot.
     """
+    if type(raw) is bytes:
+        return _parse_ec2_key_memo(raw, where)
+    return _parse_ec2_key(raw, where)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_ec2_key_memo(raw: bytes, where: str) -> Ec2Key:
+    return _parse_ec2_key(raw, where)
+
+
+def _parse_ec2_key(raw: bytes, where: str) -> Ec2Key:
     m = int_keyed(decode_cbor(raw, where), where)
     if m.get(1) != 2 or type(m.get(1)) is not int:
         raise MalformedEvidence("COSE_Key kty must be 2 (EC2)", field=f"{where}.kty")

@@ -7,15 +7,19 @@ about the token (ignored collection entries, measurement sizes) are built here t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from cocoverify._core.cose import CoseSign1
+from cocoverify.result import freeze
+from cocoverify.tee.cca.memo import Lru
 from cocoverify.tee.cca.parse import CcaToken
 from cocoverify.tee.cca.platform import PlatformClaims, SwComponent
 from cocoverify.tee.cca.realm import HASH_ALGORITHMS, RealmClaims
 
 __all__ = [
+    "frozen_token_claims",
     "platform_claims",
     "platform_token_claims",
     "realm_claims",
@@ -91,6 +95,36 @@ def token_claims(token: CcaToken) -> dict[str, Any]:
         "platform": platform_token_claims(token.platform, token.platform_claims),
         "realm": realm,
     }
+
+
+def frozen_token_claims(token: CcaToken) -> Mapping[str, Any]:
+    """:func:`token_claims` as ``result.freeze`` returns it (read-only mappings, tuples).
+    The platform part is built once per platform token (a pure function of its content)."""
+    platform = _FROZEN_PLATFORM.get_or_make(
+        token.platform,
+        lambda: _freeze(platform_token_claims(token.platform, token.platform_claims)),
+    )
+    realm = {"alg": token.realm.alg_name, **realm_claims(token.realm_claims)}
+    return MappingProxyType(
+        {"container": token.container, "platform": platform, "realm": _freeze(realm)}
+    )
+
+
+#: Frozen platform claims by platform COSE_Sign1 (hashed and compared by its bytes), 256 kept.
+_FROZEN_PLATFORM: Lru[CoseSign1, Any] = Lru(256)
+
+
+def _freeze(value: Any) -> Any:
+    """``result.freeze`` for the exact types claims are made of (dict, list, tuple, bytes,
+    str, int, bool, None); anything else through ``result.freeze`` itself."""
+    t = type(value)
+    if t is dict:
+        return MappingProxyType({str(k): _freeze(v) for k, v in value.items()})
+    if t is list or t is tuple:
+        return tuple(_freeze(v) for v in value)
+    if t is bytes or t is str or t is int or t is bool or value is None:
+        return value
+    return freeze(value)
 
 
 def token_warnings(token: CcaToken) -> tuple[str, ...]:

@@ -10,8 +10,8 @@ says the CPAK is found by the platform instance-id.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -21,10 +21,13 @@ from cocoverify._core.cose import curve_name
 from cocoverify._core.jose import CURVES, b64url_decode, ec_key_from_jwk
 from cocoverify.collateral import Collateral
 from cocoverify.errors import CollateralInvalid, CollateralUnavailable, Reason
+from cocoverify.tee.cca.memo import Failure, KeyMemo, Lru, Rerun, capture, document_key, ec_point
 from cocoverify.tee.cca.platform import PlatformClaims
 
 __all__ = [
     "CpakCandidate",
+    "clear_caches",
+    "collateral_key",
     "cpak_candidates",
     "jwk_is_supported",
     "key_from_jwk",
@@ -34,19 +37,27 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class CpakCandidate:
-    """A platform key offered by the collateral; ``bound`` = tied to this instance-id."""
+    """A platform key offered by the collateral; ``bound`` = tied to this instance-id.
+
+    ``point`` (raw X||Y), ``curve`` (``P-256`` / ``P-384`` / ``P-521``, None for another
+    curve) and ``fingerprint`` are derived once, when the candidate is made.
+    """
 
     key: ec.EllipticCurvePublicKey
     source: str
     bound: bool
+    point: bytes = field(init=False, repr=False, compare=False)
+    curve: str | None = field(init=False, repr=False, compare=False)
+    #: SHA-256 of the SubjectPublicKeyInfo DER, hex.
+    fingerprint: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def fingerprint(self) -> str:
-        """SHA-256 of the SubjectPublicKeyInfo DER, hex."""
+    def __post_init__(self) -> None:
         spki = self.key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        return hashlib.sha256(spki).hexdigest()
+        object.__setattr__(self, "point", ec_point(self.key))
+        object.__setattr__(self, "curve", curve_name(self.key))
+        object.__setattr__(self, "fingerprint", hashlib.sha256(spki).hexdigest())
 
     def to_dict(self) -> dict[str, Any]:
         """How the result reports the key that verified (``collateral["cpak"]``)."""
@@ -210,6 +221,12 @@ def platform_keys(
     collateral: Collateral, platform: PlatformClaims, kid: bytes | None = None
 ) -> list[CpakCandidate]:
     """:func:`cpak_candidates`; CollateralUnavailable when there is none."""
+    return list(_selection(collateral, platform, kid))
+
+
+def _platform_keys(
+    collateral: Collateral, platform: PlatformClaims, kid: bytes | None
+) -> tuple[CpakCandidate, ...]:
     candidates = cpak_candidates(collateral, platform, kid)
     if not candidates:
         raise CollateralUnavailable(
@@ -218,4 +235,55 @@ def platform_keys(
             "a trust-anchor store entry for this instance",
             reason=Reason.COLLATERAL_MISSING,
         )
-    return candidates
+    return tuple(candidates)
+
+
+# --- the selection, once per content -----------------------------------------------------
+
+#: Selections kept (by collateral content, instance-id, implementation-id and COSE kid), and
+#: key objects whose point is remembered per curve.
+MAX_SELECTIONS = 256
+MAX_KEYS_PER_CURVE = 64
+_SELECTIONS: Lru[Hashable, tuple[CpakCandidate, ...] | Failure | Rerun] = Lru(MAX_SELECTIONS)
+_KEYS = KeyMemo(MAX_KEYS_PER_CURVE)
+
+
+def clear_caches() -> None:
+    """Forget every selection and key (tests of cold behaviour)."""
+    _SELECTIONS.clear()
+    _KEYS.clear()
+
+
+def _key_content(key: Any) -> Hashable:
+    # keys no CPAK can be are skipped by cpak_candidates: only their position counts
+    if isinstance(key, ec.EllipticCurvePublicKey) and curve_name(key) is not None:
+        return (key.curve.name, _KEYS.point(key))
+    return None
+
+
+def collateral_key(collateral: Collateral) -> Hashable | None:
+    """What :func:`cpak_candidates` reads of ``collateral``, as a content key: each public
+    key's curve and point (in order), each document's content; None when a document is
+    not plain JSON (its selection is then not cached)."""
+    docs = tuple(document_key(doc) for doc in collateral.documents)
+    if None in docs:
+        return None
+    return tuple(_key_content(k) for k in collateral.public_keys), docs
+
+
+def _selection(
+    collateral: Collateral, platform: PlatformClaims, kid: bytes | None
+) -> tuple[CpakCandidate, ...]:
+    """:func:`_platform_keys`, computed once per (collateral content, instance-id,
+    implementation-id, kid)."""
+    content = collateral_key(collateral)
+    if content is None:
+        return _platform_keys(collateral, platform, kid)
+    key = (content, platform.instance_id, platform.implementation_id, kid)
+    found = _SELECTIONS.get_or_make(
+        key, lambda: capture(lambda: _platform_keys(collateral, platform, kid))
+    )
+    if not isinstance(found, tuple):
+        found.check()
+        raise AssertionError("unreachable: a failed check raises")
+    return found

@@ -20,10 +20,11 @@ import cbor2
 from cocoverify._core.cbor import decode_cbor, kind
 from cocoverify._core.cose import TAG_COSE_SIGN1, CoseSign1, parse_sign1
 from cocoverify.errors import MalformedEvidence
+from cocoverify.tee.cca.memo import Lru
 from cocoverify.tee.cca.platform import PlatformClaims, validate_platform_claims
 from cocoverify.tee.cca.realm import RealmClaims, validate_realm_claims
 
-__all__ = ["CcaToken", "looks_like", "parse_token"]
+__all__ = ["MAX_PLATFORM_TOKENS", "CcaToken", "clear_caches", "looks_like", "parse_token"]
 
 # RMM §A7.2.3 (legacy 399) and the CMW collection (907, CoAP content-format 263)
 TAG_CMW_COLLECTION = 907
@@ -31,6 +32,18 @@ TAG_LEGACY_COLLECTION = 399
 CONTENT_FORMAT_EAT_CWT = 263
 KEY_PLATFORM = 44234
 KEY_REALM = 44241
+
+
+#: Platform tokens parsed and validated, by their bytes (256 kept). A CCA platform token is
+#: fetched once per boot, with the RAK's hash as challenge, and carried by every realm token
+#: of that boot (RMM §A7.2.3); only tokens that passed every check are kept.
+MAX_PLATFORM_TOKENS = 256
+_PLATFORM_TOKENS: Lru[bytes, tuple[CoseSign1, PlatformClaims]] = Lru(MAX_PLATFORM_TOKENS)
+
+
+def clear_caches() -> None:
+    """Forget every platform token (tests of cold behaviour)."""
+    _PLATFORM_TOKENS.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +106,18 @@ def parse_token(data: bytes) -> CcaToken:
     for key, part in ((KEY_PLATFORM, "platform"), (KEY_REALM, "realm")):
         if key not in blobs:
             raise MalformedEvidence(f"{part} token ({key}) missing", field=f"container.{part}")
-    platform = parse_sign1(blobs[KEY_PLATFORM], "platform")
-    realm = parse_sign1(blobs[KEY_REALM], "realm")
-    platform_claims = validate_platform_claims(platform.payload)
-    realm_claims = validate_realm_claims(realm.payload)
+    known = _PLATFORM_TOKENS.get(blobs[KEY_PLATFORM])
+    if known is not None:
+        # the same checks, in the same order: the platform token already passed them
+        platform, platform_claims = known
+        realm = parse_sign1(blobs[KEY_REALM], "realm")
+        realm_claims = validate_realm_claims(realm.payload)
+    else:
+        platform = parse_sign1(blobs[KEY_PLATFORM], "platform")
+        realm = parse_sign1(blobs[KEY_REALM], "realm")
+        platform_claims = validate_platform_claims(platform.payload)
+        realm_claims = validate_realm_claims(realm.payload)
+        _PLATFORM_TOKENS.put(blobs[KEY_PLATFORM], (platform, platform_claims))
     return CcaToken(
         container=container,
         platform=platform,

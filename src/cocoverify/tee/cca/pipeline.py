@@ -9,16 +9,17 @@ Appraisal against reference values is the policy's (:mod:`cocoverify.tee.cca.pol
 from __future__ import annotations
 
 import datetime as _dt
+from types import MappingProxyType
 from typing import Any
 
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.source import CollateralSource
-from cocoverify.result import Appraisal, freeze
-from cocoverify.tee.cca.claims import platform_token_claims, token_claims, token_warnings
+from cocoverify.result import Appraisal
+from cocoverify.tee.cca.claims import frozen_token_claims, platform_token_claims, token_warnings
 from cocoverify.tee.cca.collateral import platform_keys
 from cocoverify.tee.cca.parse import parse_token
 from cocoverify.tee.cca.platform import DEBUG_LIFECYCLE_STATES, parse_platform_token
-from cocoverify.tee.cca.verify import check_binding, verify_platform, verify_realm
+from cocoverify.tee.cca.verify import check_binding, check_realm_signature, verify_platform
 from cocoverify.trust import TrustStore
 
 __all__ = ["appraise_token", "verify_platform_token"]
@@ -43,14 +44,15 @@ def appraise_token(
     # 5. Platform signature (RFC 9052 §4.4, RFC 9053 §2.1)
     cpak = verify_platform(token.platform, candidates)
     # 6. Realm signature with the RAK of claim 44237 (RMM §A7.2.3.1)
-    verify_realm(token.realm, realm)
+    check_realm_signature(token.realm, realm)
     # 7. Binding: platform challenge = H(RAK claim bytes) (RMM §A7.2.3)
     check_binding(platform.challenge, realm)
     return Appraisal(
         tee="cca",
-        claims=freeze(token_claims(token)),
+        claims=frozen_token_claims(token),
         tcb_status=None,
-        collateral=freeze({"cpak": cpak.to_dict()}),
+        # str and bool values: read-only as ``result.freeze`` makes it
+        collateral=MappingProxyType({"cpak": MappingProxyType(cpak.to_dict())}),
         warnings=token_warnings(token),
         report_data=realm.challenge,
         init_data=realm.personalization_value,
