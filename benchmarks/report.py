@@ -394,6 +394,88 @@ def _facts(c: corpus.Case) -> dict[str, str]:
     return {"floor": "p256+p384", "algs": "?"}
 
 
+# --- new platform on real quotes (one fresh process per sample) -------------------------------
+
+#: (warm-up, measured): two real quotes of different platforms checked against the same
+#: collateral files. The first loads and uses the collateral; the second is timed once.
+NEW_REAL = (
+    ("sgx-v3-automata-quote-sgx", "sgx-v3-dcapqvl-sample"),
+    ("sgx-v3-trustee-occlum", "sgx-v3-automata-quotev3"),
+    ("tdx-v4-dcapqvl-tappd", "tdx-v4-dcapqvl-sample"),
+    ("tdx-v4-trustee-azure", "tdx-v4-gotdx-cos113"),
+)
+
+
+def _leaf(quote: bytes) -> bytes:
+    start = quote.find(b"-----BEGIN CERTIFICATE-----")
+    return quote[start : quote.find(b"-----END CERTIFICATE-----", start)]
+
+
+def new_real_worker(pair: int) -> dict[str, Any]:
+    """In this fresh process: verify quote A (collateral loaded and used), then time the
+    first verification of quote B, a platform not seen yet; dcap-qvl and the floor on B."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    a_id, b_id = NEW_REAL[pair]
+    have = {c.id: c for c in corpus.real_intel()}
+    if a_id not in have or b_id not in have:
+        return {}
+    a, b = have[a_id], have[b_id]
+    if a.dcap_collateral.to_json() != b.dcap_collateral.to_json() or _leaf(a.evidence) == _leaf(
+        b.evidence
+    ):
+        raise RuntimeError(f"{a_id} and {b_id}: not two platforms under one collateral set")
+    verifier = a.verifier  # the collateral of A, which is B's too
+    err = corpus.CocoverifyError
+    with contextlib.suppress(err):
+        verifier.verify(a.evidence, at=a.at)
+    t0 = time.perf_counter()
+    with contextlib.suppress(err):
+        verifier.verify(b.evidence, at=b.at)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with contextlib.suppress(err):
+        verifier.verify(b.evidence, at=b.at)
+    second = time.perf_counter() - t0
+    import dcap_qvl
+
+    now = corpus.epoch(b.at)
+    with contextlib.suppress(ValueError):  # warm-up: A may be rejected (debug, TCB, ...)
+        dcap_qvl.verify(a.evidence, a.dcap_collateral, now)
+    items = [
+        _floors()[0],
+        Item("dcap", lambda: dcap_qvl.verify(b.evidence, b.dcap_collateral, now)),
+    ]
+    interleave(items, 5, 0.01)
+    return {
+        "tee": b.tee,
+        "case": b_id,
+        "after": a_id,
+        "first": first,
+        "second": second,
+        "dcap": items[1].summary()["median"],
+        "p256": items[0].summary()["median"],
+    }
+
+
+def new_real(backends: list[str], reps: int) -> dict[str, Any]:
+    """Median over ``reps`` fresh processes of each pair, per backend."""
+    out: dict[str, Any] = {}
+    for backend in backends:
+        for i in range(len(NEW_REAL)):
+            runs = [_worker("new-real", ["--pair", str(i)], backend) for _ in range(reps)]
+            runs = [r for r in runs if r]
+            if not runs:
+                continue
+            med = {
+                k: statistics.median(r[k] for r in runs)
+                for k in ("first", "second", "dcap", "p256")
+            }
+            out.setdefault(backend, []).append({**runs[0], **med, "reps": len(runs)})
+    return out
+
+
 # --- RSS over many verifies (its own process) ------------------------------------------------
 
 
@@ -767,6 +849,7 @@ class Report:
                 lambda r, x: x is not None and x >= 1.0,
                 [f"dcap/new-gen/{tee}"],
             )
+        self._new_real_rows()
         for product in ("Milan", "Genoa", "Turin"):
             ids = sorted(
                 k
@@ -818,6 +901,41 @@ class Report:
             L.append("")
         self._details()
         return "\n".join(L) + "\n"
+
+    def _new_real_rows(self) -> None:
+        nr = self.proc.get("new-real")
+        if not isinstance(nr, dict):
+            if nr is not None:
+                self.row("new platform, real quotes", f"error: {nr}", *[""] * 7)
+            return
+        for tee in ("sgx", "tdx"):
+            per = {b: [e for e in nr.get(b, []) if e["tee"] == tee] for b in ("native", "python")}
+            main = per.get(self.main) or []
+            if not main:
+                continue
+            cells = []
+            for b in ("native", "python"):
+                es = per[b]
+                if not es:
+                    cells.append("-")
+                    continue
+                t = statistics.median(e["first"] for e in es)
+                u = statistics.median(e["p256"] for e in es)
+                cells.append(f"{_fmt_t(t)} ({t / u:.1f} {UNIT})")
+            ratio = statistics.median(e["first"] / (3 * e["p256"]) for e in main)
+            peer_x = statistics.median(e["dcap"] / e["first"] for e in main)
+            self.row(
+                f"new platform {tee.upper()}, real quotes (first verify after another platform's "
+                f"quote used the same collateral; {len(main)} pairs, median of "
+                f"{main[0]['reps']} fresh processes)",
+                *cells,
+                "3 P-256",
+                _fmt_x(ratio),
+                _fmt_t(statistics.median(e["dcap"] for e in main)),
+                _fmt_x(peer_x),
+                "≤ dcap-qvl",
+                "yes" if peer_x >= 1.0 else "**no**",
+            )
 
     def _process_rows(self) -> None:
         m = self.main
@@ -1070,9 +1188,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--quick", action="store_true", help="smoke run: fewer rounds and smaller pools"
     )
-    ap.add_argument("--skip", default="", help="comma list of: batch,import,cli,rss")
+    ap.add_argument("--skip", default="", help="comma list of: new-real,batch,import,cli,rss")
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
-    ap.add_argument("--worker", choices=["measure", "rss"], help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=["measure", "rss", "new-real"], help=argparse.SUPPRESS)
+    ap.add_argument("--pair", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.quick:
         args.rounds = min(args.rounds, 3)
@@ -1090,6 +1209,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker == "rss":
         json.dump(rss_worker(n1, n2, args.quick), sys.stdout)
         return 0
+    if args.worker == "new-real":
+        json.dump(new_real_worker(args.pair), sys.stdout)
+        return 0
 
     skip = set(filter(None, args.skip.split(",")))
     runs: dict[str, dict[str, Any]] = {}
@@ -1101,6 +1223,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # keep the rest of the report
             proc["errors"][backend] = str(exc)[-500:]
     steps: list[tuple[str, Callable[[], Any]]] = [
+        ("new-real", lambda: new_real(list(runs) or ["python"], 3 if args.quick else 7)),
         ("batch", lambda: batch_times(2 if args.quick else 3, args.quick)),
         ("import", lambda: import_times(args.import_n)),
         ("cli", lambda: cli_wall(3 if args.quick else 7)),
