@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import cbor2
 from cryptography.hazmat.primitives import hashes
@@ -120,7 +122,7 @@ def parse_sign1(data: bytes, part: str) -> CoseSign1:
         raise MalformedEvidence(
             "protected header must be a non-empty bstr", field=f"{part}.protected"
         )
-    prot = int_keyed(decode_cbor(protected, f"{part}.protected"), f"{part}.protected")
+    prot = _protected_header(protected, part)
     unprot = int_keyed(unprotected, f"{part}.unprotected")
     both = set(prot) & set(unprot)
     if both:
@@ -154,6 +156,20 @@ def parse_sign1(data: bytes, part: str) -> CoseSign1:
             f"signature is {kind(signature)}, not bstr", field=f"{part}.signature"
         )
     return CoseSign1(protected=protected, alg=alg, kid=kid, payload=payload, signature=signature)
+
+
+def _protected_header(protected: bytes, part: str) -> Mapping[int, Any]:
+    """The protected header map (integer labels); memoised by its bytes (256 kept, errors
+    not kept): a token issuer writes the same few headers."""
+    if type(protected) is bytes:
+        return _protected_header_memo(protected, part)
+    return int_keyed(decode_cbor(protected, f"{part}.protected"), f"{part}.protected")
+
+
+@functools.lru_cache(maxsize=256)
+def _protected_header_memo(protected: bytes, part: str) -> Mapping[int, Any]:
+    where = f"{part}.protected"
+    return MappingProxyType(int_keyed(decode_cbor(protected, where), where))
 
 
 def parse_ec2_key(raw: bytes, where: str) -> Ec2Key:

@@ -176,6 +176,8 @@ class CcaPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :meth:`from_dict`)."""
+        if self == _DEFAULT:  # nothing differs from the default (the policy engine asks often)
+            return {}
         out = section_to_dict(self)
         if self.platform_sw_components is not None:
             out["platform_sw_components"] = [r.to_dict() for r in self.platform_sw_components]
@@ -255,3 +257,6 @@ class CcaPolicy:
                 )
             )
         return out
+
+
+_DEFAULT = CcaPolicy()

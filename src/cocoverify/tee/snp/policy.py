@@ -138,6 +138,8 @@ class SnpPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :meth:`from_dict`)."""
+        if self == _DEFAULT:  # nothing differs from the default (the policy engine asks often)
+            return {}
         out = section_to_dict(self)
         for key in _TCB_KEYS:
             if key in out:
@@ -223,6 +225,9 @@ class SnpPolicy:
             )
         )
         return out
+
+
+_DEFAULT = SnpPolicy()
 
 
 def _flag_rule(name: str, actual: bool, allowed: bool, message: str) -> RuleVerdict:
