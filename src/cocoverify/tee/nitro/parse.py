@@ -142,6 +142,8 @@ def _payload_keys(payload: bytes) -> set[bytes]:
             break
         if key[0] == 3 and key[2] + key[1] <= len(payload):
             keys.add(payload[key[2] : key[2] + key[1]])
+            if len(keys & _KEY_BYTES) >= 3:  # enough: NSM writes module_id, digest, timestamp first
+                break
         end = _skip(payload, pos)
         end = None if end is None else _skip(payload, end)
         if end is None:

@@ -81,38 +81,37 @@ def _ext(cert: x509.Certificate, cls: type[_E]) -> x509.Extension[_E] | None:
         return None
 
 
-def _profile(cert: x509.Certificate, label: str, below: int | None) -> None:
-    """NSM §3.2.3.2-3.2.3.3 for one certificate; ``below`` = CA certificates under a CA
-    in this path, None for the leaf."""
-
-    def bad(what: str) -> ChainInvalid:
-        return ChainInvalid(f"{label}: {what}", reason=Reason.CERTIFICATE_PROFILE_INVALID)
-
+@functools.lru_cache(maxsize=512)
+def _profile_defect(cert: x509.Certificate, below: int | None) -> str | None:
+    """What breaks NSM §3.2.3.2-3.2.3.3 for one certificate, or None. ``below`` = CA
+    certificates under a CA in this path, None for the leaf. A pure function of the
+    certificate (compared by DER) and its position, so memoised (512 entries)."""
     if cert.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA384:
-        raise bad(
+        return (
             f"signature algorithm {cert.signature_algorithm_oid.dotted_string}, "
             "expected ecdsa-with-SHA384"
         )
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
-        raise bad("key is not EC P-384")
+        return "key is not EC P-384"
     for ext in cert.extensions:
         if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension):
-            raise bad(f"unrecognised critical extension {ext.oid.dotted_string}")
+            return f"unrecognised critical extension {ext.oid.dotted_string}"
     bc = _ext(cert, x509.BasicConstraints)
     ku = _ext(cert, x509.KeyUsage)
     if below is None:
         if bc is not None and bc.value.ca:
-            raise bad("the signing certificate is a CA certificate")
+            return "the signing certificate is a CA certificate"
         if ku is None or not ku.value.digital_signature:
-            raise bad("keyUsage lacks digitalSignature")
-        return
+            return "keyUsage lacks digitalSignature"
+        return None
     if bc is None or not bc.critical or not bc.value.ca:
-        raise bad("not a CA certificate (critical basicConstraints CA=true)")
+        return "not a CA certificate (critical basicConstraints CA=true)"
     if bc.value.path_length is not None and bc.value.path_length < below:
-        raise bad(f"pathLenConstraint {bc.value.path_length}, but {below} CA certificate(s) follow")
+        return f"pathLenConstraint {bc.value.path_length}, but {below} CA certificate(s) follow"
     if ku is None or not ku.value.key_cert_sign:
-        raise bad("keyUsage lacks keyCertSign")
+        return "keyUsage lacks keyCertSign"
+    return None
 
 
 def verify_chain(
@@ -140,7 +139,9 @@ def verify_chain(
                 f"{names[i]} is not signed by {names[i + 1]}", reason=Reason.CHAIN_INVALID
             )
     for i, cert in enumerate(chain):
-        _profile(cert, names[i], None if i == 0 else i - 1)
+        defect = _profile_defect(cert, None if i == 0 else i - 1)
+        if defect is not None:
+            raise ChainInvalid(f"{names[i]}: {defect}", reason=Reason.CERTIFICATE_PROFILE_INVALID)
     for i, cert in enumerate(chain):
         check_validity(cert, at, what=names[i])
     return chain[0]
