@@ -16,7 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cocoverify import MalformedEvidence, MeasurementMismatch, Reason, rego, trustee
+from cocoverify import (
+    ConfigurationError,
+    MalformedEvidence,
+    MeasurementMismatch,
+    Reason,
+    rego,
+    trustee,
+)
 from cocoverify.integrations.trustee.eventlog import parse_ccel, replay
 from integrations._fixtures import evidence_quote, real_intel_case
 
@@ -169,3 +176,10 @@ def test_any_bytes_parse_or_are_malformed(noise: bytes, cut: int) -> None:
     except MalformedEvidence:
         return
     json.dumps(events)
+
+
+def test_replay_of_something_else_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError):
+        replay([{"index": 1, "digests": [{"alg": "SHA-384", "digest": "zz"}]}], 1)
+    with pytest.raises(ConfigurationError):
+        replay([{"nothing": 1}], 1)

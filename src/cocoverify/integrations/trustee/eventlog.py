@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from cocoverify.errors import MalformedEvidence, Reason, UnsupportedEvidence
+from cocoverify.errors import ConfigurationError, MalformedEvidence, Reason, UnsupportedEvidence
 
 __all__ = ["ALGORITHMS", "EVENT_TYPES", "parse_ccel", "replay"]
 
@@ -192,8 +192,6 @@ def _ipl(data: bytes) -> dict[str, Any]:
     if data[:2] == b"\x2e\x00":  # ipl.rs: GCE's UTF-16 form
         end = len(data) - 2
         if end == 0 or end % 2:
-            raise _Bad("data is too short or not a UTF-16 string")
-        if end < 2:
             raise _Bad("data is too short or not a UTF-16 string")
         return _details(string=_utf16_lossy(data[2:end]))
     cut = data.find(b"\0")
@@ -503,10 +501,15 @@ def replay(events: Sequence[Mapping[str, Any]], index: int, alg: str = "SHA-384"
             f"cc_eventlog: replay with {alg} is not supported", reason=Reason.UNSUPPORTED_ALGORITHM
         )
     value = bytes(size)
-    for event in events:
-        if event["index"] != index:
-            continue
-        for d in event["digests"]:
-            if d["alg"] == alg:
-                value = hashlib.new(name, value + bytes.fromhex(d["digest"])).digest()
+    try:
+        for event in events:
+            if event["index"] != index:
+                continue
+            for d in event["digests"]:
+                if d["alg"] == alg:
+                    value = hashlib.new(name, value + bytes.fromhex(d["digest"])).digest()
+    except (KeyError, TypeError, ValueError):
+        raise ConfigurationError(
+            "replay: events must be parse_ccel's output", reason=Reason.INVALID_ARGUMENT
+        ) from None
     return value
