@@ -7,17 +7,9 @@ Exit codes (a contract for scripts and CI pipelines):
 
 from __future__ import annotations
 
-import argparse
 import sys
-import warnings
 from collections.abc import Sequence
 
-import cocoverify.cli.batch as batch
-import cocoverify.cli.policy as policy_cmd
-import cocoverify.cli.show as show
-import cocoverify.cli.verify as verify
-from cocoverify import __version__
-from cocoverify._backend import describe
 from cocoverify.errors import CocoverifyError
 
 __all__ = ["main"]
@@ -25,49 +17,16 @@ __all__ = ["main"]
 EXIT_OK, EXIT_USAGE, EXIT_EVIDENCE, EXIT_AUTH, EXIT_COLLATERAL, EXIT_POLICY = range(6)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="cocoverify",
-        description="Verify confidential-computing evidence (Intel SGX/TDX, AMD SEV-SNP, Arm CCA).",
-        epilog="exit codes: 0 accepted, 1 usage/internal error, 2 evidence malformed or "
-        "unsupported, 3 not authentic, 4 collateral missing/invalid/expired, 5 rejected by policy",
-    )
-    p.add_argument(
-        "--version", action="version", version=f"cocoverify {__version__} ({describe()})"
-    )
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    verify.register(sub)
-    show.register(sub)
-    policy_cmd.register(sub)
-    batch.register(sub)
-    return p
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cocoverify`` command."""
-    # Real AMD VCEKs carry serial number 0 (KDS specification, VCEK certificate);
-    # cryptography warns on every load.
-    # The library leaves the warning visible; the command line does not print it to users.
-    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
-    parser = _parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse: 2 on usage errors; the contract says 1
-        code = exc.code if isinstance(exc.code, int) else 1
-        return EXIT_OK if code == 0 else EXIT_USAGE
-    try:
-        rc: int = args.func(args)
-        return rc
-    except CocoverifyError as exc:  # errors outside a verification (e.g. a bad policy file)
+        # imported here: loading the verifier selects the backend, and a bad
+        # COCOVERIFY_BACKEND must be a usage error (exit 1), not a traceback
+        from cocoverify.cli.app import run
+    except CocoverifyError as exc:
         print(f"cocoverify: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
         return EXIT_USAGE
-    except Exception as exc:
-        print(f"cocoverify: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return run(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover
