@@ -9,6 +9,7 @@ its offset. An extended report's certificate table is parsed by
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -86,6 +87,21 @@ _LAYOUT: tuple[tuple[str, int, int, str], ...] = (
     ("signature", 0x2A0, 512, "b"),
 )
 LAYOUT = {name: (off, size) for name, off, size, _ in _LAYOUT}
+
+
+def _struct_format() -> str:
+    """One ``struct`` format for every field of ``_LAYOUT`` in offset order (little-endian
+    integers of 1, 4 or 8 bytes, byte strings), gaps skipped."""
+    out, at = ["<"], 0
+    for _, off, size, kind in sorted(_LAYOUT, key=lambda f: f[1]):
+        out.append(f"{off - at}x" if off > at else "")
+        out.append({1: "B", 4: "I", 8: "Q"}[size] if kind == "u" else f"{size}s")
+        at = off + size
+    return "".join(out)
+
+
+_NAMES = tuple(name for name, _, _, _ in sorted(_LAYOUT, key=lambda f: f[1]))
+_UNPACK = struct.Struct(_struct_format()).unpack_from
 
 _V3_ONLY = ("cpuid_fam_id", "cpuid_mod_id", "cpuid_step")
 _V5_ONLY = ("launch_mit_vector", "current_mit_vector")
@@ -310,10 +326,7 @@ def parse_report(data: bytes) -> SnpReport:
             offset=REPORT_SIZE,
             reason=Reason.TRAILING_DATA,
         )
-    values: dict[str, Any] = {}
-    for name, off, size, kind in _LAYOUT:
-        chunk = data[off : off + size]
-        values[name] = int.from_bytes(chunk, "little") if kind == "u" else chunk
+    values: dict[str, Any] = dict(zip(_NAMES, _UNPACK(data), strict=True))
     if version < 3:
         for name in _V3_ONLY:
             values[name] = None
