@@ -2,15 +2,23 @@
 
 Shared by every vendor. Errors distinguish the evidence's own chain (authenticity, exit 3)
 from a collateral signer's chain (collateral, exit 4) through ``collateral=True``.
+
+Each check comes in two halves so that a verifier can do the static half once: a *plan*
+(``plan_chain``, ``plan_crl``, ``validity``) holds what depends on the certificates or the CRL
+alone (signatures, names, extensions, dates as microseconds since the epoch), and its
+``check`` does what depends on the pinned roots and the verification time, on every call.
+``verify_chain``, ``check_crl`` and ``check_validity`` are plan + check in one step.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -27,14 +35,39 @@ from cocoverify.errors import (
 )
 
 __all__ = [
+    "ChainPlan",
+    "CrlPlan",
+    "Validity",
     "check_crl",
     "check_validity",
+    "epoch_us",
     "fingerprint",
+    "fresh",
     "is_revoked",
     "load_certificates",
+    "plan_chain",
+    "plan_crl",
+    "revoked_serials",
+    "signature_valid",
     "signed_by",
+    "validity",
     "verify_chain",
 ]
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_MICROSECOND = _dt.timedelta(microseconds=1)
+
+
+def epoch_us(t: _dt.datetime) -> int:
+    """An aware datetime as whole microseconds since 1970-01-01 UTC (exact, so comparing two
+    of them is comparing the datetimes)."""
+    return (t - _EPOCH) // _MICROSECOND
+
+
+def fresh(error: CocoverifyError) -> CocoverifyError:
+    """A new exception equal to ``error`` (a template kept in a plan): same type, message,
+    reason and details, no traceback, so a shared template is never raised itself."""
+    return copy.copy(error)
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -135,38 +168,61 @@ def _fail(
     return ChainInvalid(message, reason=reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Validity:
+    """A certificate's notBefore / notAfter as microseconds since the epoch, with the texts
+    of the errors ``check`` raises (RFC 5280 §4.1.2.5)."""
+
+    not_before: int
+    not_after: int
+    what: str
+    not_before_text: str
+    not_after_text: str
+    collateral: bool
+
+    def check(self, at_us: int) -> None:
+        """notBefore <= at <= notAfter, ``at`` in microseconds since the epoch."""
+        if at_us < self.not_before:
+            raise _fail(
+                self.collateral,
+                f"{self.what} not valid before {self.not_before_text}",
+                Reason.CERTIFICATE_NOT_YET_VALID,
+                Reason.COLLATERAL_NOT_YET_VALID,
+            )
+        if at_us > self.not_after:
+            raise _fail(
+                self.collateral,
+                f"{self.what} expired at {self.not_after_text}",
+                Reason.CERTIFICATE_EXPIRED,
+                Reason.COLLATERAL_EXPIRED,
+            )
+
+
+def validity(cert: x509.Certificate, *, what: str, collateral: bool = False) -> Validity:
+    """``cert``'s validity window, for ``Validity.check``."""
+    nb, na = cert.not_valid_before_utc, cert.not_valid_after_utc
+    return Validity(epoch_us(nb), epoch_us(na), what, nb.isoformat(), na.isoformat(), collateral)
+
+
 def check_validity(
     cert: x509.Certificate, at: _dt.datetime, *, what: str, collateral: bool = False
 ) -> None:
     """notBefore <= at <= notAfter (RFC 5280 §4.1.2.5)."""
-    if at < cert.not_valid_before_utc:
-        raise _fail(
-            collateral,
-            f"{what} not valid before {cert.not_valid_before_utc.isoformat()}",
-            Reason.CERTIFICATE_NOT_YET_VALID,
-            Reason.COLLATERAL_NOT_YET_VALID,
-        )
-    if at > cert.not_valid_after_utc:
-        raise _fail(
-            collateral,
-            f"{what} expired at {cert.not_valid_after_utc.isoformat()}",
-            Reason.CERTIFICATE_EXPIRED,
-            Reason.COLLATERAL_EXPIRED,
-        )
+    validity(cert, what=what, collateral=collateral).check(epoch_us(at))
 
 
-@functools.lru_cache(maxsize=4096)
-def signed_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    """Issuer name matches and the signature verifies (ECDSA, RSA PKCS#1 v1.5, RSA-PSS).
-
-    Memoised: a pure function of the two certificates (compared by DER), so a long-lived
-    verifier checks each link of its collateral chains once.
-    """
+def signature_valid(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    """Issuer name matches and the signature verifies (ECDSA, RSA PKCS#1 v1.5, RSA-PSS)."""
     try:
         child.verify_directly_issued_by(parent)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
+
+
+#: ``signature_valid`` memoised (4096 links): a pure function of the two certificates (hashed
+#: and compared by DER), so a long-lived verifier checks each link of its collateral once.
+signed_by = functools.lru_cache(maxsize=4096)(signature_valid)
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -175,6 +231,77 @@ def _is_ca(cert: x509.Certificate) -> bool:
     except x509.ExtensionNotFound:
         return False
     return bool(bc.ca)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainPlan:
+    """``verify_chain`` split: the links, CA flags and dates of one chain, checked once;
+    ``check`` adds the pinned root and the verification time."""
+
+    root_fingerprint: str
+    root_label: str
+    collateral: bool
+    #: the first defect after the pin check (not self-signed, a link, a CA flag), or None
+    error: CocoverifyError | None
+    windows: tuple[Validity, ...]
+
+    def check(self, pinned: frozenset[str], at_us: int) -> None:
+        """The checks of ``verify_chain``, in its order, at ``at_us`` (microseconds)."""
+        if self.root_fingerprint not in pinned:
+            raise _fail(
+                self.collateral,
+                f"{self.root_label} is not a pinned root (sha256 {self.root_fingerprint})",
+                Reason.UNTRUSTED_ROOT,
+            )
+        if self.error is not None:
+            raise fresh(self.error)
+        for window in self.windows:
+            window.check(at_us)
+
+
+def plan_chain(
+    chain: Sequence[x509.Certificate],
+    *,
+    names: Sequence[str],
+    collateral: bool = False,
+    require_ca_flags: bool = True,
+    signed: Callable[[x509.Certificate, x509.Certificate], bool] = signed_by,
+) -> ChainPlan:
+    """The static half of ``verify_chain`` (raises at once for a chain of fewer than two).
+
+    ``signed`` checks one link: the memoised ``signed_by`` by default; callers that cache
+    the plan itself pass ``signature_valid`` so that no certificate is kept by the memo.
+    """
+    if len(chain) < 2:
+        raise _fail(collateral, f"chain of {len(chain)} certificate(s)", Reason.CHAIN_INVALID)
+    labels = [names[i] if i < len(names) else f"certificate {i}" for i in range(len(chain))]
+    root = chain[-1]
+    error: CocoverifyError | None = None
+    if not signed(root, root):
+        error = _fail(collateral, f"{labels[-1]} is not self-signed", Reason.CHAIN_INVALID)
+    for i in range(len(chain) - 1):
+        if error is not None:
+            break
+        child, parent = chain[i], chain[i + 1]
+        if not signed(child, parent):
+            error = _fail(
+                collateral, f"{labels[i]} is not signed by {labels[i + 1]}", Reason.CHAIN_INVALID
+            )
+        elif require_ca_flags and not _is_ca(parent):
+            error = _fail(
+                collateral,
+                f"{labels[i + 1]} is not a CA certificate",
+                Reason.CERTIFICATE_PROFILE_INVALID,
+            )
+    return ChainPlan(
+        root_fingerprint=fingerprint(root),
+        root_label=labels[-1],
+        collateral=collateral,
+        error=error,
+        windows=tuple(
+            validity(c, what=labels[i], collateral=collateral) for i, c in enumerate(chain)
+        ),
+    )
 
 
 def verify_chain(
@@ -192,30 +319,79 @@ def verify_chain(
     pinned by fingerprint (a root that only carries the vendor's name is rejected),
     every link's issuer name and signature, CA flags on issuers, and validity at ``at``.
     """
-    if len(chain) < 2:
-        raise _fail(collateral, f"chain of {len(chain)} certificate(s)", Reason.CHAIN_INVALID)
-    root = chain[-1]
-    if fingerprint(root) not in pinned:
-        raise _fail(
-            collateral,
-            f"{names[-1]} is not a pinned root (sha256 {fingerprint(root)})",
-            Reason.UNTRUSTED_ROOT,
-        )
-    if not signed_by(root, root):
-        raise _fail(collateral, f"{names[-1]} is not self-signed", Reason.CHAIN_INVALID)
-    for i in range(len(chain) - 1):
-        child, parent = chain[i], chain[i + 1]
-        label = names[i] if i < len(names) else f"certificate {i}"
-        plabel = names[i + 1] if i + 1 < len(names) else f"certificate {i + 1}"
-        if not signed_by(child, parent):
-            raise _fail(collateral, f"{label} is not signed by {plabel}", Reason.CHAIN_INVALID)
-        if require_ca_flags and not _is_ca(parent):
-            raise _fail(
-                collateral, f"{plabel} is not a CA certificate", Reason.CERTIFICATE_PROFILE_INVALID
+    plan = plan_chain(chain, names=names, collateral=collateral, require_ca_flags=require_ca_flags)
+    plan.check(pinned, epoch_us(at))
+
+
+@dataclass(frozen=True, slots=True)
+class CrlPlan:
+    """``check_crl`` split: issuer, signature and extensions checked once; ``check`` adds
+    thisUpdate / nextUpdate against the verification time."""
+
+    crl: x509.CertificateRevocationList
+    #: the first static defect (issuer, signature, extensions), or None
+    error: CocoverifyError | None
+    this_update: int
+    next_update: int | None
+    what: str
+    this_update_text: str
+    next_update_text: str
+
+    def check(self, at_us: int) -> None:
+        """The checks of ``check_crl``, in its order, at ``at_us`` (microseconds)."""
+        if self.error is not None:
+            raise fresh(self.error)
+        if at_us < self.this_update:
+            raise CollateralInvalid(
+                f"{self.what}: not valid before {self.this_update_text}",
+                reason=Reason.CRL_NOT_YET_VALID,
             )
-    for i, cert in enumerate(chain):
-        label = names[i] if i < len(names) else f"certificate {i}"
-        check_validity(cert, at, what=label, collateral=collateral)
+        if self.next_update is None or at_us > self.next_update:
+            raise CollateralInvalid(
+                f"{self.what}: stale (nextUpdate {self.next_update_text})",
+                reason=Reason.CRL_EXPIRED,
+            )
+
+
+def _crl_error(
+    crl: x509.CertificateRevocationList,
+    issuer: x509.Certificate,
+    what: str,
+    require_extensions: bool,
+) -> CollateralInvalid | None:
+    if crl.issuer != issuer.subject:
+        return CollateralInvalid(
+            f"{what}: issuer is not {issuer.subject.rfc4514_string()}", reason=Reason.CRL_INVALID
+        )
+    if not _crl_signed_by(crl, issuer):
+        return CollateralInvalid(f"{what}: signature does not verify", reason=Reason.CRL_INVALID)
+    if require_extensions:
+        for oid in (ExtensionOID.CRL_NUMBER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER):
+            try:
+                crl.extensions.get_extension_for_oid(oid)
+            except x509.ExtensionNotFound:
+                return CollateralInvalid(f"{what}: missing {oid._name}", reason=Reason.CRL_INVALID)
+    return None
+
+
+def plan_crl(
+    crl: x509.CertificateRevocationList,
+    issuer: x509.Certificate,
+    *,
+    what: str,
+    require_extensions: bool = False,
+) -> CrlPlan:
+    """The static half of ``check_crl``."""
+    lu, nu = crl.last_update_utc, crl.next_update_utc
+    return CrlPlan(
+        crl=crl,
+        error=_crl_error(crl, issuer, what, require_extensions),
+        this_update=epoch_us(lu),
+        next_update=epoch_us(nu) if nu is not None else None,
+        what=what,
+        this_update_text=lu.isoformat(),
+        next_update_text=nu.isoformat() if nu else "absent",
+    )
 
 
 def check_crl(
@@ -231,31 +407,7 @@ def check_crl(
     ``require_extensions``: CRL Number and Authority Key Identifier must be present
     (Intel QVL PckCrlVerifier).
     """
-    if crl.issuer != issuer.subject:
-        raise CollateralInvalid(
-            f"{what}: issuer is not {issuer.subject.rfc4514_string()}", reason=Reason.CRL_INVALID
-        )
-    if not _crl_signed_by(crl, issuer):
-        raise CollateralInvalid(f"{what}: signature does not verify", reason=Reason.CRL_INVALID)
-    if require_extensions:
-        for oid in (ExtensionOID.CRL_NUMBER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER):
-            try:
-                crl.extensions.get_extension_for_oid(oid)
-            except x509.ExtensionNotFound:
-                raise CollateralInvalid(
-                    f"{what}: missing {oid._name}", reason=Reason.CRL_INVALID
-                ) from None
-    if at < crl.last_update_utc:
-        raise CollateralInvalid(
-            f"{what}: not valid before {crl.last_update_utc.isoformat()}",
-            reason=Reason.CRL_NOT_YET_VALID,
-        )
-    nu = crl.next_update_utc
-    if nu is None or at > nu:
-        raise CollateralInvalid(
-            f"{what}: stale (nextUpdate {nu.isoformat() if nu else 'absent'})",
-            reason=Reason.CRL_EXPIRED,
-        )
+    plan_crl(crl, issuer, what=what, require_extensions=require_extensions).check(epoch_us(at))
 
 
 def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
@@ -270,6 +422,11 @@ def _crl_der_signed_by(der: bytes, issuer: x509.Certificate) -> bool:
         return bool(crl.is_signature_valid(issuer.public_key()))  # type: ignore[arg-type]
     except (TypeError, ValueError, UnsupportedAlgorithm):
         return False
+
+
+def revoked_serials(crl: x509.CertificateRevocationList) -> frozenset[int]:
+    """The serial numbers a CRL lists, for look-ups by serial (RFC 5280 §6.3.3 (i))."""
+    return frozenset(entry.serial_number for entry in crl)
 
 
 def is_revoked(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> bool:

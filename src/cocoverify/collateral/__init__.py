@@ -14,6 +14,7 @@ what it needs. Files are recognised by their content, never their names:
 from __future__ import annotations
 
 import binascii
+import hashlib
 import json
 import os
 import re
@@ -49,19 +50,31 @@ class Collateral:
     _certificates: tuple[x509.Certificate, ...] = field(
         default=(), init=False, repr=False, compare=False
     )
+    _fingerprints: tuple[tuple[bytes, ...], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+    _digest: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         seen: set[bytes] = set()
         unique = []
+        fingerprints = []
         for chain in self.chains:
-            for c in chain:
-                fp = c.fingerprint(_SHA256)
+            fps = tuple(c.fingerprint(_SHA256) for c in chain)
+            fingerprints.append(fps)
+            for c, fp in zip(chain, fps, strict=True):
                 if fp not in seen:
                     seen.add(fp)
                     unique.append(c)
         object.__setattr__(self, "_certificates", tuple(unique))
+        object.__setattr__(self, "_fingerprints", tuple(fingerprints))
 
     def __add__(self, other: Collateral) -> Collateral:
+        # both are immutable: adding an empty bag is the bag itself (no re-fingerprinting)
+        if other.is_empty():
+            return self
+        if self.is_empty():
+            return other
         return Collateral(
             chains=self.chains + other.chains,
             crls=self.crls + other.crls,
@@ -79,6 +92,31 @@ class Collateral:
         """Every certificate of every chain, in order, without duplicates."""
         return self._certificates
 
+    def is_empty(self) -> bool:
+        """No item at all (nor a source name)."""
+        return not (
+            self.chains
+            or self.crls
+            or self.tcb_infos
+            or self.qe_identities
+            or self.tcb_evaluation_numbers
+            or self.public_keys
+            or self.documents
+            or self.sources
+            or self.labels
+        )
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 over every item's content, in order: two bags with equal digests hold the
+        same items (certificates and CRLs by the SHA-256 of their DER, documents as given),
+        so results computed from one hold for the other. Computed once, on first use."""
+        d = self._digest
+        if d is None:
+            d = _digest(self)
+            object.__setattr__(self, "_digest", d)
+        return d
+
     @classmethod
     def from_bytes(cls, data: bytes, *, source: str = "<bytes>") -> Collateral:
         """Recognise one file's content. Raises CollateralInvalid if it is none of the forms."""
@@ -88,6 +126,39 @@ class Collateral:
                 f"{source}: not a recognised collateral file", reason=Reason.COLLATERAL_MALFORMED
             )
         return replace(item, sources=(source,), labels=_labels(item, source))
+
+
+def _digest(c: Collateral) -> bytes:
+    h = hashlib.sha256(b"cocoverify collateral v1")
+
+    def part(tag: bytes, items: Iterable[bytes]) -> None:
+        values = list(items)
+        h.update(tag + len(values).to_bytes(4, "big"))
+        for v in values:
+            h.update(len(v).to_bytes(8, "big") + v)
+
+    part(b"chains", (b"".join(fps) for fps in c._fingerprints))
+    part(b"crls", (crl.fingerprint(_SHA256) for crl in c.crls))
+    part(b"tcb_infos", c.tcb_infos)
+    part(b"qe_identities", c.qe_identities)
+    part(b"tcb_evaluation_numbers", c.tcb_evaluation_numbers)
+    part(
+        b"public_keys",
+        (
+            k.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            for k in c.public_keys
+        ),
+    )
+    # documents are JSON values: repr tells lists from tuples and 1 from 1.0 and True
+    part(b"documents", (repr(d).encode() for d in c.documents))
+    part(b"sources", (s.encode("utf-8", "surrogatepass") for s in c.sources))
+    part(
+        b"labels",
+        (role.encode() + b"\0" + cert.fingerprint(_SHA256) for role, cert in c.labels),
+    )
+    return h.digest()
 
 
 #: File stems that state a certificate's role (AMD file conventions: ark.pem, vcek.der, ...).

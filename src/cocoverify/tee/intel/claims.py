@@ -3,22 +3,37 @@
 ``quote_claims`` holds every header and body field in snake_case (QVL ``QuoteStructures.h``
 names; ``cocoverify show`` prints it before any verification); ``appraisal`` adds the PCK
 facts, the TCB verdict and the dates of the collateral that authenticated them.
+
+The added parts are read-only mappings (``result.freeze``) built once: ``pck_claims`` per PCK
+(``PCK_CLAIMS``, 1024 entries), ``tcb_claims`` and ``collateral_claims`` with the verdict
+(``prepared.py``); only the quote's own fields are read per call.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
-
-from cryptography import x509
 
 from cocoverify.errors import Reason
 from cocoverify.result import Appraisal, freeze
+from cocoverify.tee.intel.cache import LruCache
 from cocoverify.tee.intel.documents import EnclaveIdentity, SimpleLevel, TcbInfo, TcbLevel
 from cocoverify.tee.intel.parse import Quote, SgxReportBody, TdReportBody
-from cocoverify.tee.intel.pck import PckChain
+from cocoverify.tee.intel.pck import PckInfo
 from cocoverify.tee.intel.tcb import IntelTcbResult
 
-__all__ = ["SGX_ATTRIBUTE_FLAGS", "TD_ATTRIBUTE_FLAGS", "appraisal", "quote_claims"]
+__all__ = [
+    "PCK_CLAIMS",
+    "SGX_ATTRIBUTE_FLAGS",
+    "TD_ATTRIBUTE_FLAGS",
+    "appraisal",
+    "collateral_claims",
+    "pck_claims",
+    "quote_claims",
+    "tcb_claims",
+]
 
 #: SGX ATTRIBUTES.FLAGS bits (SGX SDK ``arch.h``).
 SGX_ATTRIBUTE_FLAGS = {
@@ -107,11 +122,10 @@ def quote_claims(quote: Quote) -> dict[str, Any]:
     return claims
 
 
-def _pck_claims(pck: PckChain) -> dict[str, Any]:
+def _pck_claims(i: PckInfo) -> Mapping[str, Any]:
     """``pck``: the facts of the PCK leaf's SGX extension and its CA."""
-    i = pck.info
-    return {
-        "pck": {
+    out: Mapping[str, Any] = freeze(
+        {
             "fmspc": i.fmspc,
             "pce_id": i.pce_id,
             "ppid": i.ppid,
@@ -125,7 +139,17 @@ def _pck_claims(pck: PckChain) -> dict[str, Any]:
             "smt_enabled": i.smt_enabled,
             "ca": i.ca,
         }
-    }
+    )
+    return out
+
+
+#: PCK facts -> their frozen ``pck`` claims: 1024 entries.
+PCK_CLAIMS: LruCache[PckInfo, Mapping[str, Any]] = LruCache("intel-pck-claims", 1024)
+
+
+def pck_claims(info: PckInfo) -> Mapping[str, Any]:
+    """``pck``: the facts of the PCK leaf's SGX extension and its CA (read-only)."""
+    return PCK_CLAIMS.get_or_build(info, lambda: _pck_claims(info))
 
 
 def _level(lv: TcbLevel | SimpleLevel | None) -> dict[str, Any] | None:
@@ -134,10 +158,10 @@ def _level(lv: TcbLevel | SimpleLevel | None) -> dict[str, Any] | None:
     return {"status": lv.status, "date": lv.date, "advisory_ids": list(lv.advisory_ids)}
 
 
-def _tcb_claims(v: IntelTcbResult, qe_ident: EnclaveIdentity) -> dict[str, Any]:
-    """``tcb``: the verdict and the levels that produced it."""
-    return {
-        "tcb": {
+def tcb_claims(v: IntelTcbResult, qe_ident: EnclaveIdentity) -> Mapping[str, Any]:
+    """``tcb``: the verdict and the levels that produced it (read-only)."""
+    out: Mapping[str, Any] = freeze(
+        {
             "status": v.status,
             "date": v.tcb_date,
             "advisory_ids": list(v.advisory_ids),
@@ -148,45 +172,53 @@ def _tcb_claims(v: IntelTcbResult, qe_ident: EnclaveIdentity) -> dict[str, Any]:
             "tdx_module_id": v.module_id,
             "qe_identity_id": qe_ident.id,
         }
-    }
+    )
+    return out
 
 
-def _collateral_claims(
+def collateral_claims(
     tcb: TcbInfo,
     qe_ident: EnclaveIdentity,
-    root_crl: x509.CertificateRevocationList,
-    pck_crl: x509.CertificateRevocationList,
-) -> dict[str, Any]:
-    """``collateral``: dates and evaluation numbers of the documents and CRLs used."""
-    return {
-        "tcb_info_issue_date": tcb.issue_date,
-        "tcb_info_next_update": tcb.next_update,
-        "tcb_info_version": tcb.version,
-        "tcb_evaluation_data_number": tcb.evaluation_data_number,
-        "qe_identity_issue_date": qe_ident.issue_date,
-        "qe_identity_next_update": qe_ident.next_update,
-        "qe_identity_evaluation_data_number": qe_ident.evaluation_data_number,
-        "root_ca_crl_next_update": root_crl.next_update_utc,
-        "pck_crl_next_update": pck_crl.next_update_utc,
-        "revocation_checked": True,
-    }
+    root_crl_next_update: _dt.datetime | None,
+    pck_crl_next_update: _dt.datetime | None,
+) -> Mapping[str, Any]:
+    """``collateral``: dates and evaluation numbers of the documents and CRLs used
+    (read-only)."""
+    out: Mapping[str, Any] = freeze(
+        {
+            "tcb_info_issue_date": tcb.issue_date,
+            "tcb_info_next_update": tcb.next_update,
+            "tcb_info_version": tcb.version,
+            "tcb_evaluation_data_number": tcb.evaluation_data_number,
+            "qe_identity_issue_date": qe_ident.issue_date,
+            "qe_identity_next_update": qe_ident.next_update,
+            "qe_identity_evaluation_data_number": qe_ident.evaluation_data_number,
+            "root_ca_crl_next_update": root_crl_next_update,
+            "pck_crl_next_update": pck_crl_next_update,
+            "revocation_checked": True,
+        }
+    )
+    return out
 
 
 def appraisal(
     quote: Quote,
-    pck: PckChain,
     verdict: IntelTcbResult,
     *,
-    tcb: TcbInfo,
-    qe_ident: EnclaveIdentity,
-    root_crl: x509.CertificateRevocationList,
-    pck_crl: x509.CertificateRevocationList,
+    pck: Mapping[str, Any],
+    tcb: Mapping[str, Any],
+    collateral: Mapping[str, Any],
 ) -> Appraisal:
-    """The authenticated appraisal: claims, the TCB verdict, the collateral used, warnings."""
-    collateral = _collateral_claims(tcb, qe_ident, root_crl, pck_crl)
-    claims = quote_claims(quote)
-    claims.update(_pck_claims(pck))
-    claims.update(_tcb_claims(verdict, qe_ident))
+    """The authenticated appraisal: claims, the TCB verdict, the collateral used, warnings.
+
+    ``pck``, ``tcb`` and ``collateral`` are the read-only parts of ``pck_claims``,
+    ``tcb_claims`` and ``collateral_claims``; the claims equal ``freeze`` of the whole.
+    """
+    claims: dict[str, Any] = {
+        k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in quote_claims(quote).items()
+    }
+    claims["pck"] = pck
+    claims["tcb"] = tcb
     claims["collateral"] = collateral
     warnings = []
     if quote.trailing:
@@ -202,12 +234,12 @@ def appraisal(
         init_data = body.mr_config_id
     return Appraisal(
         tee=quote.tee,
-        claims=freeze(claims),
+        claims=MappingProxyType(claims),
         tcb_status=verdict.status,
         advisory_ids=verdict.advisory_ids,
         tcb_date=verdict.tcb_date,
         tcb_error=Reason.TCB_NOT_SUPPORTED if verdict.status is None else None,
-        collateral=freeze(collateral),
+        collateral=collateral,
         warnings=tuple(warnings),
         report_data=body.report_data,
         init_data=init_data,

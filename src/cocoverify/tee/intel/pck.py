@@ -5,37 +5,67 @@
   signed), else the collateral (types 1-4; type 4 carries the leaf alone);
 * the chain to the pinned Intel SGX Root CA, valid at ``at``, with QVL's CN profile;
 * the Intel SGX extension of the leaf (OID 1.2.840.113741.1.13.1), decoded strictly.
+
+What depends on the chain alone (its links, the profile, the extension, the leaf key) is a
+``PckPlan``, computed once per chain content: ``PLATFORMS`` maps the bytes of type-5
+certification data to it (1024 entries, each a few KB of facts and no certificate object
+but the shared CA certificates of ``CAS``). ``PckPlan.check`` adds the pinned roots and the
+verification time on every call.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 import cocoverify._core.der as der
 from cocoverify import _backend
 from cocoverify._core.signatures import verify_ecdsa_raw
-from cocoverify._core.x509 import load_certificates, signed_by, verify_chain
+from cocoverify._core.x509 import (
+    ChainPlan,
+    epoch_us,
+    fingerprint,
+    fresh,
+    load_certificates,
+    plan_chain,
+    signature_valid,
+    signed_by,
+)
 from cocoverify.collateral import Collateral
-from cocoverify.errors import ChainInvalid, CollateralUnavailable, MalformedEvidence, Reason
+from cocoverify.errors import (
+    ChainInvalid,
+    CocoverifyError,
+    CollateralUnavailable,
+    MalformedEvidence,
+    Reason,
+)
+from cocoverify.tee.intel.cache import LruCache
 from cocoverify.tee.intel.parse import Quote
 from cocoverify.trust import TrustStore
 
 __all__ = [
+    "CAS",
+    "PLATFORMS",
     "SGX_EXT_OID",
     "PckChain",
     "PckInfo",
+    "PckPlan",
+    "Platform",
     "common_name",
+    "intern_ca",
     "order_chain",
     "parse_pck_extension",
     "pck_chain_for",
+    "plan_pck_chain",
+    "platform_for",
     "verify_pck_chain",
 ]
 
@@ -162,7 +192,8 @@ def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
     # QVL: 5 entries (Processor CA) or 7 (Platform CA), no others
     if set(entries) not in (mandatory, platform):
         raise ValueError(
-            f"entries {sorted(entries)} are neither the 5 nor the 7 of the Intel SGX PCK Certificate Profile"
+            f"entries {sorted(entries)} are neither the 5 nor the 7 of the "
+            "Intel SGX PCK Certificate Profile"
         )
 
     def octets(oid: str, n: int) -> bytes:
@@ -221,31 +252,50 @@ _PEM_STRICT = re.compile(
 )
 
 
-def _cert_data_certificates(quote: Quote) -> tuple[x509.Certificate, ...]:
+def _read_certificates(data: bytes) -> tuple[x509.Certificate, ...]:
     """Certificates of type 4/5 certification data, read strictly (QVL ``QuoteStructures.h``).
 
     The data is not signed, so it must hold certificates and nothing else: PEM in the form
     the QE writes, or concatenated DER (QVL's sample), each optionally NUL-padded. Any other
     byte (a changed line break, text between or after blocks) is malformed.
     """
-    cert = quote.certification
-    data = cert.data
+    if data.startswith(b"-----BEGIN"):
+        if _PEM_STRICT.fullmatch(data) is None:
+            raise MalformedEvidence(
+                "PCK certificate chain: not strict PEM certificates",
+                reason=Reason.MALFORMED_CERTIFICATE,
+            )
+        return load_certificates(data, what="PCK certificate chain")
+    return load_certificates(data, what="PCK certificate chain", zero_padding=True)
+
+
+def _malformed_data(quote: Quote, message: str) -> MalformedEvidence:
+    return MalformedEvidence(
+        message,
+        field="certification_data.data",
+        offset=quote.certification.offset + 6,
+        reason=Reason.MALFORMED_CERTIFICATE,
+    )
+
+
+def _cert_data_certificates(quote: Quote) -> tuple[x509.Certificate, ...]:
+    """``_read_certificates`` of the quote's certification data; errors name its offset."""
     try:
-        if data.startswith(b"-----BEGIN"):
-            if _PEM_STRICT.fullmatch(data) is None:
-                raise MalformedEvidence(
-                    "PCK certificate chain: not strict PEM certificates",
-                    reason=Reason.MALFORMED_CERTIFICATE,
-                )
-            return load_certificates(data, what="PCK certificate chain")
-        return load_certificates(data, what="PCK certificate chain", zero_padding=True)
+        return _read_certificates(quote.certification.data)
     except MalformedEvidence as exc:
-        raise MalformedEvidence(
-            str(exc.args[0]),
-            field="certification_data.data",
-            offset=cert.offset + 6,
-            reason=Reason.MALFORMED_CERTIFICATE,
-        ) from None
+        raise _malformed_data(quote, str(exc.args[0])) from None
+
+
+def _type5_chain(certs: tuple[x509.Certificate, ...]) -> tuple[x509.Certificate, ...]:
+    """Type 5 must carry exactly the chain's certificates (QVL: three), ordered leaf first."""
+    ordered = order_chain(certs)
+    if len(ordered) != len(certs):
+        raise ChainInvalid(
+            f"certification data carries {len(certs)} certificates, "
+            f"{len(ordered)} of them form the PCK chain",
+            reason=Reason.CHAIN_INVALID,
+        )
+    return ordered
 
 
 def _is_pck_leaf(cert: x509.Certificate) -> bool:
@@ -278,24 +328,14 @@ def pck_chain_for(quote: Quote, collateral: Collateral) -> tuple[x509.Certificat
     """
     cert = quote.certification
     if cert.type == 5:
-        certs = _cert_data_certificates(quote)
-        ordered = order_chain(certs)
-        if len(ordered) != len(certs):
-            raise ChainInvalid(
-                f"certification data carries {len(certs)} certificates, "
-                f"{len(ordered)} of them form the PCK chain",
-                reason=Reason.CHAIN_INVALID,
-            )
-        return ordered
+        return _type5_chain(_cert_data_certificates(quote))
     candidates: list[tuple[x509.Certificate, ...]] = []
     if cert.type == 4:
         leaves = _cert_data_certificates(quote)
         if len(leaves) != 1:
-            raise MalformedEvidence(
+            raise _malformed_data(
+                quote,
                 f"certification data type 4 holds {len(leaves)} certificates, not the PCK leaf",
-                field="certification_data.data",
-                offset=cert.offset + 6,
-                reason=Reason.MALFORMED_CERTIFICATE,
             )
         completed = _complete(leaves[0], collateral.certificates)
         if len(completed) == 3:  # else its CA and root were not supplied
@@ -321,6 +361,101 @@ def pck_chain_for(quote: Quote, collateral: Collateral) -> tuple[x509.Certificat
 # --- the chain to the pinned root -------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class PckPlan:
+    """``verify_pck_chain`` split: what depends on the chain alone, computed once.
+
+    Holds facts, not the chain: the leaf's key and serial, the extension facts, and the CA
+    certificates (which ``plan_pck_chain`` may share between plans through ``intern``).
+    """
+
+    count: int
+    chain: ChainPlan | None  # None unless count == 3
+    #: CN profile or SGX extension defect, raised after the validity checks
+    error: CocoverifyError | None
+    info: PckInfo | None
+    #: raw X||Y of a P-256 leaf key; ``leaf_key`` holds any other EC key; both None: not EC
+    leaf_point: bytes | None
+    leaf_key: ec.EllipticCurvePublicKey | None
+    leaf_serial: int
+    leaf_issuer_cn: str
+    intermediate: x509.Certificate | None
+    intermediate_fingerprint: str
+    intermediate_serial: int
+    root: x509.Certificate | None
+    root_fingerprint: str
+
+    def check(self, pinned: frozenset[str], at_us: int) -> PckInfo:
+        """The checks of ``verify_pck_chain``, in its order, at ``at_us`` (microseconds)."""
+        if self.chain is None:
+            raise ChainInvalid(
+                f"PCK chain has {self.count} certificates, expected 3", reason=Reason.CHAIN_INVALID
+            )
+        self.chain.check(pinned, at_us)
+        if self.error is not None:
+            raise fresh(self.error)
+        assert self.info is not None
+        return self.info
+
+
+def plan_pck_chain(
+    chain: Sequence[x509.Certificate],
+    *,
+    signed: Callable[[x509.Certificate, x509.Certificate], bool] = signed_by,
+    intern: Callable[[str, x509.Certificate], x509.Certificate] | None = None,
+) -> PckPlan:
+    """The static half of ``verify_pck_chain`` (QVL ``PckCertVerifier.cpp``).
+
+    ``signed`` checks a link (see ``_core.x509.plan_chain``); ``intern`` maps a CA
+    certificate to the one instance kept for its fingerprint.
+    """
+    if len(chain) != 3:
+        return PckPlan(len(chain), None, None, None, None, None, 0, "", None, "", 0, None, "")
+    leaf, inter, root = chain
+    plan = plan_chain(
+        chain,
+        names=("PCK certificate", "PCK CA certificate", "root CA certificate"),
+        signed=signed,
+    )
+    error: CocoverifyError | None = None
+    info = None
+    if "SGX PCK Certificate" not in common_name(leaf) or "CA" not in common_name(inter):
+        error = ChainInvalid(
+            "PCK chain certificates do not have Intel's PCK profile",
+            reason=Reason.CERTIFICATE_PROFILE_INVALID,
+        )
+    else:
+        try:
+            info = parse_pck_extension(leaf)
+        except ChainInvalid as exc:
+            error = exc
+    key = leaf.public_key()
+    point = other = None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if isinstance(key.curve, ec.SECP256R1):
+            point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)[1:]
+        else:
+            other = key
+    inter_fp = fingerprint(inter)
+    if intern is not None:
+        inter, root = intern(inter_fp, inter), intern(plan.root_fingerprint, root)
+    return PckPlan(
+        count=3,
+        chain=plan,
+        error=error,
+        info=info,
+        leaf_point=point,
+        leaf_key=other,
+        leaf_serial=leaf.serial_number,
+        leaf_issuer_cn=common_name(leaf, issuer=True),
+        intermediate=inter,
+        intermediate_fingerprint=inter_fp,
+        intermediate_serial=inter.serial_number,
+        root=root,
+        root_fingerprint=plan.root_fingerprint,
+    )
+
+
 def verify_pck_chain(
     chain: Sequence[x509.Certificate], *, trust: TrustStore, at: _dt.datetime
 ) -> PckChain:
@@ -329,20 +464,60 @@ def verify_pck_chain(
     QVL ``QuoteVerification.cpp`` (three certificates), ``PckCertVerifier.cpp`` (links, CN
     phrases of ``X509Constants.cpp``).
     """
-    if len(chain) != 3:
-        raise ChainInvalid(
-            f"PCK chain has {len(chain)} certificates, expected 3", reason=Reason.CHAIN_INVALID
-        )
+    info = plan_pck_chain(chain).check(trust.intel_roots, epoch_us(at))
     leaf, inter, root = chain
-    verify_chain(
-        chain,
-        pinned=trust.intel_roots,
-        at=at,
-        names=("PCK certificate", "PCK CA certificate", "root CA certificate"),
-    )
-    if "SGX PCK Certificate" not in common_name(leaf) or "CA" not in common_name(inter):
-        raise ChainInvalid(
-            "PCK chain certificates do not have Intel's PCK profile",
-            reason=Reason.CERTIFICATE_PROFILE_INVALID,
-        )
-    return PckChain(leaf=leaf, intermediate=inter, root=root, info=parse_pck_extension(leaf))
+    return PckChain(leaf=leaf, intermediate=inter, root=root, info=info)
+
+
+# --- the per-platform table -------------------------------------------------------------------
+
+#: CA certificates (PCK CAs, roots) by SHA-256 fingerprint, shared by every plan: 64 entries.
+CAS: LruCache[str, x509.Certificate] = LruCache("intel-ca-certificates", 64)
+
+
+def intern_ca(fp: str, cert: x509.Certificate) -> x509.Certificate:
+    """The one kept instance of the CA certificate whose SHA-256 is ``fp``."""
+    return CAS.get_or_build(fp, lambda: cert)
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """Type-5 certification data read once: the defect of its bytes, or the chain's plan."""
+
+    #: not certificates (MalformedEvidence; its offset is the quote's, given per call)
+    malformed: str | None
+    #: not exactly the PCK chain (ChainInvalid)
+    error: CocoverifyError | None
+    plan: PckPlan | None
+
+    def pck_plan(self, quote: Quote) -> PckPlan:
+        """The plan, or the error ``pck_chain_for`` raises for these bytes in ``quote``."""
+        if self.malformed is not None:
+            raise _malformed_data(quote, self.malformed)
+        if self.error is not None:
+            raise fresh(self.error)
+        assert self.plan is not None
+        return self.plan
+
+
+def _platform(data: bytes) -> Platform:
+    try:
+        chain = _type5_chain(_read_certificates(data))
+    except MalformedEvidence as exc:
+        return Platform(str(exc.args[0]), None, None)
+    except ChainInvalid as exc:
+        return Platform(None, exc, None)
+    # signature_valid, not the memo: the certificates of a quote stay in no table but this one
+    return Platform(None, None, plan_pck_chain(chain, signed=signature_valid, intern=intern_ca))
+
+
+#: Type-5 certification data (the bytes, a few KB) -> Platform: 1024 entries.
+PLATFORMS: LruCache[bytes, Platform] = LruCache("intel-platforms", 1024)
+
+
+def platform_for(data: bytes) -> Platform:
+    """The ``Platform`` of type-5 certification data, from ``PLATFORMS``."""
+    platform = PLATFORMS.get(data)
+    if platform is None:
+        platform = PLATFORMS.put(data, _platform(data))
+    return platform

@@ -15,24 +15,19 @@ closed with its own reason (docs/intel.md, "Order of checks").
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Any
 
+from cocoverify._core.x509 import epoch_us
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.requests import intel_request
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import CollateralInvalid, Reason
 from cocoverify.result import Appraisal
-from cocoverify.tee.intel.claims import appraisal
-from cocoverify.tee.intel.collateral import (
-    SignedJson,
-    check_window,
-    select_document,
-    verify_signed_json,
-)
-from cocoverify.tee.intel.documents import EnclaveIdentity, TcbInfo
+from cocoverify.tee.intel.claims import appraisal, pck_claims
+from cocoverify.tee.intel.collateral import Document, check_document_window
 from cocoverify.tee.intel.parse import parse_quote
-from cocoverify.tee.intel.pck import pck_chain_for
-from cocoverify.tee.intel.tcb import appraise_tcb, check_qe_identity
-from cocoverify.tee.intel.verify import authenticate_quote, verify_crls
+from cocoverify.tee.intel.prepared import prepare
+from cocoverify.tee.intel.verify import check_quote_signatures, pick_crls
 from cocoverify.trust import TrustStore
 
 __all__ = ["appraise_quote"]
@@ -47,64 +42,59 @@ def appraise_quote(
     source: CollateralSource | None = None,
     require_crl: bool = False,
 ) -> Appraisal:
-    """Verify an SGX or TDX quote up to the TCB verdict."""
+    """Verify an SGX or TDX quote up to the TCB verdict.
+
+    What is static (chains, collateral signatures, CRL signatures, TCB levels) comes from
+    the tables of ``pck.py`` and ``prepared.py``, keyed by content; the verification time,
+    the pinned roots and the quote signature are checked here on every call.
+    """
     # 1. parse (QVL Quote::parse, Quote::validate)
     quote = parse_quote(data)
+    at_us = epoch_us(at)
+    prepared = prepare(collateral, trust)
     # 2. PCK chain, quote and QE report signatures (QVL QuoteVerifier::verify steps 1, 7, 9)
-    pck = authenticate_quote(quote, pck_chain_for(quote, collateral), trust=trust, at=at)
+    plan = prepared.pck_plan(quote)
+    info = plan.check(prepared.pinned, at_us)
+    check_quote_signatures(quote, plan)
     if source is not None:
         # fetched collateral is verified exactly like supplied files (docs/collateral-sources.md)
-        request = intel_request(fmspc=pck.info.fmspc, ca=pck.info.ca, tee=quote.tee)
-        collateral = collateral + source.fetch(request, at=at)
+        request = intel_request(fmspc=info.fmspc, ca=info.ca, tee=quote.tee)
+        prepared = prepare(collateral + source.fetch(request, at=at), trust)
     # 3. Root CA CRL and PCK CRL, revocation (QVL QuoteVerifier::verify step 2)
-    root_crl, pck_crl = verify_crls(pck, collateral, at)
-    info = pck.info
+    assert plan.root is not None and plan.intermediate is not None
+    root_crl, pck_crl = pick_crls(
+        prepared.crl_choice(plan.root, plan.root_fingerprint, "Root CA CRL"),
+        prepared.crl_choice(plan.intermediate, plan.intermediate_fingerprint, "PCK CRL"),
+        other_issuers=prepared.other_issuers(plan.root, plan.root_fingerprint),
+        leaf_issuer_cn=plan.leaf_issuer_cn,
+        intermediate_serial=plan.intermediate_serial,
+        leaf_serial=plan.leaf_serial,
+        at_us=at_us,
+    )
 
-    def verify_signed(signed: SignedJson) -> object:
-        return verify_signed_json(
-            signed, collateral=collateral, pck=pck, root_crl=root_crl, trust=trust, at=at
-        )
+    def verify_signed(doc: Document[Any]) -> object:
+        return prepared.signature_plan(doc, plan).check(prepared.pinned, at_us, root_crl.revoked)
 
     # 4. TCB Info for this FMSPC and TEE, QE Identity for this QE (steps 3, 4, 8), signed by
     #    the TCB Signing chain, current at `at`
-    tee_id = "TDX" if quote.tee == "tdx" else "SGX"
-    _, tcb = select_document(
-        collateral.tcb_infos,
-        "tcbInfo",
-        TcbInfo,
-        lambda t: t.fmspc == info.fmspc and t.id == tee_id,
-        at,
-        "TCB Info",
-        verify_signed,
-    )
-    qe_id = "TD_QE" if quote.tee == "tdx" else "QE"
-    _, qe_ident = select_document(
-        collateral.qe_identities,
-        "enclaveIdentity",
-        EnclaveIdentity,
-        lambda e: e.id == qe_id,
-        at,
-        f"QE Identity ({qe_id})",
-        verify_signed,
-    )
-    check_window("TCB Info", tcb.issue_date, tcb.next_update, at)
-    check_window("QE Identity", qe_ident.issue_date, qe_ident.next_update, at)
+    tdx = quote.tee == "tdx"
+    tcb = prepared.tcb_infos(info.fmspc, "TDX" if tdx else "SGX").select(at_us, verify_signed)
+    qe_ident = prepared.qe_identities("TD_QE" if tdx else "QE").select(at_us, verify_signed)
+    check_document_window("TCB Info", tcb, at_us)
+    check_document_window("QE Identity", qe_ident, at_us)
     # QVL QuoteVerifier::verify step 4: PCE-ID of the PCK leaf equals the TCB Info's
-    if tcb.pce_id != info.pce_id:
+    if tcb.model.pce_id != info.pce_id:
         raise CollateralInvalid(
-            f"TCB Info PCE-ID {tcb.pce_id.hex()} is not the PCK's {info.pce_id.hex()}",
+            f"TCB Info PCE-ID {tcb.model.pce_id.hex()} is not the PCK's {info.pce_id.hex()}",
             reason=Reason.COLLATERAL_MISMATCH,
         )
-    # 5. QE identity match (QVL QuoteVerifier::verify step 8)
-    qe_level = check_qe_identity(quote.qe_report, qe_ident)
-    # 6. TDX module identity (step 6), TCB level matching and merging (step 10)
-    verdict = appraise_tcb(
-        quote,
-        pck_components=info.tcb_components,
-        pck_pce_svn=info.pce_svn,
-        tcb=tcb,
-        qe_level=qe_level,
-    )
+    # 5. QE identity match (QVL QuoteVerifier::verify step 8), 6. TDX module identity
+    #    (step 6), TCB level matching and merging (step 10)
+    verdict, tcb_part = prepared.verdict(quote, info, tcb, qe_ident).value()
     return appraisal(
-        quote, pck, verdict, tcb=tcb, qe_ident=qe_ident, root_crl=root_crl, pck_crl=pck_crl
+        quote,
+        verdict,
+        pck=pck_claims(info),
+        tcb=tcb_part,
+        collateral=prepared.collateral_claims(tcb, qe_ident, root_crl, pck_crl),
     )

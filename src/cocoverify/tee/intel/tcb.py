@@ -30,6 +30,7 @@ __all__ = [
     "appraise_tcb",
     "check_qe_identity",
     "check_tdx_module",
+    "tcb_inputs",
 ]
 
 #: Every status the TCB verdict can take: the platform statuses (QVL ``TcbStatus.h``) and
@@ -214,6 +215,23 @@ def appraise_tcb(
         module_id,
         None,
     )
+
+
+def tcb_inputs(quote: Quote) -> tuple[object, ...]:
+    """Every field of ``quote`` that ``check_qe_identity`` and ``appraise_tcb`` read (the QE
+    report; for a TD, the module and TEE TCB fields): with the PCK's TCB and the documents,
+    this determines their result, so it keys their memo (``prepared.py``)."""
+    head = (quote.header.version, quote.body_type, quote.qe_report.raw)
+    body = quote.body
+    if isinstance(body, TdReportBody):
+        return (
+            *head,
+            body.tee_tcb_svn,
+            body.mr_signer_seam,
+            body.seam_attributes,
+            body.tee_tcb_svn2,
+        )
+    return head
 
 
 def _td_relaunch(
