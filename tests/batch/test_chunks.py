@@ -39,23 +39,30 @@ def _items(n: int) -> list[BatchItem]:
     return [BatchItem(f"x{i}", data=b"\x00" * 8) for i in range(n)]
 
 
-def test_long_batches_go_in_full_chunks_in_order() -> None:
+def test_long_batches_go_in_full_chunks_then_shrink_at_the_end() -> None:
     ex = _Recording()
-    n = 2 * 8 * CHUNK_MAX + 5  # more than one window of full chunks
+    n = 2 * 8 * CHUNK_MAX + 5  # more than the lookahead (window 8 x CHUNK_MAX)
     recs = list(verify_many(_items(n), config=_CFG, executor=ex))
     assert [r["path"] for r in recs] == [f"x{i}" for i in range(n)]
-    assert [len(c) for c in ex.chunks[:-1]] == [CHUNK_MAX] * (len(ex.chunks) - 1)
-    assert sum(len(c) for c in ex.chunks) == n
     assert {r["reason"] for r in recs} == {"unknown_format"}
+    sizes = [len(c) for c in ex.chunks]
+    assert sum(sizes) == n
+    assert sizes[: n // CHUNK_MAX - 8] == [CHUNK_MAX] * (n // CHUNK_MAX - 8)
+    # the tail: each chunk a quarter (2 workers x 2) of what is left, down to single items
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+    left = n - sum(sizes[: n // CHUNK_MAX - 8])
+    for size in sizes[n // CHUNK_MAX - 8 :]:
+        assert size == min(CHUNK_MAX, -(-left // 4))
+        left -= size
 
 
-def test_short_batches_are_spread_over_the_window() -> None:
+def test_short_batches_reach_every_worker() -> None:
     ex = _Recording()
-    list(verify_many(_items(20), config=_CFG, executor=ex))  # window 8 (4 per worker)
-    assert [len(c) for c in ex.chunks] == [3] * 6 + [2]
+    list(verify_many(_items(20), config=_CFG, executor=ex))
+    assert [len(c) for c in ex.chunks] == [5, 4, 3, 2, 2, 1, 1, 1, 1]
     ex = _Recording()
-    list(verify_many(_items(5), config=_CFG, executor=ex))
-    assert [len(c) for c in ex.chunks] == [1] * 5
+    list(verify_many(_items(3), config=_CFG, executor=ex))
+    assert [len(c) for c in ex.chunks] == [1, 1, 1]
 
 
 def test_explicit_chunksize_and_in_process_executors() -> None:

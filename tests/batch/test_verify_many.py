@@ -50,7 +50,7 @@ class _FlakyExecutor(Executor):
 def test_executor_failures_become_records() -> None:
     cfg = BatchConfig.create(at=SAMPLE_AT)
     items = [BatchItem(f"x{i}", data=b"\x00" * 8) for i in range(5)]
-    recs = list(verify_many(items, config=cfg, executor=_FlakyExecutor()))
+    recs = list(verify_many(items, config=cfg, executor=_FlakyExecutor(), chunksize=1))
     assert [r["path"] for r in recs] == [f"x{i}" for i in range(5)]
     assert recs[1]["error"] == "RuntimeError" and recs[1]["exit_code"] == 1
     assert recs[3]["error"] == "OSError" and recs[3]["exit_code"] == 1

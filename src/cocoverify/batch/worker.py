@@ -214,7 +214,6 @@ def _verify_item(
             with open(item.path, "rb") as fh:
                 data = fh.read()
         data = decode_text(data)
-        tee = peek_tee(data)
         try:
             verifier = _verifier(cfg, stamp)
             extra = _item_collateral(item.collateral) if item.collateral else None
@@ -223,7 +222,7 @@ def _verify_item(
                 extra = here if extra is None else extra + here
             result = verifier.verify(data, at=_when(cfg.at), collateral=extra)
         except CocoverifyError as exc:
-            return record_for(item.path, exc, tee=tee)
+            return record_for(item.path, exc, tee=peek_tee(data))
         return record_for(item.path, result)
     except OSError as exc:
         return _internal_error(item.path, exc)
