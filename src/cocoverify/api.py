@@ -128,7 +128,10 @@ class Verifier:
         """Verify ``evidence``; return the accepted result or raise a CocoverifyError."""
         when = as_time(at)
         pol = policy if policy is not None else self.policy
-        coll = self.collateral + _as_collateral(collateral)
+        # no per-call collateral: the Verifier's own bag, as is (its digest is computed once)
+        coll = self.collateral
+        if collateral is not None:
+            coll = coll + _as_collateral(collateral)
         data = _evidence_bytes(evidence)
         appraisal = registry.detect(data).appraise(
             data,
