@@ -179,3 +179,16 @@ def test_verification_time_is_an_input() -> None:
         cocoverify.verify(data, at="2024-12-13T08:57:46Z")
     assert err.value.reason is Reason.CERTIFICATE_EXPIRED
     assert case["verification_time"] == "2024-12-13T07:37:58Z"
+
+
+def test_cli_reads_text_forms(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, case = _case("evervault-ga-20230918")
+    raw = (folder / "attestation.cose").read_bytes()
+    hex_file = tmp_path / "doc.hex"
+    hex_file.write_text((b"\xd2" + raw).hex())
+    for path in (folder / "attestation.b64", hex_file):
+        rc, out = run_cli_json(
+            capsys, "verify", str(path), "--at", case["verification_time"],
+            "--policy", str(_policy_file(tmp_path)),
+        )  # fmt: skip
+        assert rc == 0 and out["claims"]["module_id"] == case["claims"]["module_id"], out
