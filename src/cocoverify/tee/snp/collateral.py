@@ -148,13 +148,11 @@ def _check_labels(collateral: Collateral, decoded: Sequence[CertInfo] = ()) -> N
     """
     if not collateral.labels:
         return
-    # objects of this call, all alive: their identity cannot be reused meanwhile
-    roles = {id(info.cert): info.role for info in decoded}
-    if len(decoded) == len(collateral.certificates):
-        pairs = zip(collateral.certificates, decoded, strict=True)
-        roles.update((id(cert), info.role) for cert, info in pairs)
+    objects = collateral.certificates if len(decoded) == len(collateral.certificates) else ()
     for label, cert in collateral.labels:
-        role = roles[id(cert)] if id(cert) in roles else _role(cert)
+        # the records of this call's objects (all alive); any other object: by content
+        known = [info for obj, info in zip(objects, decoded, strict=False) if obj is cert]
+        role = known[0].role if known else _role(cert)
         if role != label:
             raise ChainInvalid(
                 f"the file named as the {label.upper()} holds "

@@ -151,6 +151,8 @@ class SnpPolicy:
     def rules(self, a: Appraisal) -> list[RuleVerdict]:
         """Verdicts for the pinned identity, TCB minimums, firmware and guest-policy bits."""
         c = a.claims
+        if self == _DEFAULT:  # nothing pinned: only the guest-policy and platform flags
+            return self._flag_rules(c)
         out = allowed_claims(self, c, _PINS)
         if self.vmpl is not None:
             out.append(rule_in("vmpl", c["vmpl"], self.vmpl))
@@ -207,24 +209,24 @@ class SnpPolicy:
                     actual=same,
                 )
             )
-        gp = c["policy"]
-        out.append(
+        return out + self._flag_rules(c)
+
+    def _flag_rules(self, c: Mapping[str, Any]) -> list[RuleVerdict]:
+        """MIGRATE_MA (guest policy) and SMT (platform info) against the allow flags."""
+        return [
             _flag_rule(
                 "migrate_ma",
-                bool(gp["migrate_ma"]),
+                bool(c["policy"]["migrate_ma"]),
                 self.allow_migration_agent,
                 "the guest policy allows a migration agent (MIGRATE_MA)",
-            )
-        )
-        out.append(
+            ),
             _flag_rule(
                 "smt",
                 bool(c["platform_info"]["smt_en"]),
                 self.allow_smt,
                 "SMT is enabled on the host",
-            )
-        )
-        return out
+            ),
+        ]
 
 
 _DEFAULT = SnpPolicy()
