@@ -44,8 +44,9 @@ AMD_ARK_SHA256: Mapping[str, str] = MappingProxyType(
 #: the SHA-256 of the certificate, not of the ZIP that carries it).
 AWS_NITRO_ROOT_SHA256 = "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b"
 
-#: DigiCert Trusted Root G4, the root of the chain that signs IBM Z host-key documents
-#: (IBM Secure Execution, "Verifying host key documents"); used when making IBM SE requests.
+#: DigiCert Trusted Root G4, the root of IBM's host-key signing chain (trustee
+#: deps/verifier/src/se/README.md: DigiCertCA.crt, DigiCertTrustedRootG4.crl; s390-tools pv
+#: CertVerifier); used when making IBM Secure Execution requests.
 IBM_SE_ROOT_SHA256 = "552f7bdcf1a7af9e6ce672017f4f12abf77240c78e761ac203d1d9d20ac89988"
 
 
