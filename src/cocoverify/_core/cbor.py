@@ -13,7 +13,8 @@ The readers below (:func:`bstr`, :func:`tstr`, ...) read integer-keyed claim map
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import cbor2
@@ -179,19 +180,23 @@ def _plain(value: Any, tags: frozenset[int], depth: int) -> bool:
     if t is int:
         return bool(_INT_MIN <= value <= _INT_MAX)
     inner = depth + 1
+    items: Iterable[Any]
     if t is tuple or t is list:
-        for item in value:
-            ti = type(item)
-            if ti in _UNTAGGED and inner <= MAX_DEPTH:
-                continue
-            if not _plain(item, tags, inner):
-                return False
-        return True
-    if t is cbor2.frozendict or t is dict:
-        return all(_plain(k, tags, inner) and _plain(v, tags, inner) for k, v in value.items())
-    if t is cbor2.CBORTag:
+        items = value
+    elif t is cbor2.frozendict or t is dict:
+        items = itertools.chain.from_iterable(value.items())  # keys and values alike
+    elif t is cbor2.CBORTag:
         return value.tag in tags and _plain(value.value, tags, inner)
-    return False
+    else:
+        return False
+    leaves_ok = inner <= MAX_DEPTH
+    for item in items:
+        ti = type(item)
+        if leaves_ok and (ti in _UNTAGGED or (ti is int and _INT_MIN <= item <= _INT_MAX)):
+            continue
+        if not _plain(item, tags, inner):
+            return False
+    return True
 
 
 # --- typed reads of decoded values -----------------------------------------------------------
