@@ -18,6 +18,7 @@ from cocoverify.errors import EvidenceError, Reason
 from cocoverify.result import Appraisal
 from cocoverify.tee import cca, ibmse, intel, nitro, snp
 from cocoverify.trust import TrustStore
+from cocoverify.wrappers import azure
 
 __all__ = ["TEES", "Pipeline", "TeeSpec", "detect", "peek_tee", "policy_sections", "spec_for"]
 
@@ -57,6 +58,45 @@ class TeeSpec:
     collateral: tuple[str, ...] = ()
     #: TCB statuses the TEE's appraisal can yield (the policy's accepted_tcb_statuses)
     tcb_statuses: frozenset[str] = frozenset()
+
+
+def _hardware(data: bytes) -> TeeSpec:
+    """The TEE package of a hardware report inside wrapped evidence (no wrapper specs)."""
+    for spec in TEES:
+        if spec.name not in _WRAPPERS and spec.detect(data) is not None:
+            return spec
+    raise EvidenceError(
+        "the hardware report inside the wrapped evidence is of no known kind",
+        reason=Reason.UNKNOWN_FORMAT,
+    )
+
+
+def _appraise_azure(
+    data: bytes,
+    *,
+    collateral: Collateral,
+    trust: TrustStore,
+    at: _dt.datetime,
+    source: CollateralSource | None = None,
+    require_crl: bool = False,
+) -> Appraisal:
+    """Azure evidence; its hardware report goes through that TEE's own pipeline."""
+
+    def inner(hw: bytes, extra: Collateral) -> Appraisal:
+        return _hardware(hw).appraise(
+            hw,
+            collateral=collateral + extra,
+            trust=trust,
+            at=at,
+            source=source,
+            require_crl=require_crl,
+        )
+
+    return azure.appraise_evidence(data, inner=inner)
+
+
+#: specs whose evidence wraps another TEE's
+_WRAPPERS = ("azure",)
 
 
 TEES: tuple[TeeSpec, ...] = (
@@ -114,6 +154,20 @@ TEES: tuple[TeeSpec, ...] = (
         policy_sections=MappingProxyType(ibmse.POLICY_SECTIONS),
         collateral=(
             "the request's secret (measurement key and nonce), or the RSA key that wrapped it",
+        ),
+    ),
+    # claims only trustee's az-snp-vtpm / az-tdx-vtpm evidence JSON (an object with
+    # hcl_report or report + vcek), which no earlier kind starts with
+    TeeSpec(
+        name="azure",
+        tees=azure.KINDS,
+        detect=azure.detect,
+        appraise=_appraise_azure,
+        describe=azure.describe,
+        policy_sections=MappingProxyType(azure.POLICY_SECTIONS),
+        collateral=(
+            "az-snp-vtpm: ASK and ARK (the VCEK is in the evidence), CRL (optional)",
+            "az-tdx-vtpm: the TD quote's DCAP collateral (TCB Info, QE Identity, CRLs)",
         ),
     ),
 )
