@@ -21,7 +21,7 @@ from cocoverify.errors import (
     TcbRejected,
 )
 from cocoverify.policy import Policy
-from cocoverify.result import VerificationResult
+from cocoverify.result import Appraisal, VerificationResult
 from cocoverify.trust import TrustStore
 
 if TYPE_CHECKING:
@@ -124,8 +124,15 @@ class Verifier:
         policy: Policy | None = None,
         expected_report_data: bytes | str | None = None,
         expected_init_data: bytes | str | None = None,
+        event_log: bytes | None = None,
+        aa_event_log: bytes | None = None,
     ) -> VerificationResult:
-        """Verify ``evidence``; return the accepted result or raise a CocoverifyError."""
+        """Verify ``evidence``; return the accepted result or raise a CocoverifyError.
+
+        ``event_log`` (a TDX CCEL area) and ``aa_event_log`` (a legacy text AA event log) are
+        replayed into the quote's RTMRs after the quote verifies (docs/eventlog.md); trustee
+        TDX evidence JSON carrying ``cc_eventlog`` / ``aa_eventlog`` is recognised by content.
+        """
         when = as_time(at)
         pol = policy if policy is not None else self.policy
         # no per-call collateral: the Verifier's own bag, as is (its digest is computed once)
@@ -133,14 +140,33 @@ class Verifier:
         if collateral is not None:
             coll = coll + _as_collateral(collateral)
         data = _evidence_bytes(evidence)
-        appraisal = registry.detect(data).appraise(
-            data,
-            collateral=coll,
-            trust=self.trust,
-            at=when,
-            source=self.collateral_source,
-            require_crl=pol.require_crl,
-        )
+        wrapped = _trustee_tdx_json(data) if data[:1] in b"{ \t\r\n" else None
+        if wrapped is not None:
+            if event_log is not None or aa_event_log is not None:
+                raise ConfigurationError(
+                    "event_log: the evidence JSON already carries its event log",
+                    reason=Reason.INVALID_ARGUMENT,
+                )
+            data, event_log, aa_event_log = wrapped
+
+        def inner(quote: bytes) -> Appraisal:
+            return registry.detect(quote).appraise(
+                quote,
+                collateral=coll,
+                trust=self.trust,
+                at=when,
+                source=self.collateral_source,
+                require_crl=pol.require_crl,
+            )
+
+        if event_log is None and aa_event_log is None:
+            appraisal = inner(data)
+        else:
+            from cocoverify.wrappers import tdx_eventlog  # on first use
+
+            appraisal = tdx_eventlog.appraise_with_log(
+                data, event_log, inner=inner, aa_event_log=aa_event_log
+            )
         verdicts = pol.evaluate(
             appraisal,
             at=when,
@@ -164,6 +190,12 @@ class Verifier:
         return await asyncio.get_running_loop().run_in_executor(None, call)
 
 
+def _trustee_tdx_json(data: bytes) -> tuple[bytes, bytes | None, bytes | None] | None:
+    from cocoverify.wrappers import tdx_eventlog  # on first use
+
+    return tdx_eventlog.trustee_evidence(data)
+
+
 def _evidence_bytes(evidence: bytes | str | bytearray | memoryview) -> bytes:
     if isinstance(evidence, str):
         evidence = evidence.encode("ascii", "replace")
@@ -185,6 +217,8 @@ def verify(
     expected_report_data: bytes | str | None = None,
     expected_init_data: bytes | str | None = None,
     collateral_source: CollateralSource | None = None,
+    event_log: bytes | None = None,
+    aa_event_log: bytes | None = None,
 ) -> VerificationResult:
     """Verify SGX/TDX quotes, SNP reports or CCA tokens (kind detected from content).
 
@@ -193,6 +227,7 @@ def verify(
     authentic evidence carry the result (claims, TCB status, rule verdicts) in ``.result``.
     ``at`` is the verification time (default: now, UTC). Collateral is offline by default;
     ``collateral_source`` (e.g. a cached Intel PCS / AMD KDS source) fetches what is missing.
+    ``event_log`` / ``aa_event_log``: a TDX quote's event logs, replayed into its RTMRs.
     """
     return Verifier(
         trust=trust, collateral=collateral, policy=policy, collateral_source=collateral_source
@@ -201,6 +236,8 @@ def verify(
         at=at,
         expected_report_data=expected_report_data,
         expected_init_data=expected_init_data,
+        event_log=event_log,
+        aa_event_log=aa_event_log,
     )
 
 

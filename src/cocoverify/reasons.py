@@ -52,6 +52,7 @@ class Reason(StrEnum):
     KEY_TYPE_MISMATCH = "key_type_mismatch"
     BINDING_INVALID = "binding_invalid"
     CERTIFICATE_REVOKED = "certificate_revoked"
+    EVENT_LOG_MISMATCH = "event_log_mismatch"
 
     # --- collateral (exit 4)
     COLLATERAL_MISSING = "collateral_missing"

@@ -96,6 +96,18 @@ def register(sub: Any) -> None:
         help="reference values for --rego (JSON or YAML id -> value, trustee's RVPS shape): "
         "query_reference_value(id) and data.reference",
     )
+    p.add_argument(
+        "--event-log",
+        metavar="FILE",
+        help="TDX: the CC event log (CCEL area, binary or base64), replayed into the quote's "
+        "RTMR0..3; a mismatch is exit 3 (docs/eventlog.md)",
+    )
+    p.add_argument(
+        "--aa-event-log",
+        metavar="FILE",
+        help="TDX: a legacy text AA event log (INIT sha384/<hex> then one line per event), "
+        "replayed into RTMR3",
+    )
     p.set_defaults(func=run)
 
 
@@ -105,6 +117,19 @@ def read_evidence(path: str) -> bytes:
         return sys.stdin.buffer.read()
     with open(path, "rb") as fh:
         return fh.read()
+
+
+def _read_log(path: str | None, what: str, *, text: bool) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{what} {path}: {exc.strerror}", reason=Reason.INVALID_ARGUMENT
+        ) from None
+    return raw if text else decode_text(raw)
 
 
 def _trust(paths: list[str]) -> TrustStore | None:
@@ -198,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
             trust=trust,
             expected_report_data=args.report_data,
             expected_init_data=args.init_data,
+            event_log=_read_log(args.event_log, "--event-log", text=False),
+            aa_event_log=_read_log(args.aa_event_log, "--aa-event-log", text=True),
         )
         if rego_text is not None:
             decision = evaluate_policy(result, rego_text, reference_values=reference, **inputs)
