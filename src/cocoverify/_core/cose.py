@@ -27,6 +27,7 @@ __all__ = [
     "TAG_COSE_SIGN1",
     "CoseSign1",
     "Ec2Key",
+    "bstr_at",
     "curve_name",
     "parse_ec2_key",
     "parse_sign1",
@@ -104,20 +105,83 @@ class Ec2Key:
     alg: int | None = None
 
 
+def bstr_at(data: bytes, pos: int) -> tuple[int, int] | None:
+    """(start, end) of the content of a definite byte string at ``pos`` whose head is the
+    shortest for its length (RFC 8949 §4.2.1) and which ends inside ``data``; None for
+    anything else (including lengths of 2^32 bytes or more)."""
+    if pos >= len(data):
+        return None
+    ib = data[pos]
+    if ib >> 5 != 2:
+        return None
+    ai = ib & 0x1F
+    if ai < 24:
+        start, n = pos + 1, ai
+    elif ai == 24:
+        start, n = pos + 2, data[pos + 1] if pos + 1 < len(data) else 0
+        if n < 24:
+            return None
+    elif ai == 25:
+        start, n = pos + 3, int.from_bytes(data[pos + 1 : pos + 3], "big")
+        if n < 0x100 or start > len(data):
+            return None
+    elif ai == 26:
+        start, n = pos + 5, int.from_bytes(data[pos + 1 : pos + 5], "big")
+        if n < 0x10000 or start > len(data):
+            return None
+    else:
+        return None
+    end = start + n
+    return (start, end) if end <= len(data) else None
+
+
+def _common_sign1(data: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """(protected, payload, signature) of the common ``COSE_Sign1_Tagged`` layout: tag 18,
+    an array of four, a non-empty protected bstr, an empty unprotected map, the payload and
+    signature bstrs, nothing after, every head the shortest. Such bytes pass the strict
+    scanner and decode to exactly these parts; anything else returns None (and is decoded
+    by the generic path, with its errors)."""
+    if type(data) is not bytes or data[:2] != b"\xd2\x84":
+        return None
+    prot = bstr_at(data, 2)
+    if prot is None or prot[1] == prot[0] or data[prot[1] : prot[1] + 1] != b"\xa0":
+        return None
+    payload = bstr_at(data, prot[1] + 1)
+    if payload is None:
+        return None
+    sig = bstr_at(data, payload[1])
+    if sig is None or sig[1] != len(data):
+        return None
+    return (
+        data[prot[0] : prot[1]],
+        data[payload[0] : payload[1]],
+        data[sig[0] : sig[1]],
+    )
+
+
 def parse_sign1(data: bytes, part: str) -> CoseSign1:
     """Decode a ``COSE_Sign1_Tagged``; ``part`` (e.g. "platform") names fields in errors."""
     where = f"{part}.cose"
-    obj = decode_cbor(data, where, tags=frozenset({TAG_COSE_SIGN1}))
-    if not isinstance(obj, cbor2.CBORTag):
-        raise MalformedEvidence(
-            f"{part} token is {kind(obj)}, not COSE_Sign1_Tagged (tag 18)", field=where, offset=0
-        )
-    if obj.tag != TAG_COSE_SIGN1:
-        raise MalformedEvidence(f"tag {obj.tag}, expected 18 (COSE_Sign1)", field=where, offset=0)
-    arr = obj.value
-    if not isinstance(arr, list | tuple) or len(arr) != 4:
-        raise MalformedEvidence("COSE_Sign1 is not a 4-element array", field=where)
-    protected, unprotected, payload, signature = arr
+    common = _common_sign1(data)
+    if common is not None:
+        protected, payload, signature = common
+        unprotected: Any = {}
+    else:
+        obj = decode_cbor(data, where, tags=frozenset({TAG_COSE_SIGN1}))
+        if not isinstance(obj, cbor2.CBORTag):
+            raise MalformedEvidence(
+                f"{part} token is {kind(obj)}, not COSE_Sign1_Tagged (tag 18)",
+                field=where,
+                offset=0,
+            )
+        if obj.tag != TAG_COSE_SIGN1:
+            raise MalformedEvidence(
+                f"tag {obj.tag}, expected 18 (COSE_Sign1)", field=where, offset=0
+            )
+        arr = obj.value
+        if not isinstance(arr, list | tuple) or len(arr) != 4:
+            raise MalformedEvidence("COSE_Sign1 is not a 4-element array", field=where)
+        protected, unprotected, payload, signature = arr
     if not isinstance(protected, bytes) or not protected:
         raise MalformedEvidence(
             "protected header must be a non-empty bstr", field=f"{part}.protected"

@@ -327,3 +327,62 @@ def test_rak_key_parse_is_memoised_by_bytes_only() -> None:
     )
     with pytest.raises(MalformedEvidence):
         cose.parse_ec2_key(bytearray(raw[:-1]), "realm.public_key")  # type: ignore[arg-type]
+
+
+# --- the common layouts read without the generic decoder ---------------------------------------
+
+
+def _token_outcome(data: bytes) -> tuple[Any, ...]:
+    try:
+        return ("ok", repr(cca_parse.parse_token(data)))
+    except CocoverifyError as exc:
+        return ("err", type(exc), str(exc), getattr(exc, "field", None), exc.reason)
+
+
+def _layout_inputs() -> list[bytes]:
+    rng = random.Random(77)
+    bases = [
+        TOKEN,
+        B.with_container("collection-399").sign(),
+        B.with_headers("realm", {1: -35}, {4: b"kid"}).sign(),
+        B.with_signature_defect("realm", "empty").sign(),
+    ]
+    bases += [c[1] for c in _cca_cases()[:20]]
+    out = list(bases)
+    for base in bases:
+        heads = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+        for _ in range(60):
+            data = bytearray(base)
+            for _ in range(rng.randrange(1, 3)):
+                at = rng.choice(heads) if rng.random() < 0.6 else rng.randrange(len(data))
+                if at < len(data):
+                    data[at] = rng.choice([rng.randrange(256), data[at] ^ 1, 0x58, 0x59, 0xA0])
+            if rng.random() < 0.2:
+                data = data[: rng.randrange(len(data))]
+            if rng.random() < 0.1:
+                data += b"\x00"
+            out.append(bytes(data))
+    return out
+
+
+def test_common_layouts_equal_the_generic_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = _layout_inputs()
+    fast = [_token_outcome(d) for d in inputs]
+    monkeypatch.setattr(cca_parse, "_common_collection", lambda data: None)
+    monkeypatch.setattr(cose, "_common_sign1", lambda data: None)
+    _cold()
+    generic = [_token_outcome(d) for d in inputs]
+    assert sum(o[0] == "ok" for o in generic) >= 4
+    for data, a, b in zip(inputs, fast, generic, strict=True):
+        assert a == b, data[:32].hex()
+
+
+def test_bstr_heads_must_be_the_shortest() -> None:
+    assert cose.bstr_at(b"\x43abc", 0) == (1, 4)
+    assert cose.bstr_at(b"\x58\x03abc", 0) is None  # 3 in two bytes
+    assert cose.bstr_at(b"\x58\x18" + bytes(24), 0) == (2, 26)
+    assert cose.bstr_at(b"\x59\x00\xff" + bytes(255), 0) is None
+    assert cose.bstr_at(b"\x59\x01\x00" + bytes(255), 0) is None  # one byte short
+    assert cose.bstr_at(b"\x5f\x41a\xff", 0) is None  # indefinite
+    assert cose.bstr_at(b"\x63abc", 0) is None  # a text string
+    assert cose.bstr_at(b"", 0) is None

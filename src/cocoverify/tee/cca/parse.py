@@ -18,7 +18,7 @@ from typing import Any
 import cbor2
 
 from cocoverify._core.cbor import decode_cbor, kind
-from cocoverify._core.cose import TAG_COSE_SIGN1, CoseSign1, parse_sign1
+from cocoverify._core.cose import TAG_COSE_SIGN1, CoseSign1, bstr_at, parse_sign1
 from cocoverify.errors import MalformedEvidence
 from cocoverify.tee.cca.memo import Lru
 from cocoverify.tee.cca.platform import PlatformClaims, validate_platform_claims
@@ -71,6 +71,9 @@ def parse_token(data: bytes) -> CcaToken:
 
     Raises MalformedEvidence / UnsupportedEvidence; does no signature check.
     """
+    common = _common_collection(data)
+    if common is not None:
+        return _parse_entries(common[0], common[1], ())
     top = decode_cbor(
         data,
         "container",
@@ -106,6 +109,13 @@ def parse_token(data: bytes) -> CcaToken:
     for key, part in ((KEY_PLATFORM, "platform"), (KEY_REALM, "realm")):
         if key not in blobs:
             raise MalformedEvidence(f"{part} token ({key}) missing", field=f"container.{part}")
+    return _parse_entries(container, blobs, tuple(extra))
+
+
+def _parse_entries(
+    container: str, blobs: Mapping[int, bytes], extra: tuple[int | str, ...]
+) -> CcaToken:
+    """Both COSE_Sign1 and claim sets of a collection whose entries were read."""
     known = _PLATFORM_TOKENS.get(blobs[KEY_PLATFORM])
     if known is not None:
         # the same checks, in the same order: the platform token already passed them
@@ -124,8 +134,45 @@ def parse_token(data: bytes) -> CcaToken:
         realm=realm,
         platform_claims=platform_claims,
         realm_claims=realm_claims,
-        extra_entries=tuple(extra),
+        extra_entries=extra,
     )
+
+
+#: Heads of the two collections (RFC 8949 §3.4: tag 907 / 399, then a map of two) and of
+#: their keys and the CMW content-format (uint 44234, 44241, 263 in three bytes each).
+_HEADS = {b"\xd9\x03\x8b\xa2": "cmw-907", b"\xd9\x01\x8f\xa2": "collection-399"}
+_KEYS = {b"\x19\xac\xca": KEY_PLATFORM, b"\x19\xac\xd1": KEY_REALM}
+_CMW_HEAD = b"\x82\x19\x01\x07"  # [263, ...]
+
+
+def _common_collection(data: bytes) -> tuple[str, dict[int, bytes]] | None:
+    """The container and the two entries of a collection in its common layout: tag 907
+    with ``{44234: [263, bstr], 44241: [263, bstr]}`` or tag 399 with ``{44234: bstr,
+    44241: bstr}``, keys in either order, non-empty entries, nothing after, every head the
+    shortest. Such bytes pass the strict scanner and decode to these entries; anything else
+    returns None (and is decoded by the generic path, with its errors)."""
+    if type(data) is not bytes:
+        return None
+    container = _HEADS.get(data[:4])
+    if container is None:
+        return None
+    pos = 4
+    blobs: dict[int, bytes] = {}
+    for _ in range(2):
+        key = _KEYS.get(data[pos : pos + 3])
+        if key is None or key in blobs:
+            return None
+        pos += 3
+        if container == "cmw-907":
+            if data[pos : pos + 4] != _CMW_HEAD:
+                return None
+            pos += 4
+        span = bstr_at(data, pos)
+        if span is None or span[0] == span[1]:
+            return None
+        blobs[key] = data[span[0] : span[1]]
+        pos = span[1]
+    return (container, blobs) if pos == len(data) else None
 
 
 def _entry_bytes(value: Any, container: str, where: str) -> bytes:
