@@ -99,10 +99,13 @@ def validate_realm_claims(claims: bytes | Mapping[Any, Any]) -> RealmClaims:
             f"extensible measurements: {n}, expected an array of exactly 4",
             field="realm.extensible_measurements",
         )
-    rems = tuple(
-        as_bstr(r, f"realm.extensible_measurements[{i}]", HASH_SIZES)
-        for i, r in enumerate(rems_raw)
-    )
+    if all(type(r) is bytes and len(r) in HASH_SIZES for r in rems_raw):
+        rems = tuple(rems_raw)
+    else:  # the first that is not a measurement names itself
+        rems = tuple(
+            as_bstr(r, f"realm.extensible_measurements[{i}]", HASH_SIZES)
+            for i, r in enumerate(rems_raw)
+        )
     hash_algo_id = _hash_name(claim(m, 44236, "realm.hash_algo_id"), "realm.hash_algo_id")
     public_key = bstr(m, 44237, "realm.public_key")
     where = "realm.public_key_hash_algo_id"
