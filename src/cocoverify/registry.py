@@ -82,10 +82,13 @@ def _appraise_azure(
 ) -> Appraisal:
     """Azure evidence; its hardware report goes through that TEE's own pipeline."""
 
-    def inner(hw: bytes, extra: Collateral) -> Appraisal:
+    def inner(hw: bytes, files: tuple[bytes, ...]) -> Appraisal:
+        extra = collateral
+        for item in files:  # what the evidence carries (the VCEK), recognised by content
+            extra = extra + Collateral.from_bytes(item, source="evidence")
         return _hardware(hw).appraise(
             hw,
-            collateral=collateral + extra,
+            collateral=extra,
             trust=trust,
             at=at,
             source=source,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -390,7 +391,7 @@ def _load(data: bytes) -> Any:
         return None
     try:
         return json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
 
 
@@ -416,9 +417,15 @@ def _hex(value: Any, field: str) -> bytes:
         raise _bad(f"{field}: not hex", field) from None
 
 
+#: serde_with Base64<UrlSafe>: padded or not
+_B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
 def _b64url(value: Any, field: str) -> bytes:
     if not isinstance(value, str):
         raise _bad(f"{field}: expected base64url text", field)
+    if not _B64URL.fullmatch(value):
+        raise _bad(f"{field}: not base64url", field)
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):

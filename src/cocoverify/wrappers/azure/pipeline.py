@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from cocoverify.collateral import Collateral
 from cocoverify.errors import AuthenticityError, EvidenceError, Reason
 from cocoverify.result import Appraisal
 from cocoverify.wrappers.azure.claims import build_claims
@@ -30,9 +29,9 @@ from cocoverify.wrappers.azure.verify import (
 
 __all__ = ["Inner", "appraise_evidence"]
 
-#: appraise a hardware report (SNP report or TD quote) with the extra collateral the
-#: evidence carries (the VCEK); returns the TEE package's Appraisal or raises
-Inner = Callable[[bytes, Collateral], Appraisal]
+#: appraise a hardware report (SNP report or TD quote) with the collateral files the
+#: evidence carries (the VCEK, PEM or DER); returns the TEE package's Appraisal or raises
+Inner = Callable[[bytes, tuple[bytes, ...]], Appraisal]
 
 
 def appraise_evidence(data: bytes, *, inner: Inner) -> Appraisal:
@@ -50,11 +49,10 @@ def appraise_evidence(data: bytes, *, inner: Inner) -> Appraisal:
     signature = parse_tpm_signature(ev.signature)
     # 2. the hardware report through its TEE package (signature, chain, TCB)
     if hcl.report_type == REPORT_TYPE_SNP:
-        extra = Collateral.from_bytes(ev.vcek or b"", source="evidence vcek")
-        hw = inner(hcl.snp_report, extra)
+        hw = inner(hcl.snp_report, (ev.vcek,) if ev.vcek else ())
         expected_tee = ("snp",)
     else:
-        hw = inner(ev.td_quote or b"", Collateral())
+        hw = inner(ev.td_quote or b"", ())
         expected_tee = ("tdx",)
     if hw.tee not in expected_tee:
         raise EvidenceError(
