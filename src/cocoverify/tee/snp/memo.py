@@ -11,6 +11,7 @@ other object is compared by its DER. Nothing depending on the verification time 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -88,9 +89,9 @@ class ObjectMemo(Generic[_O, _V]):
     """Content record of immutable objects, bounded (``maxsize`` signature buckets of at
     most ``per_bucket`` objects each, least recently used evicted) and thread-safe.
 
-    ``signature(obj)`` gives the bucket (cheap, not trusted alone); ``der(obj)`` the
-    content compared for any object the bucket does not hold, after ``admit(obj)`` (which
-    may raise: nothing is then stored) ran on it.
+    ``signature(obj)`` gives the bucket (cheap, not trusted alone); the SHA-256 of
+    ``der(obj)`` is the content compared for any object the bucket does not hold, after
+    ``admit(obj)`` (which may raise: nothing is then stored) ran on it.
     """
 
     def __init__(
@@ -134,12 +135,13 @@ class ObjectMemo(Generic[_O, _V]):
                     return value
         self._admit(obj)
         der = self._der(obj)
-        same = [held_value for _, held_der, held_value in bucket or () if held_der == der]
+        digest = hashlib.sha256(der).digest()
+        same = [known for _, held, known in bucket or () if held == digest]
         value = same[0] if same else make(obj, der)
         with self._lock:
             current = self._buckets.get(sig, ())
             if not any(held is obj for held, _, _ in current):
-                self._buckets[sig] = ((obj, der, value), *current)[: self._per_bucket]
+                self._buckets[sig] = ((obj, digest, value), *current)[: self._per_bucket]
             self._buckets.move_to_end(sig)
             while len(self._buckets) > self._maxsize:
                 self._buckets.popitem(last=False)
