@@ -4,9 +4,10 @@
 names; ``cocoverify show`` prints it before any verification); ``appraisal`` adds the PCK
 facts, the TCB verdict and the dates of the collateral that authenticated them.
 
-The added parts are read-only mappings (``result.freeze``) built once: ``pck_claims`` per PCK
-(``PCK_CLAIMS``, 1024 entries), ``tcb_claims`` and ``collateral_claims`` with the verdict
-(``prepared.py``); only the quote's own fields are read per call.
+The added parts are read-only mappings (``result.freeze``) built once (``prepared.py``):
+``pck_claims`` with the PCK chain's plan, ``tcb_claims`` with the verdict,
+``collateral_claims`` per documents and CRLs used; only the quote's own fields are read per
+call.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cocoverify.errors import Reason
 from cocoverify.result import Appraisal, freeze
-from cocoverify.tee.intel.cache import LruCache
 from cocoverify.tee.intel.documents import EnclaveIdentity, SimpleLevel, TcbInfo, TcbLevel
 from cocoverify.tee.intel.parse import Quote, SgxReportBody, TdReportBody
-from cocoverify.tee.intel.pck import PckInfo
 from cocoverify.tee.intel.tcb import IntelTcbResult
 
+if TYPE_CHECKING:
+    from cocoverify.tee.intel.pck import PckInfo
+
 __all__ = [
-    "PCK_CLAIMS",
     "SGX_ATTRIBUTE_FLAGS",
     "TD_ATTRIBUTE_FLAGS",
     "appraisal",
@@ -49,12 +50,13 @@ SGX_ATTRIBUTE_FLAGS = {
 TD_ATTRIBUTE_FLAGS = {0: "debug", 28: "sept_ve_disable", 30: "pks", 31: "kl", 63: "perfmon"}
 
 
-def _flags(value: int, names: dict[int, str]) -> dict[str, bool]:
-    return {name: bool(value >> bit & 1) for bit, name in names.items()}
+def _flags(value: int, names: dict[int, str]) -> Mapping[str, bool]:
+    return MappingProxyType({name: bool(value >> bit & 1) for bit, name in names.items()})
 
 
 def quote_claims(quote: Quote) -> dict[str, Any]:
-    """Every header and body field, snake_case (no verification implied)."""
+    """Every header and body field, snake_case (no verification implied); the nested maps
+    are read-only already (as ``result.freeze`` makes them)."""
     h = quote.header
     claims: dict[str, Any] = {
         "quote_version": h.version,
@@ -110,20 +112,22 @@ def quote_claims(quote: Quote) -> dict[str, Any]:
             claims["tee_tcb_svn2"] = body.tee_tcb_svn2
             claims["mr_service_td"] = body.mr_service_td
     qe = quote.qe_report
-    claims["qe"] = {
-        "isv_svn": qe.isv_svn,
-        "isv_prod_id": qe.isv_prod_id,
-        "mr_enclave": qe.mr_enclave,
-        "mr_signer": qe.mr_signer,
-        "misc_select": qe.misc_select,
-        "attributes": qe.attributes,
-    }
+    claims["qe"] = MappingProxyType(
+        {
+            "isv_svn": qe.isv_svn,
+            "isv_prod_id": qe.isv_prod_id,
+            "mr_enclave": qe.mr_enclave,
+            "mr_signer": qe.mr_signer,
+            "misc_select": qe.misc_select,
+            "attributes": qe.attributes,
+        }
+    )
     claims["certification_data_type"] = quote.certification.type
     return claims
 
 
-def _pck_claims(i: PckInfo) -> Mapping[str, Any]:
-    """``pck``: the facts of the PCK leaf's SGX extension and its CA."""
+def pck_claims(i: PckInfo) -> Mapping[str, Any]:
+    """``pck``: the facts of the PCK leaf's SGX extension and its CA (read-only)."""
     out: Mapping[str, Any] = freeze(
         {
             "fmspc": i.fmspc,
@@ -141,15 +145,6 @@ def _pck_claims(i: PckInfo) -> Mapping[str, Any]:
         }
     )
     return out
-
-
-#: PCK facts -> their frozen ``pck`` claims: 1024 entries.
-PCK_CLAIMS: LruCache[PckInfo, Mapping[str, Any]] = LruCache("intel-pck-claims", 1024)
-
-
-def pck_claims(info: PckInfo) -> Mapping[str, Any]:
-    """``pck``: the facts of the PCK leaf's SGX extension and its CA (read-only)."""
-    return PCK_CLAIMS.get_or_build(info, lambda: _pck_claims(info))
 
 
 def _level(lv: TcbLevel | SimpleLevel | None) -> dict[str, Any] | None:
@@ -214,9 +209,7 @@ def appraisal(
     ``pck``, ``tcb`` and ``collateral`` are the read-only parts of ``pck_claims``,
     ``tcb_claims`` and ``collateral_claims``; the claims equal ``freeze`` of the whole.
     """
-    claims: dict[str, Any] = {
-        k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in quote_claims(quote).items()
-    }
+    claims = quote_claims(quote)
     claims["pck"] = pck
     claims["tcb"] = tcb
     claims["collateral"] = collateral

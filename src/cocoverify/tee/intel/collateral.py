@@ -364,7 +364,13 @@ def document_choice(
     """
     docs: list[Document[M]] = []
     malformed: CollateralInvalid | None = None
+    seen: set[bytes] = set()
     for i, r in enumerate(raws):
+        if r in seen:
+            # the same bytes again (a file and a dcap-qvl bundle of it): the first copy is
+            # tried first and the copy could only fail as it did, so it changes nothing
+            continue
+        seen.add(r)
         try:
             signed, parsed = _parsed(r, member)
         except CollateralInvalid as exc:

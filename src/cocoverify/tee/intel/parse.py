@@ -9,7 +9,8 @@ not signed; ``Quote.trailing`` counts them and the pipeline reports a warning.
 
 Two backends run the same checks (docs/native.md): ``_parse_fields_python`` below and the C
 core ``csrc/cv_dcap.c``. Both return a ``QuoteFields`` table; ``quote_from_fields`` builds the
-view from it for both.
+view from it for both. The views of the header and of the QE report, the same for every quote
+of a platform, are kept by their bytes (``HEADERS``, ``QE_REPORTS``: 1024 each).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cocoverify import _backend
 from cocoverify._backend._contract import QuoteFields
 from cocoverify._core.reader import Reader
 from cocoverify.errors import ConfigurationError, MalformedEvidence, Reason, UnsupportedEvidence
+from cocoverify.tee.intel.cache import Memo
 
 __all__ = [
     "HEADER_SIZE",
@@ -31,6 +33,7 @@ __all__ = [
     "SgxReportBody",
     "TdReportBody",
     "looks_like",
+    "parse_and_verify_quote",
     "parse_quote",
     "parse_quote_fields",
     "quote_from_fields",
@@ -384,28 +387,44 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
     )
 
 
+#: Header bytes -> QuoteHeader; QE report bytes -> its view (immutable, pure): 1024 each.
+HEADERS: Memo[bytes, QuoteHeader] = Memo("intel-quote-headers", 1024)
+QE_REPORTS: Memo[bytes, SgxReportBody] = Memo("intel-qe-report-views", 1024)
+
+
 def quote_from_fields(data: bytes, f: QuoteFields) -> Quote:
     """The frozen view of a quote from its field table (shared by both backends)."""
     raw = data[f.body_offset : f.body_offset + f.body_size]
     body = _sgx_report_from_raw(raw) if f.body_type == BODY_SGX else _td_report_from_raw(raw)
     qe = f.qe_report_offset
     cd = f.certification_data_offset
+    head = data[:HEADER_SIZE]
+    header = HEADERS.get(head)
+    if header is None:
+        header = HEADERS.put(
+            head,
+            QuoteHeader(
+                version=f.version,
+                attestation_key_type=f.attestation_key_type,
+                tee_type=f.tee_type,
+                qe_svn=f.qe_svn,
+                pce_svn=f.pce_svn,
+                qe_vendor_id=data[12:28],
+                user_data=data[28:48],
+            ),
+        )
+    qe_raw = data[qe : qe + SGX_REPORT_SIZE]
+    qe_report = QE_REPORTS.get(qe_raw)
+    if qe_report is None:
+        qe_report = QE_REPORTS.put(qe_raw, _sgx_report_from_raw(qe_raw))
     return Quote(
-        header=QuoteHeader(
-            version=f.version,
-            attestation_key_type=f.attestation_key_type,
-            tee_type=f.tee_type,
-            qe_svn=f.qe_svn,
-            pce_svn=f.pce_svn,
-            qe_vendor_id=data[12:28],
-            user_data=data[28:48],
-        ),
+        header=header,
         body_type=f.body_type,
         body=body,
         signed_region=data[: f.signed_end],
         signature=data[f.signature_offset : f.signature_offset + 64],
         attestation_key=data[f.attestation_key_offset : f.attestation_key_offset + 64],
-        qe_report=_sgx_report_from_raw(data[qe : qe + SGX_REPORT_SIZE]),
+        qe_report=qe_report,
         qe_report_signature=data[f.qe_report_signature_offset : f.qe_report_signature_offset + 64],
         qe_auth_data=data[f.qe_auth_data_offset : f.qe_auth_data_offset + f.qe_auth_data_size],
         certification=CertificationData(
@@ -445,6 +464,15 @@ def parse_quote(data: bytes, *, backend: str | None = None) -> Quote:
     ``parse_quote_fields``.
     """
     return quote_from_fields(data, parse_quote_fields(data, backend=backend))
+
+
+def parse_and_verify_quote(data: bytes) -> tuple[Quote, bool]:
+    """``parse_quote`` and whether the quote signature verifies with the attestation key in
+    the quote (False too for a key that is not a P-256 point), in one step: one C call with
+    the GIL released on the native backend (``cocoverify._backend.parse_and_verify_quote``).
+    Raises exactly what ``parse_quote`` raises."""
+    fields, signature_valid = _backend.parse_and_verify_quote(data, _parse_fields_python)
+    return quote_from_fields(data, fields), signature_valid
 
 
 def looks_like(data: bytes) -> bool:

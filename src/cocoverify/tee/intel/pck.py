@@ -7,18 +7,18 @@
 * the Intel SGX extension of the leaf (OID 1.2.840.113741.1.13.1), decoded strictly.
 
 What depends on the chain alone (its links, the profile, the extension, the leaf key) is a
-``PckPlan``, computed once per chain content: ``PLATFORMS`` maps the bytes of type-5
-certification data to it (1024 entries, each a few KB of facts and no certificate object
-but the shared CA certificates of ``CAS``). ``PckPlan.check`` adds the pinned roots and the
-verification time on every call.
+``PckPlan``, computed once per chain content (``prepared.PLATFORMS``): facts, and no
+certificate object but the CA certificates shared through ``CAS``. ``PckPlan.check`` adds
+the pinned roots and the verification time on every call.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -47,13 +47,12 @@ from cocoverify.errors import (
     MalformedEvidence,
     Reason,
 )
-from cocoverify.tee.intel.cache import LruCache
+from cocoverify.tee.intel.cache import Memo
 from cocoverify.tee.intel.parse import Quote
 from cocoverify.trust import TrustStore
 
 __all__ = [
     "CAS",
-    "PLATFORMS",
     "SGX_EXT_OID",
     "PckChain",
     "PckInfo",
@@ -65,7 +64,7 @@ __all__ = [
     "parse_pck_extension",
     "pck_chain_for",
     "plan_pck_chain",
-    "platform_for",
+    "read_platform",
     "verify_pck_chain",
 ]
 
@@ -384,6 +383,8 @@ class PckPlan:
     intermediate_serial: int
     root: x509.Certificate | None
     root_fingerprint: str
+    #: what ``plan_pck_chain``'s ``claims`` made of ``info`` (the frozen ``pck`` claims)
+    claims: Mapping[str, Any] | None = None
 
     def check(self, pinned: frozenset[str], at_us: int) -> PckInfo:
         """The checks of ``verify_pck_chain``, in its order, at ``at_us`` (microseconds)."""
@@ -403,11 +404,13 @@ def plan_pck_chain(
     *,
     signed: Callable[[x509.Certificate, x509.Certificate], bool] = signed_by,
     intern: Callable[[str, x509.Certificate], x509.Certificate] | None = None,
+    claims: Callable[[PckInfo], Mapping[str, Any]] | None = None,
 ) -> PckPlan:
     """The static half of ``verify_pck_chain`` (QVL ``PckCertVerifier.cpp``).
 
     ``signed`` checks a link (see ``_core.x509.plan_chain``); ``intern`` maps a CA
-    certificate to the one instance kept for its fingerprint.
+    certificate to the one instance kept for its fingerprint; ``claims`` describes the
+    extension facts once.
     """
     if len(chain) != 3:
         return PckPlan(len(chain), None, None, None, None, None, 0, "", None, "", 0, None, "")
@@ -453,6 +456,7 @@ def plan_pck_chain(
         intermediate_serial=inter.serial_number,
         root=root,
         root_fingerprint=plan.root_fingerprint,
+        claims=claims(info) if claims is not None and info is not None else None,
     )
 
 
@@ -472,7 +476,7 @@ def verify_pck_chain(
 # --- the per-platform table -------------------------------------------------------------------
 
 #: CA certificates (PCK CAs, roots) by SHA-256 fingerprint, shared by every plan: 64 entries.
-CAS: LruCache[str, x509.Certificate] = LruCache("intel-ca-certificates", 64)
+CAS: Memo[str, x509.Certificate] = Memo("intel-ca-certificates", 64)
 
 
 def intern_ca(fp: str, cert: x509.Certificate) -> x509.Certificate:
@@ -500,24 +504,16 @@ class Platform:
         return self.plan
 
 
-def _platform(data: bytes) -> Platform:
+def read_platform(
+    data: bytes, *, claims: Callable[[PckInfo], Mapping[str, Any]] | None = None
+) -> Platform:
+    """Type-5 certification data read once (``pck_chain_for``, then ``plan_pck_chain``)."""
     try:
         chain = _type5_chain(_read_certificates(data))
     except MalformedEvidence as exc:
         return Platform(str(exc.args[0]), None, None)
     except ChainInvalid as exc:
         return Platform(None, exc, None)
-    # signature_valid, not the memo: the certificates of a quote stay in no table but this one
-    return Platform(None, None, plan_pck_chain(chain, signed=signature_valid, intern=intern_ca))
-
-
-#: Type-5 certification data (the bytes, a few KB) -> Platform: 1024 entries.
-PLATFORMS: LruCache[bytes, Platform] = LruCache("intel-platforms", 1024)
-
-
-def platform_for(data: bytes) -> Platform:
-    """The ``Platform`` of type-5 certification data, from ``PLATFORMS``."""
-    platform = PLATFORMS.get(data)
-    if platform is None:
-        platform = PLATFORMS.put(data, _platform(data))
-    return platform
+    # signature_valid, not the memo: the certificates of a quote stay in no table
+    plan = plan_pck_chain(chain, signed=signature_valid, intern=intern_ca, claims=claims)
+    return Platform(None, None, plan)

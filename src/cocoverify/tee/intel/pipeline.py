@@ -23,9 +23,9 @@ from cocoverify.collateral.requests import intel_request
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import CollateralInvalid, Reason
 from cocoverify.result import Appraisal
-from cocoverify.tee.intel.claims import appraisal, pck_claims
+from cocoverify.tee.intel.claims import appraisal
 from cocoverify.tee.intel.collateral import Document, check_document_window
-from cocoverify.tee.intel.parse import parse_quote
+from cocoverify.tee.intel.parse import parse_and_verify_quote
 from cocoverify.tee.intel.prepared import prepare
 from cocoverify.tee.intel.verify import check_quote_signatures, pick_crls
 from cocoverify.trust import TrustStore
@@ -48,38 +48,39 @@ def appraise_quote(
     the tables of ``pck.py`` and ``prepared.py``, keyed by content; the verification time,
     the pinned roots and the quote signature are checked here on every call.
     """
-    # 1. parse (QVL Quote::parse, Quote::validate)
-    quote = parse_quote(data)
+    # 1. parse (QVL Quote::parse, Quote::validate); the quote signature is checked in the
+    #    same native call, its result used at step 2
+    quote, signature_valid = parse_and_verify_quote(data)
     at_us = epoch_us(at)
     prepared = prepare(collateral, trust)
     # 2. PCK chain, quote and QE report signatures (QVL QuoteVerifier::verify steps 1, 7, 9)
     plan = prepared.pck_plan(quote)
     info = plan.check(prepared.pinned, at_us)
-    check_quote_signatures(quote, plan)
+    check_quote_signatures(quote, plan, quote_signature_valid=signature_valid)
     if source is not None:
         # fetched collateral is verified exactly like supplied files (docs/collateral-sources.md)
         request = intel_request(fmspc=info.fmspc, ca=info.ca, tee=quote.tee)
         prepared = prepare(collateral + source.fetch(request, at=at), trust)
+    context = prepared.context(plan, info.fmspc, quote.tee)
     # 3. Root CA CRL and PCK CRL, revocation (QVL QuoteVerifier::verify step 2)
-    assert plan.root is not None and plan.intermediate is not None
     root_crl, pck_crl = pick_crls(
-        prepared.crl_choice(plan.root, plan.root_fingerprint, "Root CA CRL"),
-        prepared.crl_choice(plan.intermediate, plan.intermediate_fingerprint, "PCK CRL"),
-        other_issuers=prepared.other_issuers(plan.root, plan.root_fingerprint),
+        context.root_crls,
+        context.pck_crls,
+        other_issuers=context.other_issuers,
         leaf_issuer_cn=plan.leaf_issuer_cn,
         intermediate_serial=plan.intermediate_serial,
         leaf_serial=plan.leaf_serial,
         at_us=at_us,
     )
+    signatures, pinned, revoked = context.signatures, prepared.pinned, root_crl.revoked
 
     def verify_signed(doc: Document[Any]) -> object:
-        return prepared.signature_plan(doc, plan).check(prepared.pinned, at_us, root_crl.revoked)
+        return signatures[doc.signed.member, doc.index].check(pinned, at_us, revoked)
 
     # 4. TCB Info for this FMSPC and TEE, QE Identity for this QE (steps 3, 4, 8), signed by
     #    the TCB Signing chain, current at `at`
-    tdx = quote.tee == "tdx"
-    tcb = prepared.tcb_infos(info.fmspc, "TDX" if tdx else "SGX").select(at_us, verify_signed)
-    qe_ident = prepared.qe_identities("TD_QE" if tdx else "QE").select(at_us, verify_signed)
+    tcb = context.tcb_infos.select(at_us, verify_signed)
+    qe_ident = context.qe_identities.select(at_us, verify_signed)
     check_document_window("TCB Info", tcb, at_us)
     check_document_window("QE Identity", qe_ident, at_us)
     # QVL QuoteVerifier::verify step 4: PCE-ID of the PCK leaf equals the TCB Info's
@@ -91,10 +92,11 @@ def appraise_quote(
     # 5. QE identity match (QVL QuoteVerifier::verify step 8), 6. TDX module identity
     #    (step 6), TCB level matching and merging (step 10)
     verdict, tcb_part = prepared.verdict(quote, info, tcb, qe_ident).value()
+    assert plan.claims is not None
     return appraisal(
         quote,
         verdict,
-        pck=pck_claims(info),
+        pck=plan.claims,
         tcb=tcb_part,
-        collateral=prepared.collateral_claims(tcb, qe_ident, root_crl, pck_crl),
+        collateral=context.collateral_claims(tcb, qe_ident, root_crl, pck_crl),
     )

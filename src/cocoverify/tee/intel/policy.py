@@ -93,6 +93,8 @@ class SgxPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         """The file form."""
+        if self == _DEFAULT_SGX:  # nothing differs from the default (asked on every verify)
+            return {}
         return section_to_dict(self)
 
     def rules(self, a: Appraisal) -> list[RuleVerdict]:
@@ -149,6 +151,8 @@ class TdxPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         """The file form."""
+        if self == _DEFAULT_TDX:  # nothing differs from the default (asked on every verify)
+            return {}
         return section_to_dict(self)
 
     def rules(self, a: Appraisal) -> list[RuleVerdict]:
@@ -194,3 +198,7 @@ class TdxPolicy:
             else:
                 out.append(RuleVerdict("mr_service_td", True, actual=svc))
         return out
+
+
+_DEFAULT_SGX = SgxPolicy()
+_DEFAULT_TDX = TdxPolicy()

@@ -1,40 +1,38 @@
-"""One collateral set with one trust store, its static checks done once (docs/performance.md,
-"Caches").
+"""The tables behind warm Intel verification (docs/performance.md, "Caches").
 
-``prepare(collateral, trust)`` returns the ``PreparedCollateral`` of a collateral set, found by
-``Collateral.digest`` (the content of every item) and the pinned Intel roots, so a new
-``Verifier`` over the same files, or collateral fetched again, finds the work already done.
-It fills, on first use and then never again, bounded tables of plans (``_core.x509``,
-``verify.py``, ``collateral.py``):
+Each table maps content to the output of a pure function of it: what depends on the
+certificates, CRLs and documents alone is computed once; the plans' ``check`` / ``pick`` /
+``select`` methods compare the verification time, the pinned roots and the Root CA CRL in
+force on every call.
 
-* the CRLs of each issuer (``CrlChoice``: signatures, issuers, extensions checked, revoked
-  serials as sets), and whether a CRL of another issuer than the root was supplied;
-* the TCB Info / QE Identity documents that fit a platform (``DocumentChoice``), and for each
-  document and PCK root the TCB Signing certificates that verify it (``SignaturePlan``);
-* the PCK chain of quotes that carry none (certification data types 1-4), from this
-  collateral;
-* the QE identity match and TCB verdict for a platform's TCB and a pair of documents, with
-  the frozen ``tcb`` and ``collateral`` claims.
+* ``PLATFORMS``: type-5 certification data (its bytes) -> ``pck.Platform`` (the PCK chain's
+  plan and frozen ``pck`` claims). 1024 entries of a few KB (no certificate object of the
+  quote is kept; CA certificates are shared through ``pck.CAS``, 64 entries).
+* ``PREPARED``: (``Collateral.digest``, pinned Intel roots) -> ``PreparedCollateral``: a new
+  ``Verifier`` over the same files, or collateral fetched again, finds the work done.
+  8 collateral sets. Each holds:
 
-Every ``check`` / ``pick`` / ``select`` call compares the verification time, the pinned roots
-and the Root CA CRL in force, on every call. Sizes: ``PREPARED`` 8 collateral sets; per set,
-64 CRL choices, 64 document choices, 64 signature plans, 256 collateral-chain plans, 1024
-verdicts and 256 collateral claims.
+  - ``Context`` per (root, PCK CA, FMSPC, TEE): the CRLs of both issuers (``CrlChoice``:
+    signatures, issuers, extensions checked, revoked serials as sets), whether a CRL of
+    another issuer was supplied, the TCB Info / QE Identity documents that fit
+    (``DocumentChoice``), which TCB Signing certificates verify each (``SignaturePlan``),
+    and the frozen ``collateral`` claims per documents and CRLs used. 64 contexts.
+  - the PCK chain of quotes that carry none (certification data types 1-4), 256 entries;
+  - the QE identity match and TCB verdict, keyed by the documents, the PCK's TCB and every
+    quote field they read (``tcb.tcb_inputs``), with the frozen ``tcb`` claims; 1024.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-from cryptography import x509
 
 from cocoverify._core.x509 import fresh, signature_valid
 from cocoverify.collateral import Collateral
 from cocoverify.errors import CocoverifyError
-from cocoverify.tee.intel.cache import LruCache
-from cocoverify.tee.intel.claims import collateral_claims, tcb_claims
+from cocoverify.tee.intel.cache import Memo
+from cocoverify.tee.intel.claims import collateral_claims, pck_claims, tcb_claims
 from cocoverify.tee.intel.collateral import (
     Document,
     DocumentChoice,
@@ -47,16 +45,36 @@ from cocoverify.tee.intel.parse import Quote
 from cocoverify.tee.intel.pck import (
     PckInfo,
     PckPlan,
+    Platform,
     intern_ca,
     pck_chain_for,
     plan_pck_chain,
-    platform_for,
+    read_platform,
 )
 from cocoverify.tee.intel.tcb import IntelTcbResult, appraise_tcb, check_qe_identity, tcb_inputs
 from cocoverify.tee.intel.verify import CrlCandidate, CrlChoice, crl_choice, other_issuers
 from cocoverify.trust import TrustStore
 
-__all__ = ["PREPARED", "PreparedCollateral", "Verdict", "prepare"]
+__all__ = [
+    "PLATFORMS",
+    "PREPARED",
+    "Context",
+    "PreparedCollateral",
+    "Verdict",
+    "platform_for",
+    "prepare",
+]
+
+#: Type-5 certification data -> Platform: 1024 entries.
+PLATFORMS: Memo[bytes, Platform] = Memo("intel-platforms", 1024)
+
+
+def platform_for(data: bytes) -> Platform:
+    """The ``Platform`` of type-5 certification data."""
+    found = PLATFORMS.get(data)
+    if found is None:
+        found = PLATFORMS.put(data, read_platform(data, claims=pck_claims))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +94,39 @@ class Verdict:
         return self.result, self.claims
 
 
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What one collateral set holds for one PCK root, PCK CA, FMSPC and TEE."""
+
+    root_crls: CrlChoice
+    pck_crls: CrlChoice
+    other_issuers: bool
+    tcb_infos: DocumentChoice[TcbInfo]
+    qe_identities: DocumentChoice[EnclaveIdentity]
+    #: (member, document index) -> plan, for every document that fits
+    signatures: Mapping[tuple[str, int], SignaturePlan]
+    #: (TCB Info, QE Identity, Root CA CRL, PCK CRL indexes) -> frozen ``collateral`` claims;
+    #: filled on use, bounded by the collateral's own size
+    claims: dict[tuple[int, int, int, int], Mapping[str, Any]] = field(default_factory=dict)
+
+    def collateral_claims(
+        self,
+        tcb: Document[TcbInfo],
+        qe_ident: Document[EnclaveIdentity],
+        root_crl: CrlCandidate,
+        pck_crl: CrlCandidate,
+    ) -> Mapping[str, Any]:
+        """The frozen ``collateral`` claims of the documents and CRLs used."""
+        key = (tcb.index, qe_ident.index, root_crl.index, pck_crl.index)
+        found = self.claims.get(key)
+        if found is None:
+            found = collateral_claims(
+                tcb.model, qe_ident.model, root_crl.crl.next_update_utc, pck_crl.crl.next_update_utc
+            )
+            found = self.claims.setdefault(key, found)
+        return found
+
+
 class PreparedCollateral:
     """A collateral set and a trust store, with tables of what is static in them."""
 
@@ -83,26 +134,14 @@ class PreparedCollateral:
         self.collateral = collateral
         self.trust = trust
         self.pinned = trust.intel_roots
-        self._crls: LruCache[tuple[str, str], CrlChoice] = LruCache("crl-choices", 64)
-        self._others: LruCache[str, bool] = LruCache("other-crl-issuers", 64)
-        self._documents: LruCache[tuple[object, ...], DocumentChoice[Any]] = LruCache(
-            "document-choices", 64
-        )
-        self._signatures: LruCache[tuple[str, int, str], SignaturePlan] = LruCache(
-            "signature-plans", 64
-        )
-        self._chains: LruCache[tuple[object, ...], PckPlan] = LruCache("collateral-chains", 256)
-        self._verdicts: LruCache[tuple[object, ...], Verdict] = LruCache("verdicts", 1024)
-        self._claims: LruCache[tuple[int, int, int, int], Mapping[str, Any]] = LruCache(
-            "collateral-claims", 256
-        )
-
-    # --- the PCK chain --------------------------------------------------------------------
+        self._contexts: Memo[tuple[str, str, bytes, str], Context] = Memo("contexts", 64)
+        self._chains: Memo[tuple[object, ...], PckPlan] = Memo("collateral-chains", 256)
+        self._verdicts: Memo[tuple[object, ...], Verdict] = Memo("verdicts", 1024)
 
     def pck_plan(self, quote: Quote) -> PckPlan:
-        """The plan of the quote's PCK chain (``pck.pck_chain_for``): type 5 from the
-        per-platform table, types 1-4 from this collateral (errors are not kept: they
-        name offsets of the quote)."""
+        """The plan of the quote's PCK chain (``pck.pck_chain_for``): type 5 from
+        ``PLATFORMS``, types 1-4 from this collateral (errors are not kept: they name
+        offsets of the quote)."""
         cert = quote.certification
         if cert.type == 5:
             return platform_for(cert.data).pck_plan(quote)
@@ -110,69 +149,57 @@ class PreparedCollateral:
         plan = self._chains.get(key)
         if plan is None:
             chain = pck_chain_for(quote, self.collateral)
-            plan = self._chains.put(
-                key, plan_pck_chain(chain, signed=signature_valid, intern=intern_ca)
+            plan = plan_pck_chain(
+                chain, signed=signature_valid, intern=intern_ca, claims=pck_claims
             )
+            plan = self._chains.put(key, plan)
         return plan
 
-    # --- CRLs -----------------------------------------------------------------------------
-
-    def crl_choice(self, issuer: x509.Certificate, fp: str, what: str) -> CrlChoice:
-        """The CRLs ``issuer`` (SHA-256 ``fp``) issued, for ``verify.pick_crls``."""
-        return self._crls.get_or_build(
-            (fp, what), lambda: crl_choice(self.collateral.crls, issuer, what)
-        )
-
-    def other_issuers(self, root: x509.Certificate, fp: str) -> bool:
-        """Whether a CRL not issued by ``root`` was supplied."""
-        found = self._others.get(fp)
+    def context(self, plan: PckPlan, fmspc: bytes, tee: str) -> Context:
+        """The ``Context`` of a PCK chain's root and CA, its FMSPC and the TEE."""
+        key = (plan.root_fingerprint, plan.intermediate_fingerprint, fmspc, tee)
+        found = self._contexts.get(key)
         if found is None:
-            found = self._others.put(fp, other_issuers(self.collateral.crls, root))
+            found = self._contexts.put(key, self._context(plan, fmspc, tee))
         return found
 
-    # --- TCB Info and QE Identity ---------------------------------------------------------
-
-    def tcb_infos(self, fmspc: bytes, tee_id: str) -> DocumentChoice[TcbInfo]:
-        """The TCB Info documents for this FMSPC and TEE."""
-        return self._documents.get_or_build(
-            ("tcbInfo", fmspc, tee_id),
-            lambda: document_choice(
-                self.collateral.tcb_infos,
-                "tcbInfo",
-                TcbInfo,
-                lambda t: t.fmspc == fmspc and t.id == tee_id,
-                "TCB Info",
-            ),
+    def _context(self, plan: PckPlan, fmspc: bytes, tee: str) -> Context:
+        root, inter = plan.root, plan.intermediate
+        assert root is not None and inter is not None
+        crls = self.collateral.crls
+        tee_id = "TDX" if tee == "tdx" else "SGX"
+        qe_id = "TD_QE" if tee == "tdx" else "QE"
+        tcb_infos = document_choice(
+            self.collateral.tcb_infos,
+            "tcbInfo",
+            TcbInfo,
+            lambda t: t.fmspc == fmspc and t.id == tee_id,
+            "TCB Info",
         )
-
-    def qe_identities(self, qe_id: str) -> DocumentChoice[EnclaveIdentity]:
-        """The QE Identity documents of this QE."""
-        return self._documents.get_or_build(
-            ("enclaveIdentity", qe_id),
-            lambda: document_choice(
-                self.collateral.qe_identities,
-                "enclaveIdentity",
-                EnclaveIdentity,
-                lambda e: e.id == qe_id,
-                f"QE Identity ({qe_id})",
-            ),
+        qe_identities = document_choice(
+            self.collateral.qe_identities,
+            "enclaveIdentity",
+            EnclaveIdentity,
+            lambda e: e.id == qe_id,
+            f"QE Identity ({qe_id})",
         )
-
-    def signature_plan(self, doc: Document[Any], plan: PckPlan) -> SignaturePlan:
-        """Which TCB Signing certificates verify ``doc``, for the PCK root of ``plan``."""
-        assert plan.root is not None
-        root = plan.root
-        return self._signatures.get_or_build(
-            (doc.signed.member, doc.index, plan.root_fingerprint),
-            lambda: plan_signature(
-                doc.signed,
-                certificates=self.collateral.certificates,
-                pck_root=root,
-                trust=self.trust,
-            ),
+        docs: list[Document[Any]] = [*tcb_infos.fitting, *qe_identities.fitting]
+        return Context(
+            root_crls=crl_choice(crls, root, "Root CA CRL"),
+            pck_crls=crl_choice(crls, inter, "PCK CRL"),
+            other_issuers=other_issuers(crls, root),
+            tcb_infos=tcb_infos,
+            qe_identities=qe_identities,
+            signatures={
+                (d.signed.member, d.index): plan_signature(
+                    d.signed,
+                    certificates=self.collateral.certificates,
+                    pck_root=root,
+                    trust=self.trust,
+                )
+                for d in docs
+            },
         )
-
-    # --- the verdict ----------------------------------------------------------------------
 
     def verdict(
         self,
@@ -187,24 +214,6 @@ class PreparedCollateral:
         if found is None:
             found = self._verdicts.put(key, _verdict(quote, info, tcb.model, qe_ident.model))
         return found
-
-    def collateral_claims(
-        self,
-        tcb: Document[TcbInfo],
-        qe_ident: Document[EnclaveIdentity],
-        root_crl: CrlCandidate,
-        pck_crl: CrlCandidate,
-    ) -> Mapping[str, Any]:
-        """The frozen ``collateral`` claims of the documents and CRLs used."""
-        return self._claims.get_or_build(
-            (tcb.index, qe_ident.index, root_crl.index, pck_crl.index),
-            lambda: collateral_claims(
-                tcb.model,
-                qe_ident.model,
-                root_crl.crl.next_update_utc,
-                pck_crl.crl.next_update_utc,
-            ),
-        )
 
 
 def _verdict(quote: Quote, info: PckInfo, tcb: TcbInfo, qe_ident: EnclaveIdentity) -> Verdict:
@@ -223,9 +232,7 @@ def _verdict(quote: Quote, info: PckInfo, tcb: TcbInfo, qe_ident: EnclaveIdentit
 
 
 #: (collateral digest, pinned Intel roots) -> PreparedCollateral: 8 collateral sets.
-PREPARED: LruCache[tuple[bytes, frozenset[str]], PreparedCollateral] = LruCache(
-    "intel-collateral-sets", 8
-)
+PREPARED: Memo[tuple[bytes, frozenset[str]], PreparedCollateral] = Memo("intel-collateral-sets", 8)
 
 
 def prepare(collateral: Collateral, trust: TrustStore) -> PreparedCollateral:

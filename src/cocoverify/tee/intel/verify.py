@@ -36,7 +36,7 @@ from cocoverify.errors import (
     Revoked,
     SignatureInvalid,
 )
-from cocoverify.tee.intel.cache import LruCache
+from cocoverify.tee.intel.cache import Memo
 from cocoverify.tee.intel.parse import INTEL_QE_VENDOR_ID, Quote
 from cocoverify.tee.intel.pck import PckChain, PckPlan, common_name, plan_pck_chain
 from cocoverify.trust import TrustStore
@@ -56,7 +56,7 @@ __all__ = [
 _SHA256 = hashes.SHA256()
 
 #: (P-256 leaf point, QE report, QE report signature) that verified: 1024 entries.
-QE_REPORTS: LruCache[bytes, bool] = LruCache("intel-qe-reports", 1024)
+QE_REPORTS: Memo[bytes, bool] = Memo("intel-qe-reports", 1024)
 
 
 def _on_p256(point: bytes) -> bool:
