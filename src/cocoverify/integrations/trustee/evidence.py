@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -20,8 +21,10 @@ from cocoverify._core.json import loads_strict
 from cocoverify.collateral import Collateral
 from cocoverify.errors import ConfigurationError, MalformedEvidence, Reason, UnsupportedEvidence
 from cocoverify.hazmat import CertTable, CertTableEntry, SnpReport, encode_tcb, table_collateral
+from cocoverify.wrappers.azure.parse import detect as azure_kind
 
 __all__ = [
+    "AZURE_TEES",
     "SNP_REPORT_KEYS",
     "TEES",
     "TrusteeEvidence",
@@ -31,6 +34,10 @@ __all__ = [
 
 #: The tee strings this adapter serves (trustee ``deps/verifier/src/lib.rs``, ``Tee``).
 TEES = ("tdx", "sgx", "snp", "cca")
+
+#: trustee's Azure vTPM kinds: the evidence JSON itself is what cocoverify verifies
+#: (recognised by content, docs/azure.md); parse_evidence checks the kind it names
+AZURE_TEES = ("az-snp-vtpm", "az-tdx-vtpm")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -259,6 +266,8 @@ def parse_evidence(tee: str, evidence: Mapping[str, Any] | bytes | str) -> Trust
     ``attestation_report`` value as a byte list). Unknown keys are ignored with a warning, as
     serde does; a missing or mistyped field is MalformedEvidence.
     """
+    if tee in AZURE_TEES:
+        return _azure_evidence(tee, evidence)
     if tee not in TEES:
         raise UnsupportedEvidence(
             f"tee {tee!r}: this adapter serves {', '.join(TEES)}",
@@ -277,6 +286,21 @@ def parse_evidence(tee: str, evidence: Mapping[str, Any] | bytes | str) -> Trust
     return TrusteeEvidence(
         tee, _byte_list(obj.get("token"), "token"), Collateral(), tuple(warnings)
     )
+
+
+def _azure_evidence(tee: str, evidence: Mapping[str, Any] | bytes | str) -> TrusteeEvidence:
+    """``az-snp-vtpm`` / ``az-tdx-vtpm`` evidence JSON, passed on as JSON bytes."""
+    obj = _json_object(evidence)
+    if isinstance(obj, bytes):
+        raise _malformed(f"{tee} evidence must be a JSON object", "evidence")
+    data = json.dumps(obj).encode("utf-8")
+    kind = azure_kind(data)
+    if kind != tee:
+        raise UnsupportedEvidence(
+            f"evidence for tee {tee!r} is {kind or 'not Azure vTPM'} evidence",
+            reason=Reason.UNSUPPORTED_TEE_TYPE,
+        )
+    return TrusteeEvidence(tee, data, Collateral())
 
 
 def _intel_evidence(tee: str, obj: dict[str, Any]) -> TrusteeEvidence:
