@@ -16,9 +16,9 @@ from cocoverify.collateral import Collateral
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import EvidenceError, Reason
 from cocoverify.result import Appraisal
-from cocoverify.tee import cca, ibmse, intel, nitro, snp
+from cocoverify.tee import cca, ibmse, intel, nitro, nvidia, snp
 from cocoverify.trust import TrustStore
-from cocoverify.wrappers import azure
+from cocoverify.wrappers import azure, tdx_eventlog
 
 __all__ = ["TEES", "Pipeline", "TeeSpec", "detect", "peek_tee", "policy_sections", "spec_for"]
 
@@ -159,6 +159,20 @@ TEES: tuple[TeeSpec, ...] = (
             "the request's secret (measurement key and nonce), or the RSA key that wrapped it",
         ),
     ),
+    # last: claims only SPDM 1.1 GET_MEASUREMENTS || MEASUREMENTS (11 e0 .. at 37: 11 60) or
+    # JSON with a device_evidence_list key, which no earlier kind starts with
+    TeeSpec(
+        name="nvidia",
+        tees=("gpu",),
+        detect=nvidia.detect,
+        appraise=nvidia.appraise_report,
+        describe=nvidia.describe,
+        policy_sections=MappingProxyType(nvidia.POLICY_SECTIONS),
+        collateral=(
+            "device certificate chain, PEM leaf first (in trustee's evidence JSON or as a file)",
+            "CRLs of the chain's CAs (optional; revocation is not checked without them)",
+        ),
+    ),
     # claims only trustee's az-snp-vtpm / az-tdx-vtpm evidence JSON (an object with
     # hcl_report or report + vcek), which no earlier kind starts with
     TeeSpec(
@@ -208,6 +222,14 @@ def spec_for(tee: str) -> TeeSpec:
     raise KeyError(tee)
 
 
+#: policy sections of wrappers that keep the inner evidence's ``tee`` (an event log on a TDX
+#: quote): the engine runs one when its ``applies(appraisal)`` is true (docs/eventlog.md)
+WRAPPER_POLICY_SECTIONS: tuple[Mapping[str, Any], ...] = (tdx_eventlog.POLICY_SECTIONS,)
+
+
 def policy_sections() -> dict[str, Any]:
     """Every policy section class, by its key in the policy document."""
-    return {key: cls for spec in TEES for key, cls in spec.policy_sections.items()}
+    out = {key: cls for spec in TEES for key, cls in spec.policy_sections.items()}
+    for sections in WRAPPER_POLICY_SECTIONS:
+        out.update(sections)
+    return out

@@ -24,6 +24,7 @@ __all__ = [
     "AWS_NITRO_ROOT_SHA256",
     "IBM_SE_ROOT_SHA256",
     "INTEL_SGX_ROOT_CA_SHA256",
+    "NVIDIA_DEVICE_ROOT_SHA256",
     "TrustStore",
     "fingerprint",
 ]
@@ -49,6 +50,10 @@ AWS_NITRO_ROOT_SHA256 = "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c
 #: CertVerifier); used when making IBM Secure Execution requests.
 IBM_SE_ROOT_SHA256 = "552f7bdcf1a7af9e6ce672017f4f12abf77240c78e761ac203d1d9d20ac89988"
 
+#: NVIDIA Device Identity CA, the root of GPU device certificate chains (trustee
+#: deps/verifier/src/nvidia/nvidia_device_root.pem; NVIDIA nvtrust verifier_device_root.pem).
+NVIDIA_DEVICE_ROOT_SHA256 = "102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48"
+
 
 def _norm_fp(value: str) -> str:
     fp = value.lower().replace(":", "").strip()
@@ -71,11 +76,13 @@ class TrustStore:
     )
     nitro_roots: frozenset[str] = frozenset({AWS_NITRO_ROOT_SHA256})
     ibmse_roots: frozenset[str] = frozenset({IBM_SE_ROOT_SHA256})
+    nvidia_roots: frozenset[str] = frozenset({NVIDIA_DEVICE_ROOT_SHA256})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "intel_roots", frozenset(_norm_fp(f) for f in self.intel_roots))
         object.__setattr__(self, "nitro_roots", frozenset(_norm_fp(f) for f in self.nitro_roots))
         object.__setattr__(self, "ibmse_roots", frozenset(_norm_fp(f) for f in self.ibmse_roots))
+        object.__setattr__(self, "nvidia_roots", frozenset(_norm_fp(f) for f in self.nvidia_roots))
         object.__setattr__(
             self,
             "amd_arks",
@@ -97,6 +104,7 @@ class TrustStore:
         amd: Mapping[str, Iterable[x509.Certificate]] | None = None,
         nitro: Iterable[x509.Certificate] = (),
         ibmse: Iterable[x509.Certificate] = (),
+        nvidia: Iterable[x509.Certificate] = (),
     ) -> TrustStore:
         """A store pinning exactly the given root certificates (used with test PKIs)."""
         return cls(
@@ -106,6 +114,7 @@ class TrustStore:
             ),
             nitro_roots=frozenset(fingerprint(c) for c in nitro),
             ibmse_roots=frozenset(fingerprint(c) for c in ibmse),
+            nvidia_roots=frozenset(fingerprint(c) for c in nvidia),
         )
 
     @classmethod
@@ -144,6 +153,10 @@ class TrustStore:
     def is_nitro_root(self, cert: x509.Certificate) -> bool:
         """Whether ``cert`` is a pinned AWS Nitro Enclaves root."""
         return fingerprint(cert) in self.nitro_roots
+
+    def is_nvidia_root(self, cert: x509.Certificate) -> bool:
+        """Whether ``cert`` is a pinned NVIDIA device root."""
+        return fingerprint(cert) in self.nvidia_roots
 
     def is_ibmse_root(self, cert: x509.Certificate) -> bool:
         """Whether ``cert`` is a pinned root of IBM's host-key signing chain."""
