@@ -28,9 +28,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cocoverify._core import x509 as _x509
 from cocoverify._core.x509 import fresh, signature_valid
 from cocoverify.collateral import Collateral
 from cocoverify.errors import CocoverifyError
+from cocoverify.tee.intel import collateral as _documents
+from cocoverify.tee.intel import parse as _parse
+from cocoverify.tee.intel import verify as _verify
 from cocoverify.tee.intel.cache import Memo
 from cocoverify.tee.intel.claims import collateral_claims, pck_claims, tcb_claims
 from cocoverify.tee.intel.collateral import (
@@ -43,6 +47,7 @@ from cocoverify.tee.intel.collateral import (
 from cocoverify.tee.intel.documents import EnclaveIdentity, SimpleLevel, TcbInfo
 from cocoverify.tee.intel.parse import Quote
 from cocoverify.tee.intel.pck import (
+    CAS,
     PckInfo,
     PckPlan,
     Platform,
@@ -61,6 +66,7 @@ __all__ = [
     "Context",
     "PreparedCollateral",
     "Verdict",
+    "clear_caches",
     "platform_for",
     "prepare",
 ]
@@ -242,3 +248,15 @@ def prepare(collateral: Collateral, trust: TrustStore) -> PreparedCollateral:
     if found is None:
         found = PREPARED.put(key, PreparedCollateral(collateral, trust))
     return found
+
+
+def clear_caches() -> None:
+    """Empty every Intel table and the memoised X.509 / document helpers (tests and cold
+    benchmarks: the next verification starts from nothing)."""
+    for memo in (PLATFORMS, PREPARED, CAS, _verify.QE_REPORTS, _parse.HEADERS, _parse.QE_REPORTS):
+        memo.clear()
+    _x509.signed_by.cache_clear()
+    _x509._crl_der_signed_by.cache_clear()
+    _documents._signs.cache_clear()
+    _documents._parsed.cache_clear()
+    _documents.load_signed_json.cache_clear()
