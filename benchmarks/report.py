@@ -1188,7 +1188,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--quick", action="store_true", help="smoke run: fewer rounds and smaller pools"
     )
-    ap.add_argument("--skip", default="", help="comma list of: new-real,batch,import,cli,rss")
+    ap.add_argument(
+        "--skip", default="", help="comma list of: measure,new-real,batch,import,cli,rss"
+    )
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
     ap.add_argument("--worker", choices=["measure", "rss", "new-real"], help=argparse.SUPPRESS)
     ap.add_argument("--pair", type=int, default=0, help=argparse.SUPPRESS)
@@ -1216,14 +1218,17 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     runs: dict[str, dict[str, Any]] = {}
     proc: dict[str, Any] = {"errors": {}, "load": [os.getloadavg()[0]]}
-    for backend in _backends(args.backends):
+    for backend in [] if "measure" in skip else _backends(args.backends):
         print(f"measuring the {backend} backend ...", file=sys.stderr, flush=True)
         try:
             runs[backend] = _worker("measure", flags, backend)
         except Exception as exc:  # keep the rest of the report
             proc["errors"][backend] = str(exc)[-500:]
     steps: list[tuple[str, Callable[[], Any]]] = [
-        ("new-real", lambda: new_real(list(runs) or ["python"], 3 if args.quick else 7)),
+        (
+            "new-real",
+            lambda: new_real(list(runs) or _backends(args.backends), 3 if args.quick else 7),
+        ),
         ("batch", lambda: batch_times(2 if args.quick else 3, args.quick)),
         ("import", lambda: import_times(args.import_n)),
         ("cli", lambda: cli_wall(3 if args.quick else 7)),
