@@ -154,12 +154,14 @@ class SpdmReport:
 
 
 def looks_like(data: bytes) -> bool:
-    """Request header ``11 e0`` and the response header ``11 60`` at byte 37; never raises."""
+    """Request header ``1x e0`` and the response header ``1x 60`` at byte 37 (SPDM 1.x; the
+    parser accepts 1.1 only); never raises."""
     return (
         len(data) > REQUEST_SIZE + 8
         and data[1] == GET_MEASUREMENTS
         and data[REQUEST_SIZE + 1] == MEASUREMENTS
-        and data[0] == data[REQUEST_SIZE] == SPDM_VERSION
+        and data[0] >> 4 == 1
+        and data[REQUEST_SIZE] >> 4 == 1
     )
 
 
