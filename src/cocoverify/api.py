@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,11 +23,20 @@ from cocoverify.errors import (
 from cocoverify.policy import Policy
 from cocoverify.result import Appraisal, VerificationResult
 from cocoverify.trust import TrustStore
+from cocoverify.wrappers import composite
 
 if TYPE_CHECKING:
     from cocoverify.collateral.source import CollateralSource
 
-__all__ = ["CollateralLike", "Verifier", "as_time", "averify", "error_for", "verify"]
+__all__ = [
+    "CollateralLike",
+    "Verifier",
+    "as_time",
+    "averify",
+    "error_for",
+    "verify",
+    "verify_composite",
+]
 
 CollateralLike = Collateral | Iterable[str | os.PathLike[str]] | None
 
@@ -249,3 +258,49 @@ async def averify(evidence: bytes | str, **kwargs: object) -> VerificationResult
         None,
         lambda: verify(evidence, **kwargs),  # type: ignore[arg-type]
     )
+
+
+def verify_composite(
+    evidence: bytes | str | Sequence[composite.Part],
+    *,
+    policy: Policy | None = None,
+    device_policy: Policy | None = None,
+    collateral: CollateralLike = None,
+    trust: TrustStore | None = None,
+    at: _dt.datetime | str | None = None,
+    expected_report_data: bytes | str | None = None,
+    device_report_data: bytes | str | None = None,
+    collateral_source: CollateralSource | None = None,
+) -> composite.CompositeResult:
+    """Verify a CPU TEE's evidence with device (GPU) evidence bound to the same nonce: KBS
+    ``tee-evidence`` JSON (``primary_evidence`` + ``additional_evidence``) or parts.
+
+    Returns one result with a part per device (``cpu0``, ``gpu0``, ...), accepted only when
+    every part is; it does not raise for a part's rejection (the part carries its error).
+    ``policy`` applies to the primary part, ``device_policy`` (default: the default policy)
+    to the devices. docs/nvidia.md "Composite".
+    """
+    when = as_time(at)
+    verifier = Verifier(
+        trust=trust, collateral=collateral, policy=policy, collateral_source=collateral_source
+    )
+    devices = device_policy if device_policy is not None else Policy.default()
+    expected = _as_bytes("expected_report_data", expected_report_data)
+    if isinstance(evidence, bytes | str):
+        parts = composite.kbs_parts(
+            evidence,
+            expected_report_data=expected,
+            device_report_data=_as_bytes("device_report_data", device_report_data),
+        )
+    else:
+        parts = tuple(evidence)
+
+    def appraise(part: composite.Part) -> VerificationResult:
+        return verifier.verify(
+            part.evidence,
+            at=when,
+            policy=None if part.device_class == "cpu" else devices,
+            expected_report_data=part.expected_report_data,
+        )
+
+    return composite.verify_parts(parts, appraise)

@@ -120,13 +120,15 @@ class TrustStore:
     @classmethod
     def from_root_certificates(cls, certs: Iterable[x509.Certificate]) -> TrustStore:
         """Pin exactly these roots: ``ARK-<Product>`` certificates for AMD,
-        ``CN=<partition>.nitro-enclaves`` for AWS Nitro, others for Intel.
+        ``CN=<partition>.nitro-enclaves`` for AWS Nitro, ``CN=NVIDIA Device Identity CA`` for
+        NVIDIA GPUs, others for Intel.
 
         For test PKIs and pre-production roots; the CLI's ``--trust-root``.
         """
         intel: list[x509.Certificate] = []
         amd: dict[str, list[x509.Certificate]] = {}
         nitro: list[x509.Certificate] = []
+        nvidia: list[x509.Certificate] = []
         for cert in certs:
             cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
             cn = str(cns[0].value) if cns else ""
@@ -134,9 +136,11 @@ class TrustStore:
                 amd.setdefault(cn.removeprefix("ARK-"), []).append(cert)
             elif cn.endswith(".nitro-enclaves"):  # NSM attestation_process §2.1 subject
                 nitro.append(cert)
+            elif cn == "NVIDIA Device Identity CA":  # the NVIDIA device root's subject
+                nvidia.append(cert)
             else:
                 intel.append(cert)
-        return cls.from_certificates(intel=intel, amd=amd, nitro=nitro)
+        return cls.from_certificates(intel=intel, amd=amd, nitro=nitro, nvidia=nvidia)
 
     def is_intel_root(self, cert: x509.Certificate) -> bool:
         """Whether ``cert`` is a pinned Intel root."""

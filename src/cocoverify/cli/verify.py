@@ -16,13 +16,20 @@ from cocoverify._core.x509 import load_certificates
 from cocoverify.cli.output import error_dict, render_text, use_colour, write_json
 from cocoverify.collateral import load_collateral
 from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
-from cocoverify.integrations.ear import PROFILE, TRUSTEE_PROFILE, sign_ear, to_ear
+from cocoverify.integrations.ear import (
+    PROFILE,
+    TRUSTEE_PROFILE,
+    sign_ear,
+    to_composite_ear,
+    to_ear,
+)
 from cocoverify.integrations.reference import load_reference_values
 from cocoverify.integrations.rego import RegoDecision, evaluate_policy, reject
 from cocoverify.policy import Policy
 from cocoverify.registry import peek_tee
 from cocoverify.result import VerificationResult
 from cocoverify.trust import TrustStore
+from cocoverify.wrappers.composite import looks_like_kbs
 
 __all__ = ["register"]
 
@@ -200,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"cocoverify: {args.evidence}: {exc.strerror}", file=sys.stderr)
         return 1
     data = decode_text(raw)
+    if looks_like_kbs(data):
+        return _run_composite(args, data)
     tee = peek_tee(data)
     result = None
     error: CocoverifyError | None = None
@@ -254,3 +263,52 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     return 0 if error is None else error.exit_code
+
+
+def _run_composite(args: argparse.Namespace, data: bytes) -> int:
+    """KBS tee-evidence (primary + additional evidence): one verdict per device; ``ear``
+    gives one EAR with a submodule per device (docs/nvidia.md "Composite")."""
+    if args.rego or args.reference_values:
+        raise ConfigurationError(
+            "--rego is not supported with composite evidence", reason=Reason.INVALID_ARGUMENT
+        )
+    ear_key = _ear_key(args.ear_key) if args.ear_key else None
+    try:
+        combined = _api.verify_composite(
+            data,
+            policy=Policy.from_file(args.policy) if args.policy else None,
+            collateral=load_collateral(args.collateral),
+            trust=_trust(args.trust_root),
+            at=args.at,
+            expected_report_data=args.report_data,
+        )
+    except CocoverifyError as exc:
+        if args.format == "text":
+            print(f"REJECTED {args.evidence}: {exc.reason.value}: {exc}")
+        else:
+            write_json(error_dict(exc, None))
+        return exc.exit_code
+    if args.format == "ear":
+        profile = TRUSTEE_PROFILE if args.ear_profile == "trustee" else PROFILE
+        outcomes = {p.name: p.outcome for p in combined.parts}
+        claims = to_composite_ear(outcomes, iat=_api.as_time(args.at), profile=profile)
+        if ear_key is not None:
+            sys.stdout.write(sign_ear(claims, ear_key, _EAR_CURVES[ear_key.curve.name]) + "\n")
+        else:
+            write_json(claims)
+    elif args.format == "json":
+        write_json(combined.to_dict())
+    else:
+        for part in combined.parts:
+            result = part.result if part.error is None else None
+            print(f"[{part.name}]")
+            print(
+                render_text(
+                    result,
+                    error=part.error,
+                    tee=part.result.tee if part.result is not None else None,
+                    source=f"{args.evidence} {part.name}",
+                    colour=use_colour(sys.stdout),
+                )
+            )
+    return combined.exit_code

@@ -23,6 +23,7 @@ from cocoverify.integrations.ear.token import (
     PROFILE,
     TRUSTEE_PROFILE,
     annotated_evidence,
+    to_composite_ear,
     to_ear,
 )
 from cocoverify.integrations.ear.vector import (
@@ -77,6 +78,7 @@ __all__ = [
     "public_jwk",
     "sign_ear",
     "tier",
+    "to_composite_ear",
     "to_ear",
     "trust_vector",
     "verify_ear",

@@ -35,6 +35,7 @@ __all__ = [
     "annotated_evidence",
     "epoch_seconds",
     "tee_claims",
+    "to_composite_ear",
     "to_ear",
 ]
 
@@ -289,3 +290,31 @@ def to_ear(
         "ear.verifier-id": {"developer": developer, "build": build},
         "submods": {submod: appraisal},
     }
+
+
+def to_composite_ear(
+    parts: Mapping[str, VerificationResult | CocoverifyError],
+    *,
+    iat: _dt.datetime | int | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """One EAR with a submodule per device (``{"cpu0": outcome, "gpu0": outcome}``), each
+    appraised as :func:`to_ear` appraises it; ``iat`` defaults to the first part's
+    verification time."""
+    if not parts:
+        raise ConfigurationError("to_composite_ear: no parts", reason=Reason.INVALID_ARGUMENT)
+    if iat is None:
+        for outcome in parts.values():
+            result = outcome if isinstance(outcome, VerificationResult) else outcome.result
+            if result is not None:
+                iat = result.verified_at
+                break
+    ear: dict[str, Any] | None = None
+    for name, outcome in parts.items():
+        one = to_ear(outcome, iat=iat, submod=name, **kwargs)
+        if ear is None:
+            ear = one
+        else:
+            ear["submods"].update(one["submods"])
+    assert ear is not None
+    return ear
