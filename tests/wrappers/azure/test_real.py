@@ -255,3 +255,39 @@ def test_components_peer_negatives(mutation: str, reason: Reason | None) -> None
         _verify_components(bytes(raw), quote, nonce)
     if reason is not None:
         assert exc.value.reason is reason, exc.value
+
+
+def test_no_other_shared_evidence_is_claimed() -> None:
+    """The azure detector claims none of the other shared vectors' files."""
+    from cocoverify.wrappers.azure import detect
+
+    vectors = require_shared("azure").parent
+    seen = 0
+    for path in sorted(vectors.rglob("*")):
+        if not path.is_file() or path.stat().st_size > 2_000_000 or "azure" in path.parts:
+            continue
+        seen += 1
+        assert detect(path.read_bytes()) is None, path
+    assert seen > 100
+
+
+def test_vcek_of_another_chip_is_refused() -> None:
+    """v1 evidence with the component vectors' VCEK (another Milan chip) in place of its own."""
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from cocoverify._core.x509 import load_certificates
+
+    path, case, coll = _case("trustee-az-snp-vtpm-v1")
+    obj = json.loads(path.read_text())
+    _, _, vcek = _components()
+    obj["vcek"] = base64.urlsafe_b64encode(
+        load_certificates(vcek)[0].public_bytes(Encoding.DER)
+    ).decode()
+    with pytest.raises(CocoverifyError) as exc:
+        cocoverify.verify(
+            json.dumps(obj).encode(), collateral=coll, at=case["at"],
+            expected_report_data=case["inputs"]["expected_report_data_hex"],
+        )  # fmt: skip
+    assert exc.value.exit_code == 3, exc.value

@@ -36,6 +36,7 @@ DEFECTS = {
     "report_data_tail_nonzero": "binding_invalid",
     "user_data_mismatch": "binding_invalid",
     "vmpl_1": "binding_invalid",
+    "tdreport_report_data": "binding_invalid",
     "hcl_signature": "malformed",
     "hcl_report_type": "unsupported_tee_type",
     "hcl_hash_type": "unsupported_algorithm",
@@ -110,6 +111,8 @@ class AzureBuilder:
         if tdx:
             hw[0] = 0x81
             hw[128:192] = self.hw_report_data(var, defect)
+            if defect == "tdreport_report_data":
+                hw[128] ^= 1
         report_type = 4 if tdx else 2
         if defect == "hcl_report_type":
             report_type = 3
