@@ -335,6 +335,10 @@ class Policy:
             )
         if appraisal.tee in dict(self.sections):
             verdicts.extend(self.section(appraisal.tee).rules(appraisal))
+        for key, section in self.sections:  # wrapper sections (registry.WRAPPER_POLICY_SECTIONS)
+            applies = getattr(section, "applies", None)
+            if applies is not None and key != appraisal.tee and applies(appraisal):
+                verdicts.extend(section.rules(appraisal))
         return tuple(verdicts)
 
     def _tee_rule(self, tee: str) -> RuleVerdict:
@@ -347,7 +351,11 @@ class Policy:
             allowed = sorted(self.allowed_tees)
             why = "allowed_tees"
         else:
-            pinned = [t for t, section in self.sections if section.to_dict()]
+            pinned = [
+                t
+                for t, section in self.sections
+                if not hasattr(section, "applies") and section.to_dict()
+            ]
             if not pinned or tee in pinned:
                 return RuleVerdict("tee", True, actual=tee)
             allowed, why = pinned, "the policy pins measurements only for these (set allowed_tees)"
