@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,3 +25,30 @@ def test_any_bytes_give_one_record(data: bytes) -> None:
     assert rec["exit_code"] in (2, 3, 4, 5)
     assert rec["reason"] is not None
     json.dumps(rec)
+
+
+def _open_read(path: str) -> bytes | tuple[str, str]:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def _item_read(path: str) -> bytes | tuple[str, str]:
+    try:
+        return BatchItem(path).read()
+    except OSError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def test_item_read_equals_open_read(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "big").write_bytes(bytes(range(256)) * 700)  # more than one read
+    cases = ["empty", "big", ".", "missing", "big/below-a-file"]
+    paths = [str(tmp_path / c) for c in cases] + [str(SAMPLE / "sgx" / "quote.bin")]
+    if Path("/proc/version").exists():
+        paths.append("/proc/version")  # no size in stat: read to the end
+    for path in paths:
+        assert _item_read(path) == _open_read(path), path
+    assert BatchItem("x", data=b"given").read() == b"given"

@@ -209,10 +209,7 @@ def _verify_item(
     """
     cfg = item.config or config
     try:
-        data = item.data
-        if data is None:
-            with open(item.path, "rb") as fh:
-                data = fh.read()
+        data = item.read()
         data = decode_text(data)
         try:
             verifier = _verifier(cfg, stamp)
