@@ -15,13 +15,14 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 
@@ -35,6 +36,7 @@ from cocoverify.errors import (
 )
 
 __all__ = [
+    "CertificateReuse",
     "ChainPlan",
     "CrlPlan",
     "Validity",
@@ -43,8 +45,10 @@ __all__ = [
     "epoch_us",
     "fingerprint",
     "fresh",
+    "is_ca",
     "is_revoked",
     "load_certificates",
+    "pem_blocks",
     "plan_chain",
     "plan_crl",
     "revoked_serials",
@@ -72,36 +76,85 @@ def fresh(error: CocoverifyError) -> CocoverifyError:
 
 def fingerprint(cert: x509.Certificate) -> str:
     """SHA-256 of the DER encoding, lower-case hex."""
-    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+    return cert.fingerprint(_SHA256).hex()
+
+
+_SHA256 = hashes.SHA256()
 
 
 _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
 )
+_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_END = b"-----END CERTIFICATE-----"
+
+
+def pem_blocks(data: bytes) -> list[bytes]:
+    """The PEM certificate blocks of ``data``: what ``_PEM_CERT.finditer`` matches (each
+    BEGIN line to the first END line at least one byte after it), found with ``find``."""
+    out = []
+    pos = 0
+    while (begin := data.find(_BEGIN, pos)) >= 0:
+        end = data.find(_END, begin + len(_BEGIN) + 1)
+        if end < 0:
+            break
+        pos = end + len(_END)
+        out.append(data[begin:pos])
+    return out
+
+
+class CertificateReuse(Protocol):
+    """Certificates loaded and checked before, by the exact bytes they were read from."""
+
+    def get(self, block: bytes) -> x509.Certificate | None:
+        """The certificate read from ``block`` before, or None."""
+
+    def add(self, block: bytes, cert: x509.Certificate) -> None:
+        """``cert`` was read from ``block`` and passed ``force_parse``."""
 
 
 def load_certificates(
-    data: bytes, *, what: str = "certificate", zero_padding: bool = False
+    data: bytes,
+    *,
+    what: str = "certificate",
+    zero_padding: bool = False,
+    reuse: CertificateReuse | None = None,
 ) -> tuple[x509.Certificate, ...]:
     """Every certificate in ``data``: concatenated PEM, or concatenated DER.
 
     ``zero_padding``: DER certificates may be followed by zero bytes only (NUL padding,
     as a quote's certification data may carry). Raises MalformedEvidence
     (MALFORMED_CERTIFICATE) on anything else.
+
+    ``reuse`` gives, for a PEM block or DER certificate byte for byte equal to one read
+    before, the certificate read then (the same bytes decode the same way: no check that
+    could fail is skipped), and is told of each certificate read and checked here.
     """
     try:
-        if b"-----BEGIN CERTIFICATE-----" in data:
-            blocks = [m.group(0) for m in _PEM_CERT.finditer(data)]
-            certs = tuple(x509.load_pem_x509_certificate(b) for b in blocks)
+        if _BEGIN in data:
+            blocks = pem_blocks(data)
+            loaded = [_load(b, x509.load_pem_x509_certificate, reuse) for b in blocks]
         else:
-            certs = _load_der_sequence(data, zero_padding=zero_padding)
-        for c in certs:
-            force_parse(c)
-        return certs
+            loaded = _load_der_sequence(data, zero_padding=zero_padding, reuse=reuse)
+        for block, cert, known in loaded:
+            if not known:
+                force_parse(cert)
+                if reuse is not None:
+                    reuse.add(block, cert)
+        return tuple(cert for _, cert, _ in loaded)
     except PARSE_ERRORS as exc:
         raise MalformedEvidence(
             f"{what}: not a certificate ({exc})", reason=Reason.MALFORMED_CERTIFICATE
         ) from None
+
+
+def _load(
+    block: bytes, load: Callable[[bytes], x509.Certificate], reuse: CertificateReuse | None
+) -> tuple[bytes, x509.Certificate, bool]:
+    known = reuse.get(block) if reuse is not None else None
+    if known is not None:
+        return block, known, True
+    return block, load(block), False
 
 
 #: What ``cryptography`` raises for malformed certificate / CRL fields.
@@ -132,8 +185,10 @@ def force_parse(item: x509.Certificate | x509.CertificateRevocationList) -> None
             _ = revoked.serial_number
 
 
-def _load_der_sequence(data: bytes, *, zero_padding: bool = False) -> tuple[x509.Certificate, ...]:
-    certs: list[x509.Certificate] = []
+def _load_der_sequence(
+    data: bytes, *, zero_padding: bool = False, reuse: CertificateReuse | None = None
+) -> list[tuple[bytes, x509.Certificate, bool]]:
+    certs: list[tuple[bytes, x509.Certificate, bool]] = []
     pos = 0
     while pos < len(data):
         if zero_padding and certs and not any(data[pos:]):
@@ -151,11 +206,11 @@ def _load_der_sequence(data: bytes, *, zero_padding: bool = False) -> tuple[x509
         end = pos + hdr + length
         if end > len(data):
             raise ValueError("DER certificate truncated")
-        certs.append(x509.load_der_x509_certificate(data[pos:end]))
+        certs.append(_load(data[pos:end], x509.load_der_x509_certificate, reuse))
         pos = end
     if not certs:
         raise ValueError("empty")
-    return tuple(certs)
+    return certs
 
 
 def _fail(
@@ -225,6 +280,11 @@ def signature_valid(child: x509.Certificate, parent: x509.Certificate) -> bool:
 signed_by = functools.lru_cache(maxsize=4096)(signature_valid)
 
 
+def is_ca(cert: x509.Certificate) -> bool:
+    """Basic Constraints says CA (RFC 5280 §4.2.1.9)."""
+    return _is_ca(cert)
+
+
 def _is_ca(cert: x509.Certificate) -> bool:
     try:
         bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -266,11 +326,13 @@ def plan_chain(
     collateral: bool = False,
     require_ca_flags: bool = True,
     signed: Callable[[x509.Certificate, x509.Certificate], bool] = signed_by,
+    root_fingerprint: str | None = None,
 ) -> ChainPlan:
     """The static half of ``verify_chain`` (raises at once for a chain of fewer than two).
 
     ``signed`` checks one link: the memoised ``signed_by`` by default; callers that cache
     the plan itself pass ``signature_valid`` so that no certificate is kept by the memo.
+    ``root_fingerprint``: ``fingerprint`` of the root when the caller has it already.
     """
     if len(chain) < 2:
         raise _fail(collateral, f"chain of {len(chain)} certificate(s)", Reason.CHAIN_INVALID)
@@ -294,7 +356,7 @@ def plan_chain(
                 Reason.CERTIFICATE_PROFILE_INVALID,
             )
     return ChainPlan(
-        root_fingerprint=fingerprint(root),
+        root_fingerprint=root_fingerprint or fingerprint(root),
         root_label=labels[-1],
         collateral=collateral,
         error=error,

@@ -23,9 +23,13 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cocoverify
 from cocoverify import CocoverifyError, Collateral, Policy, TrustStore, Verifier, load_collateral
+from cocoverify._core import x509 as x509_core
+from cocoverify._core.x509 import pem_blocks
 from cocoverify.reasons import Reason
 from cocoverify.result import freeze
 from cocoverify.tee.intel import prepared
@@ -459,3 +463,57 @@ def test_a_verifier_outlives_the_tables() -> None:
     first = v.verify(quote, at=at).to_dict()
     prepared.clear_caches()
     assert v.verify(quote, at=at).to_dict() == first
+
+
+# --- reading the PCK chain ---------------------------------------------------------------
+
+_MARKS = [b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----", b"\n", b" ", b"-", b"A"]
+
+
+@given(st.lists(st.sampled_from(_MARKS) | st.binary(max_size=4), max_size=14))
+@settings(max_examples=400, deadline=None)
+def test_pem_blocks_are_what_the_regular_expression_finds(parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    assert pem_blocks(data) == [m.group(0) for m in x509_core._PEM_CERT.finditer(data)]
+
+
+class _Blocks:
+    def __init__(self) -> None:
+        self.known: dict[bytes, x509.Certificate] = {}
+
+    def get(self, block: bytes) -> x509.Certificate | None:
+        return self.known.get(block)
+
+    def add(self, block: bytes, cert: x509.Certificate) -> None:
+        self.known[block] = cert
+
+
+@pytest.mark.parametrize("der", [False, True])
+def test_certificates_read_again_are_the_ones_read_before(der: bool) -> None:
+    builder = QuoteBuilder.sgx().der_chain(der)
+    data = parse_quote(builder.sign(PKI)).certification.data
+    reuse = _Blocks()
+    first = x509_core.load_certificates(data, zero_padding=True, reuse=reuse)
+    assert len(reuse.known) == 3
+    again = x509_core.load_certificates(data, zero_padding=True, reuse=reuse)
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert again == x509_core.load_certificates(data, zero_padding=True)
+
+
+def test_a_known_ca_block_does_not_hide_a_malformed_leaf() -> None:
+    """The CA certificates of a platform read before, then a chain whose leaf is not a
+    certificate: the same error as from empty tables."""
+    good = parse_quote(QuoteBuilder.sgx().sign(PKI)).certification.data
+    blocks = pem_blocks(good)
+    broken = blocks[0].replace(b"MII", b"MIJ", 1) + b"\n" + b"\n".join(blocks[1:]) + b"\n"
+    quote = QuoteBuilder.sgx().cert_data(broken).sign(PKI)
+    v = Verifier(trust=TRUST, collateral=collateral("sgx"), policy=POLICY)
+    prepared.clear_caches()
+    with pytest.raises(CocoverifyError) as cold_error:
+        v.verify(quote, at=NOW)
+    assert v.verify(QuoteBuilder.sgx().sign(PKI), at=NOW).accepted  # CA blocks now known
+    prepared.PLATFORMS.clear()
+    with pytest.raises(CocoverifyError) as warm_error:
+        v.verify(quote, at=NOW)
+    assert str(warm_error.value) == str(cold_error.value)
+    assert warm_error.value.reason is Reason.MALFORMED_CERTIFICATE

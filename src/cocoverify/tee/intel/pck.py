@@ -30,10 +30,12 @@ import cocoverify._core.der as der
 from cocoverify import _backend
 from cocoverify._core.signatures import verify_ecdsa_raw
 from cocoverify._core.x509 import (
+    CertificateReuse,
     ChainPlan,
     epoch_us,
     fingerprint,
     fresh,
+    is_ca,
     load_certificates,
     plan_chain,
     signature_valid,
@@ -53,11 +55,14 @@ from cocoverify.trust import TrustStore
 
 __all__ = [
     "CAS",
+    "CA_BLOCKS",
+    "CA_LINKS",
     "SGX_EXT_OID",
     "PckChain",
     "PckInfo",
     "PckPlan",
     "Platform",
+    "ca_link",
     "common_name",
     "intern_ca",
     "order_chain",
@@ -251,7 +256,9 @@ _PEM_STRICT = re.compile(
 )
 
 
-def _read_certificates(data: bytes) -> tuple[x509.Certificate, ...]:
+def _read_certificates(
+    data: bytes, *, reuse: CertificateReuse | None = None
+) -> tuple[x509.Certificate, ...]:
     """Certificates of type 4/5 certification data, read strictly (QVL ``QuoteStructures.h``).
 
     The data is not signed, so it must hold certificates and nothing else: PEM in the form
@@ -264,8 +271,8 @@ def _read_certificates(data: bytes) -> tuple[x509.Certificate, ...]:
                 "PCK certificate chain: not strict PEM certificates",
                 reason=Reason.MALFORMED_CERTIFICATE,
             )
-        return load_certificates(data, what="PCK certificate chain")
-    return load_certificates(data, what="PCK certificate chain", zero_padding=True)
+        return load_certificates(data, what="PCK certificate chain", reuse=reuse)
+    return load_certificates(data, what="PCK certificate chain", zero_padding=True, reuse=reuse)
 
 
 def _malformed_data(quote: Quote, message: str) -> MalformedEvidence:
@@ -403,22 +410,35 @@ def plan_pck_chain(
     chain: Sequence[x509.Certificate],
     *,
     signed: Callable[[x509.Certificate, x509.Certificate], bool] = signed_by,
+    ca_links: bool = False,
     intern: Callable[[str, x509.Certificate], x509.Certificate] | None = None,
     claims: Callable[[PckInfo], Mapping[str, Any]] | None = None,
 ) -> PckPlan:
     """The static half of ``verify_pck_chain`` (QVL ``PckCertVerifier.cpp``).
 
-    ``signed`` checks a link (see ``_core.x509.plan_chain``); ``intern`` maps a CA
-    certificate to the one instance kept for its fingerprint; ``claims`` describes the
-    extension facts once.
+    ``signed`` checks a link (see ``_core.x509.plan_chain``); ``ca_links``: the links
+    between the CA certificates go through ``ca_link`` instead (kept by fingerprints);
+    ``intern`` maps a CA certificate to the one instance kept for its fingerprint;
+    ``claims`` describes the extension facts once.
     """
     if len(chain) != 3:
         return PckPlan(len(chain), None, None, None, None, None, 0, "", None, "", 0, None, "")
     leaf, inter, root = chain
+    inter_fp, root_fp = fingerprint(inter), fingerprint(root)
+    link = signed
+    if ca_links:
+
+        def link(child: x509.Certificate, parent: x509.Certificate) -> bool:
+            if child is leaf:
+                return signed(child, parent)
+            child_fp = root_fp if child is root else inter_fp
+            return ca_link(child, child_fp, parent, root_fp if parent is root else inter_fp)
+
     plan = plan_chain(
         chain,
         names=("PCK certificate", "PCK CA certificate", "root CA certificate"),
-        signed=signed,
+        signed=link,
+        root_fingerprint=root_fp,
     )
     error: CocoverifyError | None = None
     info = None
@@ -439,7 +459,6 @@ def plan_pck_chain(
             point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)[1:]
         else:
             other = key
-    inter_fp = fingerprint(inter)
     if intern is not None:
         inter, root = intern(inter_fp, inter), intern(plan.root_fingerprint, root)
     return PckPlan(
@@ -484,6 +503,40 @@ def intern_ca(fp: str, cert: x509.Certificate) -> x509.Certificate:
     return CAS.get_or_build(fp, lambda: cert)
 
 
+class _CaBlocks:
+    """CA certificates by the bytes (PEM block or DER) they were read from: a new
+    platform's chain reads only its leaf (``load_certificates``'s ``reuse``)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.memo: Memo[bytes, x509.Certificate] = Memo("intel-ca-blocks", maxsize)
+
+    def get(self, block: bytes) -> x509.Certificate | None:
+        return self.memo.get(block)
+
+    def add(self, block: bytes, cert: x509.Certificate) -> None:
+        if is_ca(cert):
+            self.memo.put(block, cert)
+
+
+#: CA certificates read from certification data, by their bytes: 64 entries.
+CA_BLOCKS = _CaBlocks(64)
+
+#: (child, issuer) SHA-256 fingerprints -> ``signature_valid``, for the links between CA
+#: certificates (PCK CA to root, root to itself), the same for every platform: 256 entries.
+CA_LINKS: Memo[tuple[str, str], bool] = Memo("intel-ca-links", 256)
+
+
+def ca_link(
+    child: x509.Certificate, child_fp: str, parent: x509.Certificate, parent_fp: str
+) -> bool:
+    """``signature_valid`` of a link between CA certificates, kept in ``CA_LINKS``."""
+    key = (child_fp, parent_fp)
+    found = CA_LINKS.get(key)
+    if found is None:
+        found = CA_LINKS.put(key, signature_valid(child, parent))
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Platform:
     """Type-5 certification data read once: the defect of its bytes, or the chain's plan."""
@@ -509,11 +562,14 @@ def read_platform(
 ) -> Platform:
     """Type-5 certification data read once (``pck_chain_for``, then ``plan_pck_chain``)."""
     try:
-        chain = _type5_chain(_read_certificates(data))
+        # CA certificates read before are taken as they were read and checked then
+        chain = _type5_chain(_read_certificates(data, reuse=CA_BLOCKS))
     except MalformedEvidence as exc:
         return Platform(str(exc.args[0]), None, None)
     except ChainInvalid as exc:
         return Platform(None, exc, None)
-    # signature_valid, not the memo: the certificates of a quote stay in no table
-    plan = plan_pck_chain(chain, signed=signature_valid, intern=intern_ca, claims=claims)
+    # the leaf's link is new with each platform: checked, and kept in no table
+    plan = plan_pck_chain(
+        chain, signed=signature_valid, ca_links=True, intern=intern_ca, claims=claims
+    )
     return Platform(None, None, plan)

@@ -47,6 +47,8 @@ from cocoverify.tee.intel.collateral import (
 from cocoverify.tee.intel.documents import EnclaveIdentity, SimpleLevel, TcbInfo
 from cocoverify.tee.intel.parse import Quote
 from cocoverify.tee.intel.pck import (
+    CA_BLOCKS,
+    CA_LINKS,
     CAS,
     PckInfo,
     PckPlan,
@@ -253,7 +255,16 @@ def prepare(collateral: Collateral, trust: TrustStore) -> PreparedCollateral:
 def clear_caches() -> None:
     """Empty every Intel table and the memoised X.509 / document helpers (tests and cold
     benchmarks: the next verification starts from nothing)."""
-    for memo in (PLATFORMS, PREPARED, CAS, _verify.QE_REPORTS, _parse.HEADERS, _parse.QE_REPORTS):
+    for memo in (
+        PLATFORMS,
+        PREPARED,
+        CAS,
+        CA_BLOCKS.memo,
+        CA_LINKS,
+        _verify.QE_REPORTS,
+        _parse.HEADERS,
+        _parse.QE_REPORTS,
+    ):
         memo.clear()
     _x509.signed_by.cache_clear()
     _x509._crl_der_signed_by.cache_clear()
