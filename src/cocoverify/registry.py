@@ -7,6 +7,7 @@ Adding a TEE is one folder under ``tee/`` plus one :class:`TeeSpec` here
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -71,6 +72,12 @@ def _hardware(data: bytes) -> TeeSpec:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _evidence_collateral(item: bytes) -> Collateral:
+    """A collateral file carried in evidence, by content (64 entries; errors not kept)."""
+    return Collateral.from_bytes(item, source="evidence")
+
+
 def _appraise_azure(
     data: bytes,
     *,
@@ -85,7 +92,7 @@ def _appraise_azure(
     def inner(hw: bytes, files: tuple[bytes, ...]) -> Appraisal:
         extra = collateral
         for item in files:  # what the evidence carries (the VCEK), recognised by content
-            extra = extra + Collateral.from_bytes(item, source="evidence")
+            extra = extra + _evidence_collateral(item)
         return _hardware(hw).appraise(
             hw,
             collateral=extra,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from cocoverify.result import Appraisal, freeze
@@ -83,5 +84,7 @@ def build_claims(
         },
         "pcrs": {str(i): p for i, p in enumerate(ev.pcrs)},
     }
-    claims["hardware"] = {"tee": inner.tee, "claims": inner.claims}
-    return freeze(claims)  # type: ignore[no-any-return]
+    out = dict(freeze(claims))
+    # the inner claims are frozen by their pipeline already (not walked again)
+    out["hardware"] = MappingProxyType({"tee": inner.tee, "claims": inner.claims})
+    return MappingProxyType(out)
