@@ -221,6 +221,9 @@ def test_built_log_accepts_with_typed_claims() -> None:
     assert typed["grub_commands"][-1] == "initrd /initrd.img"
     assert [e["register"] for e in typed["events"]][:3] == ["rtmr0", "rtmr0", "rtmr1"]
     assert typed["events"][0]["details"]["unicode_name"] == "SecureBoot"
+    assert typed["events"][0]["description"].startswith("EFI variable SecureBoot {")
+    assert typed["events"][1]["description"] == "separator 00000000"
+    assert typed["events"][3]["description"].startswith("EV_IPL 'grub_cmd linux")
     aael = a.claims["aael"]
     assert aael[0]["operation"] == "PullImage" and aael[0]["content"]["image"] == "busybox"
     assert aael[1]["content"] == "some content" and aael[1]["register"] == "rtmr3"

@@ -43,6 +43,7 @@ __all__ = [
     "POLICY_SECTIONS",
     "EventLogPolicy",
     "appraise_with_log",
+    "describe_event",
     "event_claims",
     "parse_aael_text",
     "replay_aael_text",
@@ -106,6 +107,23 @@ def _kind(event: Event) -> dict[str, Any]:
     return {}
 
 
+def describe_event(event: Event) -> str:
+    """One line saying what the event measured (EFI variable, application, command, ...)."""
+    d = event.details
+    if "unicode_name" in d and "variable_name" in d:
+        size = d.get("variable_data_length", 0)
+        return f"EFI variable {d['unicode_name']} {{{d['variable_name']}}} ({size} bytes)"
+    if "device_paths" in d:
+        return "boot services application " + "/".join(d["device_paths"])
+    if d.get("unicode_name") == "AAEL":
+        return f"AA event {d.get('string', '')}"
+    if "string" in d:
+        return f"{event.type_name} {d['string']!r}"
+    if event.type_name == "EV_SEPARATOR":
+        return "separator " + event.data.hex()
+    return f"{event.type_name} ({len(event.data)} bytes)"
+
+
 def event_claims(log: EventLog) -> dict[str, Any]:
     """Typed claims for a TDX log: every event, the kernel command line, initrd, GRUB, AAEL."""
     events: list[dict[str, Any]] = []
@@ -123,6 +141,7 @@ def event_claims(log: EventLog) -> dict[str, Any]:
                 "type_id": e.event_type,
                 "digests": {d.alg: d.value for d in e.digests},
                 "details": thaw(e.details),
+                "description": describe_event(e),
                 **kind,
             }
         )
