@@ -219,6 +219,11 @@ def test_built_log_accepts_with_typed_claims() -> None:
     assert typed["kernel_cmdline"] == "/vmlinuz root=/dev/vda1 console=ttyS0"
     assert typed["kernel"] == "/vmlinuz" and typed["initrd"] == "/initrd.img"
     assert typed["grub_commands"][-1] == "initrd /initrd.img"
+    assert typed["events"][3]["kernel_args"] == "root=/dev/vda1 console=ttyS0"
+    no_cmdline = LogBuilder.typical()
+    del no_cmdline.entries[4]  # grub_kernel_cmdline: the linux command stands in
+    fallback = appraise_with_log(b"q", no_cmdline.build(), inner=_inner_for(no_cmdline.rtmrs()))
+    assert fallback.claims["event_log"]["kernel_cmdline"] == "/vmlinuz root=/dev/vda1 console=ttyS0"
     assert [e["register"] for e in typed["events"]][:3] == ["rtmr0", "rtmr0", "rtmr1"]
     assert typed["events"][0]["details"]["unicode_name"] == "SecureBoot"
     assert typed["events"][0]["description"].startswith("EFI variable SecureBoot {")

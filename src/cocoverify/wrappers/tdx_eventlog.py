@@ -86,7 +86,7 @@ def _kind(event: Event) -> dict[str, Any]:
             verb, _, rest = command.partition(" ")
             if verb in ("linux", "linuxefi"):
                 path, _, args = rest.partition(" ")
-                out.update(kernel=path, cmdline=args)
+                out.update(kernel=path, kernel_args=args)
             elif verb in ("initrd", "initrdefi"):
                 out["initrd"] = rest
             return out
@@ -128,7 +128,7 @@ def event_claims(log: EventLog) -> dict[str, Any]:
     """Typed claims for a TDX log: every event, the kernel command line, initrd, GRUB, AAEL."""
     events: list[dict[str, Any]] = []
     grub: list[str] = []
-    kernel = cmdline = initrd = None
+    kernel = cmdline = initrd = linux_command = None
     aael: list[dict[str, Any]] = []
     for e in log.events:
         kind = _kind(e)
@@ -149,8 +149,8 @@ def event_claims(log: EventLog) -> dict[str, Any]:
             grub.append(kind["command"])
             kernel = kind.get("kernel", kernel)
             initrd = kind.get("initrd", initrd)
-            if "cmdline" in kind:
-                cmdline = kind["cmdline"]
+            if "kernel" in kind:
+                linux_command = f"{kind['kernel']} {kind['kernel_args']}".rstrip()
         elif kind.get("kind") == "kernel_cmdline":
             cmdline = kind["cmdline"]
         elif kind.get("kind") == "aael":
@@ -162,7 +162,8 @@ def event_claims(log: EventLog) -> dict[str, Any]:
         "events": events,
         "grub_commands": grub,
         "kernel": kernel,
-        "kernel_cmdline": cmdline,
+        # as measured (the image path first); GRUB's linux command when nothing else was
+        "kernel_cmdline": cmdline if cmdline is not None else linux_command,
         "initrd": initrd,
         "aael": aael,
     }
