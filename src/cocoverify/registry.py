@@ -106,7 +106,7 @@ def _appraise_azure(
 
 
 #: specs whose evidence wraps another TEE's
-_WRAPPERS = ("azure",)
+_WRAPPERS = ("azure", "tpm")
 
 
 TEES: tuple[TeeSpec, ...] = (
@@ -193,6 +193,17 @@ TEES: tuple[TeeSpec, ...] = (
             "az-snp-vtpm: ASK and ARK (the VCEK is in the evidence), CRL (optional)",
             "az-tdx-vtpm: the TD quote's DCAP collateral (TCB Info, QE Identity, CRLs)",
         ),
+    ),
+    # trustee's generic tpm evidence JSON ({ak_public, tpm_quote}); verified only under an
+    # attestation key the caller pins as collateral
+    TeeSpec(
+        name="tpm",
+        tees=("tpm",),
+        detect=azure.detect_tpm,
+        appraise=azure.appraise_tpm,
+        describe=azure.describe_tpm,
+        policy_sections=MappingProxyType(azure.TPM_POLICY_SECTIONS),
+        collateral=("the attestation key (PEM or DER public key), pinned",),
     ),
 )
 

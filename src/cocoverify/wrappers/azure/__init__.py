@@ -13,18 +13,25 @@ from cocoverify.wrappers.azure.parse import (
 )
 from cocoverify.wrappers.azure.pipeline import Inner, appraise_evidence
 from cocoverify.wrappers.azure.policy import AzurePolicy
+from cocoverify.wrappers.azure.tpm import appraise_tpm, describe_tpm, detect_tpm
 
 __all__ = [
     "KINDS",
     "POLICY_SECTIONS",
+    "TPM_POLICY_SECTIONS",
     "AzurePolicy",
     "Inner",
     "appraise_evidence",
+    "appraise_tpm",
     "describe",
+    "describe_tpm",
     "detect",
+    "detect_tpm",
 ]
 
 POLICY_SECTIONS = {kind: AzurePolicy for kind in KINDS}
+#: trustee's generic tpm evidence: the same section (PCRs; it has no VM configuration)
+TPM_POLICY_SECTIONS = {"tpm": AzurePolicy}
 
 
 def describe(data: bytes) -> dict[str, Any]:

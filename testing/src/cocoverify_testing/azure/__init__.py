@@ -17,7 +17,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from cocoverify.result import Appraisal
@@ -193,6 +193,40 @@ class AzureBuilder:
             }
             obj["td_quote" if tdx else "vcek"] = base64.urlsafe_b64encode(b"\x01").decode()
         return json.dumps(obj).encode()
+
+    def tpm_evidence(self, defect: str | None = None) -> bytes:
+        """trustee's generic ``tpm`` evidence: base64 SPKI AK, TPMT_SIGNATURE, TPMS_ATTEST."""
+        message = self.attest(defect)
+        sig = self.sign(message, defect)
+        spki = (
+            attestation_key(0)
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        pcrs = list(self.pcrs)
+        if defect == "pcr_value_changed":
+            pcrs[5] = bytes(32)
+        obj = {
+            "ak_public": base64.b64encode(spki).decode(),
+            "tpm_quote": {
+                "signature": base64.b64encode(b"\x00\x14\x00\x0b\x01\x00" + sig).decode(),
+                "message": base64.b64encode(message).decode(),
+                "pcrs": [p.hex() for p in pcrs],
+            },
+        }
+        return json.dumps(obj).encode()
+
+    def ak_pem(self) -> bytes:
+        """The attestation key as a PEM public key (what a caller pins for ``tpm`` evidence)."""
+        return (
+            attestation_key(0)
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
 
     def inner(self, defect: str | None = None) -> Callable[[bytes, tuple[bytes, ...]], Appraisal]:
         """A stand-in for the TEE pipeline: an appraisal binding this builder's var data."""
