@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cocoverify.batch import BatchItem, Skipped, expand_inputs, looks_like_evidence
+from cocoverify.batch import (
+    BatchConfig,
+    BatchItem,
+    InlineExecutor,
+    Skipped,
+    expand_inputs,
+    looks_like_evidence,
+    verify_many,
+)
 
-from _shared.batch import SAMPLE, SAMPLE_ROOT, sample_copy
+from _shared.batch import SAMPLE, SAMPLE_AT, SAMPLE_ROOT, sample_copy, sample_trust
 
 
 def test_looks_like_evidence() -> None:
@@ -44,3 +52,26 @@ def test_expand_inputs(tmp_path: Path) -> None:
     assert entries[0].collateral == (sgx + ".collateral",)
     assert entries[0].collateral_dir == str(root / "sgx")  # loaded one level deep
     assert isinstance(entries[1], BatchItem)
+
+
+def test_content_checked_on_the_workers_gives_the_same_records(tmp_path: Path) -> None:
+    root = sample_copy(tmp_path)
+    (root / "notes.txt").write_text("hello")
+    (root / "sgx" / "hex.txt").write_text((SAMPLE / "sgx" / "quote.bin").read_bytes().hex())
+    (root / "dangling.bin").symlink_to(root / "nowhere")  # found, cannot be read: skipped
+    cfg = BatchConfig.create(at=SAMPLE_AT, trust=sample_trust())
+    here = expand_inputs([str(root)])
+    there = expand_inputs([str(root)], check_content=False)
+    assert [e.path for e in here] == [e.path for e in there]
+    assert all(isinstance(e, BatchItem) and e.only_evidence for e in there)
+    # one file by two names: still verified once when found in a folder
+    (root / "again.bin").symlink_to(root / "sgx" / "quote.bin")
+    assert len(expand_inputs([str(root)], check_content=False)) == len(there)
+
+    def records(entries: list[BatchItem | Skipped]) -> list[dict[str, object]]:
+        items = [e for e in entries if isinstance(e, BatchItem)]
+        results = iter(verify_many(items, config=cfg, executor=InlineExecutor()))
+        return [e.record() if isinstance(e, Skipped) else next(results) for e in entries]
+
+    assert records(here) == records(there)
+    assert sum("skipped" in r for r in records(there)) == 2  # notes.txt, dangling.bin

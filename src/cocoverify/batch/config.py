@@ -124,7 +124,9 @@ class BatchItem:
     ``collateral`` adds paths to the config's shared collateral; ``collateral_dir`` adds the
     collateral files directly in that folder (not its sub-folders, so no other evidence
     file's ``<file>.collateral/`` or case folder leaks in); ``config`` overrides the batch
-    config for this item (e.g. its own ``at``).
+    config for this item (e.g. its own ``at``). ``only_evidence``: a file found in a folder
+    or by a glob; the worker, which reads it anyway, skips it (a :class:`Skipped` record)
+    unless its content is evidence, or when it cannot be read.
     """
 
     path: str
@@ -132,13 +134,12 @@ class BatchItem:
     collateral: tuple[str, ...] = ()
     config: BatchConfig | None = None
     collateral_dir: str | None = None
+    only_evidence: bool = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         # the fields as arguments: 5x cheaper to pickle than a slots dataclass's state
-        return (
-            BatchItem,
-            (self.path, self.data, self.collateral, self.config, self.collateral_dir),
-        )
+        fields = (self.path, self.data, self.collateral, self.config, self.collateral_dir)
+        return (BatchItem, (*fields, self.only_evidence))
 
     def read(self) -> bytes:
         """``data``, or the file's bytes: four system calls (``open``, ``fstat``, ``read``,
@@ -167,8 +168,9 @@ class BatchItem:
 
     def wire(self) -> BatchItem | str:
         """What travels to a worker: the bare path when that is all there is."""
-        if self.data is None and not self.collateral and self.config is None:
-            return self.path if self.collateral_dir is None else self
+        plain = self.data is None and not self.collateral and self.config is None
+        if plain and self.collateral_dir is None and not self.only_evidence:
+            return self.path
         return self
 
 

@@ -49,14 +49,19 @@ def clean_path(path: str) -> str:
     return path if ".." in parts else os.path.normpath(path)
 
 
-def _walk(folder: str) -> Iterator[str]:
+def _walk(folder: str) -> Iterator[tuple[str, str]]:
+    """Files under ``folder`` (sorted), each with its real path: the folder's real path
+    (resolved once per folder) plus the name, unless the file is itself a symbolic link."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(
             d for d in dirs if not d.startswith(".") and not d.endswith(COLLATERAL_SUFFIX)
         )
+        real_root = os.path.realpath(root)
         for name in sorted(files):
             if not name.startswith("."):
-                yield os.path.join(root, name)
+                path = os.path.join(root, name)
+                real = os.path.realpath(path) if os.path.islink(path) else None
+                yield path, real or os.path.join(real_root, name)
 
 
 def _in_collateral_dir(path: str) -> bool:
@@ -73,7 +78,7 @@ def _filtered(path: str) -> bool:
 
 
 def expand_inputs(
-    paths: Iterable[str], *, collateral_from_dir: bool = False
+    paths: Iterable[str], *, collateral_from_dir: bool = False, check_content: bool = True
 ) -> list[BatchItem | Skipped]:
     """Files, folders (recursive, sorted) and globs to items, in the order given.
 
@@ -81,33 +86,44 @@ def expand_inputs(
     verified only when their content looks like evidence; the others become
     :class:`Skipped`. ``<file>.collateral/`` directories are collateral, never inputs.
     A path that does not exist is kept: its record says it cannot be read.
+
+    ``check_content`` False: found files are not read here but become items with
+    ``only_evidence``, which the worker (reading them anyway) turns into the same skip
+    record; the command line does this, so each file is read once, on the workers.
     """
     out: list[BatchItem | Skipped] = []
     seen: set[str] = set()
 
-    def add(path: str, *, explicit: bool) -> None:
+    def add(path: str, *, explicit: bool, real: str | None = None) -> None:
         norm = clean_path(path)
-        key = os.path.realpath(norm)  # one file reached by two names is verified once
+        key = real or os.path.realpath(norm)  # one file reached by two names is verified once
         if key in seen:
             return
         seen.add(key)
-        if not explicit and not _filtered(norm):
+        if not explicit and check_content and not _filtered(norm):
             out.append(Skipped(norm))
             return
         folder = (os.path.dirname(norm) or ".") if collateral_from_dir else None
-        out.append(BatchItem(norm, collateral=_sibling_collateral(norm), collateral_dir=folder))
+        out.append(
+            BatchItem(
+                norm,
+                collateral=_sibling_collateral(norm),
+                collateral_dir=folder,
+                only_evidence=not explicit and not check_content,
+            )
+        )
 
     for arg in paths:
         if os.path.isdir(arg):
-            for f in _walk(arg):
-                add(f, explicit=False)
+            for f, real in _walk(arg):
+                add(f, explicit=False, real=real)
         elif not os.path.exists(arg) and _has_magic(arg):
             for match in sorted(glob.glob(arg, recursive=True)):
                 if _in_collateral_dir(match):
                     continue
                 if os.path.isdir(match):
-                    for f in _walk(match):
-                        add(f, explicit=False)
+                    for f, real in _walk(match):
+                        add(f, explicit=False, real=real)
                 else:
                     add(match, explicit=False)
         else:

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from cocoverify._core.text import decode_text
 from cocoverify.api import Verifier, as_time
-from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem
+from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem, Skipped
 from cocoverify.batch.inputs import looks_like_evidence
 from cocoverify.collateral import Collateral, load_collateral
 from cocoverify.errors import (
@@ -209,7 +209,14 @@ def _verify_item(
     """
     cfg = item.config or config
     try:
-        data = item.read()
+        try:
+            data = item.read()
+        except OSError:
+            if item.only_evidence:  # as expand_inputs(check_content=True) would skip it
+                return Skipped(item.path).record()
+            raise
+        if item.only_evidence and not looks_like_evidence(data):
+            return Skipped(item.path).record()
         data = decode_text(data)
         try:
             verifier = _verifier(cfg, stamp)

@@ -280,7 +280,10 @@ def run(args: argparse.Namespace) -> int:
     except CocoverifyError as exc:
         print(f"cocoverify: {exc}", file=sys.stderr)
         return exc.exit_code
-    entries = expand_inputs(args.paths, collateral_from_dir=args.collateral_from_dir)
+    # found files are checked for evidence by the workers, which read them anyway
+    entries = expand_inputs(
+        args.paths, collateral_from_dir=args.collateral_from_dir, check_content=False
+    )
     codes: dict[str, int] = {}  # path -> exit code of its latest line (--resume)
     resumed = 0
     if args.resume:
