@@ -311,9 +311,9 @@ def measure(rounds: int, target: float, quick: bool) -> dict[str, Any]:
         items.append(it)
         fresh = fi.new_platforms(tee, n_new)
         it = _coco_item(
-            f"coco/new-gen/{tee}", corpus.Case("", tee, fresh[0], fi.at, v), stream(fresh)
+            f"coco/new-gen/{tee}", corpus.Case("", tee, fresh[0], fi.at, v), stream(fresh[1:])
         )
-        it.budget = len(fresh)
+        it.budget = len(fresh) - 1
         items.append(it)
         if have_dcap:
             coll = fi.dcap_collateral(tee)
