@@ -180,3 +180,29 @@ def test_no_chain_is_collateral_missing() -> None:
         cocoverify.verify(report, expected_report_data=nonce, at=at)
     assert info.value.reason is Reason.COLLATERAL_MISSING
     assert info.value.exit_code == 4
+
+
+def test_trustee_adapter_nvidia_evidence_and_claims() -> None:
+    from cocoverify.integrations.trustee import verify_evidence
+    from cocoverify.integrations.trustee.claims import claims_for
+
+    folder, case = _files(_LOCAL)
+    report, nonce, at = _report()
+    chain = (folder / case["files"]["cert_chain_pem"]).read_bytes()
+    evidence = {
+        "device_evidence_list": [
+            {
+                "arch": "HOPPER",
+                "uuid": case["inputs"]["uuid_given_by_test"],
+                "evidence": report.decode().strip(),
+                "certificate": base64.b64encode(chain).decode(),
+            }
+        ]
+    }
+    # KBS passes a 48-byte digest; trustee cuts it to the 32-byte nonce
+    result = verify_evidence("nvidia", evidence, bytes.fromhex(nonce) + bytes(16), at=at)
+    golden = json.loads((folder / case["files"]["peer_claims"]).read_text())
+    assert claims_for(result) == golden
+    with pytest.raises(CocoverifyError) as info:
+        verify_evidence("nvidia", evidence, bytes(32), at=at)
+    assert info.value.reason is Reason.REPORT_DATA_MISMATCH

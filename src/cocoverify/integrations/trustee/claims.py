@@ -24,7 +24,7 @@ from cocoverify._core.x509 import signed_by
 from cocoverify.collateral import Collateral
 from cocoverify.errors import ConfigurationError, Reason
 from cocoverify.hazmat import authenticate_quote, parse_quote, pck_chain_for, verify_crls
-from cocoverify.result import VerificationResult, format_time
+from cocoverify.result import VerificationResult, format_time, to_jsonable
 from cocoverify.trust import TrustStore
 
 __all__ = ["claims_for", "intel_supplemental"]
@@ -279,11 +279,23 @@ def _cca_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, A
     }
 
 
+#: trustee's local-mode GPU claims (deps/verifier/src/nvidia/mod.rs), per device
+_GPU_KEYS = ("arch", "uuid", "measurements", "config")
+
+
+def _gpu_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, Any]:
+    devices = c.get("devices")
+    if devices is not None:  # several devices: one trustee claim set each
+        return {"devices": [_gpu_claims(d, result) for d in devices]}
+    return {k: to_jsonable(c[k]) for k in _GPU_KEYS}
+
+
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], VerificationResult], dict[str, Any]]] = {
     "tdx": _tdx_claims,
     "sgx": _sgx_claims,
     "snp": _snp_claims,
     "cca": _cca_claims,
+    "gpu": _gpu_claims,
 }
 
 

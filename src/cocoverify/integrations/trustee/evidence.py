@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: The tee strings this adapter serves (trustee ``deps/verifier/src/lib.rs``, ``Tee``).
-TEES = ("tdx", "sgx", "snp", "cca")
+TEES = ("tdx", "sgx", "snp", "cca", "nvidia")
 
 #: trustee's Azure vTPM kinds: the evidence JSON itself is what cocoverify verifies
 #: (recognised by content, docs/azure.md); parse_evidence checks the kind it names
@@ -282,6 +282,8 @@ def parse_evidence(tee: str, evidence: Mapping[str, Any] | bytes | str) -> Trust
         return _intel_evidence(tee, obj)
     if tee == "snp":
         return _snp_evidence(obj)
+    if tee == "nvidia":
+        return _nvidia_evidence(obj)
     warnings = _extra_keys(obj, ("token",), tee)
     return TrusteeEvidence(
         tee, _byte_list(obj.get("token"), "token"), Collateral(), tuple(warnings)
@@ -330,3 +332,15 @@ def _snp_evidence(obj: dict[str, Any]) -> TrusteeEvidence:
             warnings += _extra_keys(report, SNP_REPORT_KEYS, "attestation_report")
     coll, more = _snp_cert_chain(obj.get("cert_chain"))
     return TrusteeEvidence("snp", data, coll, tuple(warnings + more))
+
+
+def _nvidia_evidence(obj: dict[str, Any]) -> TrusteeEvidence:
+    """``NvDeviceEvidence`` list {device_evidence_list: [{arch, uuid?, evidence, certificate}]}
+    (trustee ``deps/verifier/src/nvidia/mod.rs``): passed on as its JSON, which the GPU
+    pipeline recognises and verifies device by device (each with its own chain)."""
+    warnings = _extra_keys(obj, ("device_evidence_list",), "nvidia")
+    items = obj.get("device_evidence_list")
+    if not isinstance(items, list) or not items:
+        raise _malformed("device_evidence_list: expected a non-empty list", "device_evidence_list")
+    data = json.dumps({"device_evidence_list": items}).encode()
+    return TrusteeEvidence("nvidia", data, Collateral(), tuple(warnings))

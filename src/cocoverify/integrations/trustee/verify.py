@@ -139,6 +139,9 @@ def verify_evidence(
             "cca: expected report data (the realm challenge) is required",
             reason=Reason.INVALID_ARGUMENT,
         )
+    if tee == "nvidia" and expected_report_data is not None:
+        # nvidia/mod.rs regularize_data(report_data, 32): KBS's 48-byte digest is cut to the nonce
+        expected_report_data = expected_report_data[:32]
     pol = policy if policy is not None else Policy.default()
     if tee == "snp" and pol.snp.vmpl is None:
         # trustee snp/mod.rs: "VMPL must be 0" is a hard check
