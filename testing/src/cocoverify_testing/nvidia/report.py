@@ -24,7 +24,7 @@ def _default_blocks() -> tuple[tuple[int, int, int, bytes], ...]:
 
 def _default_opaque(fwid: bytes) -> tuple[tuple[int, bytes], ...]:
     return (
-        (6, bytes.fromhex("00009f009600000001000000")[:10]),
+        (6, bytes.fromhex("009f009601000000")),  # VBIOS 96.00.9f.00.01
         (15, b"882\x00"),
         (3, b"550.90.07\x00\x00"),
         (12, b"".join(i.to_bytes(4, "little") for i in (0, 1, 4, 1))),
