@@ -169,3 +169,23 @@ def test_detection_is_exact() -> None:
     assert nvidia_detect(report[:40]) is None
     assert nvidia_detect(b"\x04\x00\x02\x00" + bytes(60)) is None
     assert nvidia_detect(b'{"quote": "AA=="}') is None
+
+
+def test_detection_never_claims_other_evidence() -> None:
+    from cocoverify._core.text import decode_text
+
+    from _shared import SHARED_VECTORS
+
+    root = Path(__file__).resolve().parents[3]
+    files = [p for p in (root / "vectors").rglob("*") if p.is_file()]
+    if SHARED_VECTORS.exists():
+        files += [
+            p
+            for p in SHARED_VECTORS.rglob("*")
+            if p.is_file() and "nvidia" not in p.parts and p.stat().st_size < 2_000_000
+        ]
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        for data in (raw, decode_text(raw)):
+            assert nvidia_detect(data) is None, path
