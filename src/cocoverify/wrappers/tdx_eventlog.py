@@ -337,7 +337,7 @@ def trustee_evidence(data: bytes) -> tuple[bytes, bytes | None, bytes | None] | 
     quote also URL-safe without padding).
     """
     head = data.lstrip()[:1]
-    if head != b"{":
+    if head != b"{" or (b'"cc_eventlog"' not in data and b'"aa_eventlog"' not in data):
         return None
     try:
         obj = json.loads(data)
