@@ -155,5 +155,5 @@ def test_policy_pinning_nitro_only_rejects_other_tees() -> None:
     policy = Policy.from_dict({"nitro": {"pcrs": {0: PCRS[0].hex()}}})
     assert policy.evaluate  # a section with values pins the TEE (allowed_tees default)
     with pytest.raises(ConfigurationError):
-        Policy.from_dict({"allowed_tees": ["nitro", "tpm"]})
+        Policy.from_dict({"allowed_tees": ["nitro", "sev"]})
     assert Policy.from_dict({"allowed_tees": ["nitro"]}).allowed_tees == frozenset({"nitro"})
