@@ -3,7 +3,9 @@
 ``parse`` (quote layout), ``pck`` (PCK chain and SGX extension), ``verify`` (quote and QE
 report signatures, CRLs), ``documents`` (TCB Info and QE Identity models), ``collateral``
 (their signatures and selection), ``tcb`` (QVL's TCB verdict), ``claims``, ``policy`` and
-``pipeline`` (the steps in order).
+``pipeline`` (the steps in order). ``prepared`` keeps what is static per platform and per
+collateral set, computed once (its docstring lists every table and its size; ``cache``
+is the bounded table they use).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Bounded, thread-safe memo tables for the Intel pipeline (docs/performance.md, "Caches").
+"""Bounded, thread-safe memo tables for the Intel pipeline (the tables and their sizes are
+listed in ``prepared.py``).
 
 Every table maps content (bytes, digests, integers) to the result of a pure function of that
 content: a parse, a signature check, a plan (``_core.x509``). Nothing that depends on the

@@ -1,25 +1,39 @@
-"""The tables behind warm Intel verification (docs/performance.md, "Caches").
+"""The tables behind warm Intel verification: every one the pipeline uses, with its size.
 
-Each table maps content to the output of a pure function of it: what depends on the
-certificates, CRLs and documents alone is computed once; the plans' ``check`` / ``pick`` /
-``select`` methods compare the verification time, the pinned roots and the Root CA CRL in
-force on every call.
+Each table maps content (bytes, SHA-256 digests, integers) to the output of a pure function
+of it: what depends on the certificates, CRLs and documents alone is computed once; the
+plans' ``check`` / ``pick`` / ``select`` methods compare the verification time, the pinned
+roots and the Root CA CRL in force on every call, and the quote signature is checked on
+every call. Tables are ``cache.Memo``: bounded, oldest dropped first, safe to share.
 
-* ``PLATFORMS``: type-5 certification data (its bytes) -> ``pck.Platform`` (the PCK chain's
-  plan and frozen ``pck`` claims). 1024 entries of a few KB (no certificate object of the
-  quote is kept; CA certificates are shared through ``pck.CAS``, 64 entries).
-* ``PREPARED``: (``Collateral.digest``, pinned Intel roots) -> ``PreparedCollateral``: a new
-  ``Verifier`` over the same files, or collateral fetched again, finds the work done.
-  8 collateral sets. Each holds:
+Per platform (keys: bytes of the quote):
 
-  - ``Context`` per (root, PCK CA, FMSPC, TEE): the CRLs of both issuers (``CrlChoice``:
-    signatures, issuers, extensions checked, revoked serials as sets), whether a CRL of
-    another issuer was supplied, the TCB Info / QE Identity documents that fit
-    (``DocumentChoice``), which TCB Signing certificates verify each (``SignaturePlan``),
-    and the frozen ``collateral`` claims per documents and CRLs used. 64 contexts.
-  - the PCK chain of quotes that carry none (certification data types 1-4), 256 entries;
-  - the QE identity match and TCB verdict, keyed by the documents, the PCK's TCB and every
-    quote field they read (``tcb.tcb_inputs``), with the frozen ``tcb`` claims; 1024.
+* ``PLATFORMS``: type-5 certification data -> ``pck.Platform`` (the PCK chain's plan, its
+  SGX extension facts, the frozen ``pck`` claims; no certificate of the quote but the shared
+  CA certificates). 1024 entries of a few KB.
+* ``pck.CAS`` (CA certificates by fingerprint, 64), ``pck.CA_BLOCKS`` (CA certificates by
+  the bytes they were read from, 64), ``pck.CA_LINKS`` (CA-to-CA signature results by
+  fingerprints, 256): a new platform under known CAs reads and checks only its leaf.
+* ``verify.QE_REPORTS``: (leaf point, QE report, QE report signature) that verified, 1024.
+* ``parse.HEADERS`` and ``parse.QE_REPORTS``: header and QE report views by their bytes,
+  1024 each.
+
+Per collateral set: ``PREPARED`` maps (``Collateral.digest``, pinned Intel roots) to a
+``PreparedCollateral`` (8 sets), so a new ``Verifier`` over the same files, or collateral
+fetched again, finds the work done. Each holds:
+
+* a ``Context`` per (root, PCK CA, FMSPC, TEE), 64: the CRLs of both issuers (``CrlChoice``:
+  signatures, issuers, extensions checked, revoked serials as sets), whether a CRL of
+  another issuer was supplied, the TCB Info / QE Identity documents that fit
+  (``DocumentChoice``), which TCB Signing certificates verify each (``SignaturePlan``), and
+  the frozen ``collateral`` claims per documents and CRLs used (bounded by the set's size);
+* the PCK chain of quotes that carry none (certification data types 1-4), 256;
+* the QE identity match and TCB verdict, keyed by the documents, the PCK's TCB and every
+  quote field they read (``tcb.tcb_inputs``), with the frozen ``tcb`` claims, 1024.
+
+Below them, memoised helpers shared with the hazmat functions: ``collateral.load_signed_json``,
+``collateral._parsed`` and ``collateral._signs`` (256 each), ``_core.x509.signed_by`` (4096)
+and the CRL signature memo (1024). ``clear_caches`` empties them all.
 """
 
 from __future__ import annotations
