@@ -576,6 +576,11 @@ def _spec_id(data: bytes, mr_index: int) -> SpecId:
     )
 
 
+_HEADER = struct.Struct("<III")  # PCRIndex, EventType, TPML_DIGEST_VALUES.count
+_ALG = struct.Struct("<H")
+_SIZE = struct.Struct("<I")
+
+
 def _event_type(number: int) -> str:
     name = EVENT_TYPES.get(number)
     if name is None:
@@ -621,13 +626,12 @@ def parse_event_log(data: bytes, *, what: str = "event log") -> EventLog:
                 break
             if len(events) >= MAX_EVENTS:
                 raise _Bad(f"more than {MAX_EVENTS} events")
-            index, event_type = _u(data, pos, "<I"), _u(data, pos + 4, "<I")
+            index, event_type, count = _HEADER.unpack_from(_take(data, pos, 12))
             type_name = _event_type(event_type)
-            count = _u(data, pos + 8, "<I")
             pos += 12
             digests: list[Digest] = []
             for _ in range(count):
-                alg_id = _u(data, pos, "<H")
+                (alg_id,) = _ALG.unpack_from(_take(data, pos, 2))
                 alg = ALGORITHMS.get(alg_id)
                 if alg is None:
                     raise _Bad(f"unknown algorithm {alg_id:#x}")
@@ -635,7 +639,7 @@ def parse_event_log(data: bytes, *, what: str = "event log") -> EventLog:
                     raise _Bad(f"no digest size for algorithm {alg_id:#x}")
                 digests.append(Digest(alg_id, alg, _take(data, pos + 2, sizes[alg_id])))
                 pos += 2 + sizes[alg_id]
-            size = _u(data, pos, "<I")
+            (size,) = _SIZE.unpack_from(_take(data, pos, 4))
             event = _take(data, pos + 4, size)
             pos += 4 + size
             matches = _digest_matches(event, digests)
