@@ -291,3 +291,14 @@ def test_trustee_evidence_recognition() -> None:
     with pytest.raises(MalformedEvidence):
         trustee_evidence(b'{"quote": "AAAA", "cc_eventlog": "!!"}')
     assert struct.calcsize("<I") == 4
+
+
+def test_cli_aa_event_log(cos: tuple[bytes, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    # the legacy AAEL replays to AAEL_quote_tdx's RTMR3, not to COS-113's (all zeros)
+    _, coll = cos
+    base = EL / "trustee-legacy-aael-text"
+    args = ["verify", str(COS / "cos-113-tdx-quote.dat"), *_cli_collateral(coll), "--at", AT]
+    rc, doc = run_cli_json(capsys, *args, "--aa-event-log", str(base / "AAEL_data_1"))
+    assert rc == 3 and doc["reason"] == "event_log_mismatch"
+    rc, out = run_cli(capsys, *args, "--event-log", str(base / "missing"))
+    assert rc == 1 and "invalid_argument" in out
