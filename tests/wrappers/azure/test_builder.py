@@ -83,3 +83,24 @@ def test_malformed_fields_name_the_field(field: str, value: object) -> None:
     with pytest.raises(MalformedEvidence) as exc:
         parse_evidence(json.dumps(obj).encode())
     assert exc.value.field is not None and exc.value.field.startswith(field)
+
+
+def test_claims_are_frozen() -> None:
+    from types import MappingProxyType
+
+    b = AzureBuilder(version=2)
+    claims = appraise_evidence(b.evidence(), inner=b.inner()).claims
+
+    def walk(value: object, where: str) -> None:
+        assert not isinstance(value, dict | list | bytearray), where
+        if isinstance(value, MappingProxyType):
+            for key, item in value.items():
+                if key != "hardware":  # the stand-in's own claims
+                    walk(item, f"{where}.{key}")
+        elif isinstance(value, tuple):
+            for item in value:
+                walk(item, where)
+
+    walk(claims, "claims")
+    with pytest.raises(TypeError):
+        claims["azure"]["pcrs"]["0"] = b""  # type: ignore[index]

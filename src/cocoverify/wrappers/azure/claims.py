@@ -57,34 +57,43 @@ def build_claims(
     if ev.kind == "az-snp-vtpm":
         claims.update(trustee_snp_claims(inner.claims))
     claims.update(trustee_tpm_claims(attest, ev.pcrs))
-    claims["azure"] = {
-        "evidence_version": ev.version,
-        "hcl": {
-            "version": hcl.version,
-            "request_type": hcl.request_type,
-            "status": hcl.status,
-            "report_type": "snp" if hcl.report_type == 2 else "tdx",
-            "variable_data": hcl.var_data,
-        },
-        "vm_configuration": dict(var.vm_configuration),
-        "user_data": var.user_data,
-        "attestation_key": {"kty": "RSA", "n": var.ak_n, "e": var.ak_e},
-        "tpm_quote": {
-            "qualified_signer": attest.qualified_signer,
-            "extra_data": attest.extra_data,
-            "clock": attest.clock,
-            "reset_count": attest.reset_count,
-            "restart_count": attest.restart_count,
-            "safe": bool(attest.safe),
-            "firmware_version": attest.firmware_version,
-            "pcr_selection": [
-                {"hash_alg": s.hash_alg, "pcrs": list(s.pcrs)} for s in attest.selections
-            ],
-            "pcr_digest": attest.pcr_digest,
-        },
-        "pcrs": {str(i): p for i, p in enumerate(ev.pcrs)},
-    }
-    out = dict(freeze(claims))
+    fz = MappingProxyType
+    # built frozen (read-only mappings, tuples) rather than walked by result.freeze
+    claims["tpm"] = fz(claims["tpm"])
+    claims["azure"] = fz(
+        {
+            "evidence_version": ev.version,
+            "hcl": fz(
+                {
+                    "version": hcl.version,
+                    "request_type": hcl.request_type,
+                    "status": hcl.status,
+                    "report_type": "snp" if hcl.report_type == 2 else "tdx",
+                    "variable_data": hcl.var_data,
+                }
+            ),
+            "vm_configuration": freeze(dict(var.vm_configuration)),
+            "user_data": var.user_data,
+            "attestation_key": fz({"kty": "RSA", "n": var.ak_n, "e": var.ak_e}),
+            "tpm_quote": fz(
+                {
+                    "qualified_signer": attest.qualified_signer,
+                    "extra_data": attest.extra_data,
+                    "clock": attest.clock,
+                    "reset_count": attest.reset_count,
+                    "restart_count": attest.restart_count,
+                    "safe": bool(attest.safe),
+                    "firmware_version": attest.firmware_version,
+                    "pcr_selection": tuple(
+                        fz({"hash_alg": s.hash_alg, "pcrs": s.pcrs}) for s in attest.selections
+                    ),
+                    "pcr_digest": attest.pcr_digest,
+                }
+            ),
+            "pcrs": fz({str(i): p for i, p in enumerate(ev.pcrs)}),
+        }
+    )
     # the inner claims are frozen by their pipeline already (not walked again)
-    out["hardware"] = MappingProxyType({"tee": inner.tee, "claims": inner.claims})
+    claims["hardware"] = fz({"tee": inner.tee, "claims": inner.claims})
+    out = claims
     return MappingProxyType(out)
