@@ -3,17 +3,21 @@ window, chunks of one for in-process executors, a failed chunk fails only its ow
 
 from __future__ import annotations
 
+import os
 import pickle
+import sys
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from cocoverify.batch import CHUNK_MAX, BatchConfig, BatchItem, InlineExecutor, verify_many
+from cocoverify.batch import worker as batch_worker
 
 from _shared.batch import SAMPLE_AT
 
 _CFG = BatchConfig.create(at=SAMPLE_AT)
+_real_verify_item = batch_worker._verify_item
 
 
 class _Recording(Executor):
@@ -124,3 +128,22 @@ def test_items_travel_small() -> None:
     ex = _Recording()
     recs = list(verify_many(["a", BatchItem("b", data=b"\x00" * 8)], config=_CFG, executor=ex))
     assert [r["path"] for r in recs] == ["a", "b"] and recs[0]["error"] == "FileNotFoundError"
+
+
+def _dies_on_crash(item: BatchItem, config: BatchConfig, stamp: Any = None) -> dict[str, Any]:
+    if item.path == "crash":
+        os._exit(3)  # a worker lost mid-task (a crash in native code, the OOM killer)
+    return _real_verify_item(item, config, stamp)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the forked workers inherit the patch")
+def test_a_lost_worker_fails_only_the_chunks_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_worker, "_verify_item", _dies_on_crash)
+    names = [f"x{i}" for i in range(4)] + ["crash"] + [f"y{i}" for i in range(8)]
+    items = [BatchItem(n, data=b"\x00" * 8) for n in names]
+    recs = list(verify_many(items, config=_CFG, max_workers=1, window=2, chunksize=1))
+    assert [r["path"] for r in recs] == names
+    lost = [r["path"] for r in recs if r["exit_code"] == 1]
+    assert "crash" in lost and len(lost) <= 2  # the crash and at most one more in flight
+    assert all(r["error"] == "BrokenProcessPool" for r in recs if r["exit_code"] == 1)
+    assert [r["exit_code"] for r in recs[-6:]] == [2] * 6  # a new pool verified the rest

@@ -162,7 +162,12 @@ def verify_many(
     pending: deque[_Chunk] = deque()
     try:
         for batch in chunks:
-            if ex is None:  # created here, from the thread that forks the workers
+            if ex is None or (own and _broken(ex)):
+                # created here, from the thread that forks the workers; a pool broken by a
+                # worker that died (e.g. killed) is replaced, so only the chunks in flight
+                # then fail (exit_code 1 records, redone by --resume), not the rest
+                if ex is not None:
+                    ex.shutdown(wait=False, cancel_futures=True)
                 ex = _own_pool(workers)
             paths = [item.path for item in batch]
             try:
@@ -181,6 +186,10 @@ def verify_many(
             fut.cancel()
         if own and ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _broken(executor: Executor) -> bool:
+    return bool(getattr(executor, "_broken", False))  # ProcessPoolExecutor after a lost worker
 
 
 def _own_pool(workers: int) -> ProcessPoolExecutor:
