@@ -49,10 +49,12 @@ def clean_path(path: str) -> str:
     return path if ".." in parts else os.path.normpath(path)
 
 
-def _walk(folder: str) -> Iterator[tuple[str, str]]:
-    """Files under ``folder`` (sorted), each with its real path: the folder's real path
-    (resolved once per folder) plus the name, unless the file is itself a symbolic link."""
+def _walk(folder: str) -> Iterator[tuple[str, str, bool]]:
+    """Files under ``folder`` (sorted), each with its real path (the folder's, resolved once
+    per folder, plus the name, unless the file is itself a symbolic link) and whether its
+    ``<file>.collateral/`` sibling exists (read from the listing: no stat per file)."""
     for root, dirs, files in os.walk(folder):
+        listed = set(dirs)
         dirs[:] = sorted(
             d for d in dirs if not d.startswith(".") and not d.endswith(COLLATERAL_SUFFIX)
         )
@@ -61,7 +63,11 @@ def _walk(folder: str) -> Iterator[tuple[str, str]]:
             if not name.startswith("."):
                 path = os.path.join(root, name)
                 real = os.path.realpath(path) if os.path.islink(path) else None
-                yield path, real or os.path.join(real_root, name)
+                yield (
+                    path,
+                    real or os.path.join(real_root, name),
+                    name + COLLATERAL_SUFFIX in listed,
+                )
 
 
 def _in_collateral_dir(path: str) -> bool:
@@ -94,7 +100,9 @@ def expand_inputs(
     out: list[BatchItem | Skipped] = []
     seen: set[str] = set()
 
-    def add(path: str, *, explicit: bool, real: str | None = None) -> None:
+    def add(
+        path: str, *, explicit: bool, real: str | None = None, sibling: bool | None = None
+    ) -> None:
         norm = clean_path(path)
         key = real or os.path.realpath(norm)  # one file reached by two names is verified once
         if key in seen:
@@ -104,26 +112,24 @@ def expand_inputs(
             out.append(Skipped(norm))
             return
         folder = (os.path.dirname(norm) or ".") if collateral_from_dir else None
-        out.append(
-            BatchItem(
-                norm,
-                collateral=_sibling_collateral(norm),
-                collateral_dir=folder,
-                only_evidence=not explicit and not check_content,
-            )
-        )
+        if sibling is None:
+            coll = _sibling_collateral(norm)
+        else:
+            coll = (norm + COLLATERAL_SUFFIX,) if sibling else ()
+        only = not explicit and not check_content
+        out.append(BatchItem(norm, collateral=coll, collateral_dir=folder, only_evidence=only))
 
     for arg in paths:
         if os.path.isdir(arg):
-            for f, real in _walk(arg):
-                add(f, explicit=False, real=real)
+            for f, real, sibling in _walk(arg):
+                add(f, explicit=False, real=real, sibling=sibling)
         elif not os.path.exists(arg) and _has_magic(arg):
             for match in sorted(glob.glob(arg, recursive=True)):
                 if _in_collateral_dir(match):
                     continue
                 if os.path.isdir(match):
-                    for f, real in _walk(match):
-                        add(f, explicit=False, real=real)
+                    for f, real, sibling in _walk(match):
+                        add(f, explicit=False, real=real, sibling=sibling)
                 else:
                     add(match, explicit=False)
         else:
