@@ -89,13 +89,27 @@ _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"
 
 
+_WHITESPACE = frozenset(b" \t\n\r\f\v")  # what \s matches in a bytes pattern
+
+
 def pem_blocks(data: bytes) -> list[bytes]:
-    """The PEM certificate blocks of ``data``: what ``_PEM_CERT.finditer`` matches (each
-    BEGIN line to the first END line at least one byte after it), found with ``find``."""
+    r"""The PEM certificate blocks of ``data``: exactly what ``_PEM_CERT.finditer`` matches,
+    found with ``find``.
+
+    The pattern's greedy ``\s*`` takes the whitespace after the BEGIN line, ``(.+?)`` at least
+    one byte more, then the first END line; only when there is none does ``\s*`` give one
+    whitespace byte back (an END line right after the whitespace).
+    """
     out = []
     pos = 0
     while (begin := data.find(_BEGIN, pos)) >= 0:
-        end = data.find(_END, begin + len(_BEGIN) + 1)
+        start = begin + len(_BEGIN)
+        content = start
+        while content < len(data) and data[content] in _WHITESPACE:
+            content += 1
+        end = data.find(_END, content + 1)
+        if end < 0 and content > start:
+            end = content if data.startswith(_END, content) else -1
         if end < 0:
             break
         pos = end + len(_END)

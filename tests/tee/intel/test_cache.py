@@ -467,11 +467,21 @@ def test_a_verifier_outlives_the_tables() -> None:
 
 # --- reading the PCK chain ---------------------------------------------------------------
 
-_MARKS = [b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----", b"\n", b" ", b"-", b"A"]
+_MARKS = [
+    b"-----BEGIN CERTIFICATE-----",
+    b"-----END CERTIFICATE-----",
+    b"-----",
+    b"\n",
+    b"\r\n",
+    b" ",
+    b"\t",
+    b"-",
+    b"A",
+]
 
 
 @given(st.lists(st.sampled_from(_MARKS) | st.binary(max_size=4), max_size=14))
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_pem_blocks_are_what_the_regular_expression_finds(parts: list[bytes]) -> None:
     data = b"".join(parts)
     assert pem_blocks(data) == [m.group(0) for m in x509_core._PEM_CERT.finditer(data)]

@@ -10,7 +10,7 @@ not signed; ``Quote.trailing`` counts them and the pipeline reports a warning.
 Two backends run the same checks (docs/native.md): ``_parse_fields_python`` below and the C
 core ``csrc/cv_dcap.c``. Both return a ``QuoteFields`` table; ``quote_from_fields`` builds the
 view from it for both. The views of the header and of the QE report, the same for every quote
-of a platform, are kept by their bytes (``HEADERS``, ``QE_REPORTS``: 1024 each).
+of a platform, are kept by their bytes (``HEADERS``, ``QE_REPORT_VIEWS``: 1024 each).
 """
 
 from __future__ import annotations
@@ -389,7 +389,7 @@ def _parse_fields_python(data: bytes) -> QuoteFields:
 
 #: Header bytes -> QuoteHeader; QE report bytes -> its view (immutable, pure): 1024 each.
 HEADERS: Memo[bytes, QuoteHeader] = Memo("intel-quote-headers", 1024)
-QE_REPORTS: Memo[bytes, SgxReportBody] = Memo("intel-qe-report-views", 1024)
+QE_REPORT_VIEWS: Memo[bytes, SgxReportBody] = Memo("intel-qe-report-views", 1024)
 
 
 def quote_from_fields(data: bytes, f: QuoteFields) -> Quote:
@@ -414,9 +414,9 @@ def quote_from_fields(data: bytes, f: QuoteFields) -> Quote:
             ),
         )
     qe_raw = data[qe : qe + SGX_REPORT_SIZE]
-    qe_report = QE_REPORTS.get(qe_raw)
+    qe_report = QE_REPORT_VIEWS.get(qe_raw)
     if qe_report is None:
-        qe_report = QE_REPORTS.put(qe_raw, _sgx_report_from_raw(qe_raw))
+        qe_report = QE_REPORT_VIEWS.put(qe_raw, _sgx_report_from_raw(qe_raw))
     return Quote(
         header=header,
         body_type=f.body_type,

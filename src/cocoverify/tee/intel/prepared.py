@@ -15,7 +15,7 @@ Per platform (keys: bytes of the quote):
   the bytes they were read from, 64), ``pck.CA_LINKS`` (CA-to-CA signature results by
   fingerprints, 256): a new platform under known CAs reads and checks only its leaf.
 * ``verify.QE_REPORTS``: (leaf point, QE report, QE report signature) that verified, 1024.
-* ``parse.HEADERS`` and ``parse.QE_REPORTS``: header and QE report views by their bytes,
+* ``parse.HEADERS`` and ``parse.QE_REPORT_VIEWS``: header and QE report views by their bytes,
   1024 each.
 
 Per collateral set: ``PREPARED`` maps (``Collateral.digest``, pinned Intel roots) to a
@@ -277,7 +277,7 @@ def clear_caches() -> None:
         CA_LINKS,
         _verify.QE_REPORTS,
         _parse.HEADERS,
-        _parse.QE_REPORTS,
+        _parse.QE_REPORT_VIEWS,
     ):
         memo.clear()
     _x509.signed_by.cache_clear()
