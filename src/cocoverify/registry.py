@@ -218,7 +218,7 @@ def detect(data: bytes) -> TeeSpec:
             f"evidence of {len(data)} bytes is too short to recognise", reason=Reason.UNKNOWN_FORMAT
         )
     raise EvidenceError(
-        "evidence is neither an Intel quote, an SNP report nor a CCA token",
+        "evidence is of no supported kind (" + ", ".join(spec.name for spec in TEES) + ")",
         reason=Reason.UNKNOWN_FORMAT,
     )
 
