@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from cocoverify.cli import main
-from cocoverify.cli.batch import Progress, summary_table
+from cocoverify.cli.batch import _LINE, Progress, summary_table
+from cocoverify.cli.output import write_json
 
 from _shared import require_shared, shared_manifest
 from _shared.batch import AMD_ROLES, CCA_AT, SAMPLE_AT, SAMPLE_ROOT, sample_copy
@@ -240,3 +241,15 @@ def test_cli_batch_scheduler_without_dask(
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     assert main(["batch", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]) == 1
     assert "pip install 'cocoverify[dask]'" in capsys.readouterr().err
+
+
+def test_lines_are_what_write_json_writes() -> None:
+    recs: list[dict[str, Any]] = [
+        {"path": "é\u2028x", "skipped": "not evidence"},
+        {"path": "q", "accepted": True, "exit_code": 0, "claims": {"isv_svn": 2}, "n": 1.5},
+        {"path": "q", "accepted": False, "reason": None, "advisory_ids": ["INTEL-SA-1"]},
+    ]
+    for rec in recs:
+        buf = io.StringIO()
+        write_json(rec, buf)
+        assert buf.getvalue() == _LINE.encode(rec) + "\n"

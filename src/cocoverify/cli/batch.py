@@ -28,12 +28,14 @@ from cocoverify.batch import (
     verify_many,
 )
 from cocoverify.batch.cluster import connect
-from cocoverify.cli.output import write_json
 from cocoverify.cli.verify import _trust
 from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
 from cocoverify.policy import Policy
 
 __all__ = ["Progress", "Summary", "register", "summary_table"]
+
+#: ``write_json``'s output (compact, ASCII), without building an encoder per line.
+_LINE = json.JSONEncoder(separators=(",", ":"))
 
 #: Output is flushed at least this often (and at the end): lines reach a pipe promptly
 #: without a write system call per record.
@@ -325,7 +327,7 @@ def _run(
             if "skipped" not in rec:
                 codes[str(rec.get("path"))] = record_exit_code(rec)  # the latest line wins
             if "skipped" not in rec or args.show_skipped:
-                write_json(rec, out)
+                out.write(_LINE.encode(rec) + "\n")
                 now = time.monotonic()
                 if now - last_flush >= FLUSH_SECONDS:
                     out.flush()
