@@ -6,7 +6,9 @@ fresh process per backend: cold (each case once, in manifest order, from empty c
 shared by every case with the same trust store (collateral and policy per call), twice; and
 from 4 threads sharing those ``Verifier``\\ s, each thread in its own shuffled order. Every full
 JSON result must equal ``tests/golden/outputs.json``, recorded case by case before any cache
-existed. A sample of cases also runs in a fresh process each.
+existed. A sample of cases also runs in a fresh process each. A few cases are also verified at
+several times (before, inside and after their validity windows) in rotated orders through
+shared ``Verifier``\\ s: time-dependent checks must give the same outcome whatever came first.
 
 ``python tests/test_cache_safety.py MODE...`` prints the outcomes of the modes (``cold warm
 shuffled threads``) as JSON: what the tests run in a subprocess.
@@ -14,6 +16,7 @@ shuffled threads``) as JSON: what the tests run in a subprocess.
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import json
 import os
@@ -165,6 +168,43 @@ def _threads(cases: list[Case]) -> dict[str, list[Outcome]]:
     return out
 
 
+#: Cases verified at several times in one process (time-dependent checks are never cached):
+#: their own time, past a CRL / TCB Info nextUpdate, before the certificates, after them.
+TIME_CASES = (
+    "project/sgx.good.v3",
+    "project/tdx.good.v4",
+    "project/snp.accept.milan_v3_vcek",
+    "project/cca.accept.p256",
+    "intel/tdx-v4-dcapqvl-sample",
+    "intel/sgx-v3-automata-quotev3",
+    "amd/ms-milan-v3-vcek",
+    "amd/trustee-milan-v3-vlek",
+)
+OFFSETS_DAYS = (0, 40, -1825, 1200)
+
+
+def _shift(at: str, days: int) -> str:
+    when = _dt.datetime.fromisoformat(at.replace("Z", "+00:00")) + _dt.timedelta(days=days)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _times(cases: list[Case], rotation: int) -> dict[str, list[Outcome]]:
+    """Every TIME_CASES case at every offset, the offsets rotated by ``rotation`` (so each case
+    is first seen, cold, at a different time in each rotation), then all again shuffled."""
+    chosen = [c for c in cases if c[0] in TIME_CASES]
+    shared = _Shared()
+    offsets = OFFSETS_DAYS[rotation:] + OFFSETS_DAYS[:rotation]
+    combos = [(off, case) for off in offsets for case in chosen]
+    out: dict[str, list[Outcome]] = {}
+    shuffled = combos[:]
+    random.Random(SEED + rotation).shuffle(shuffled)
+    for off, (cid, ev, kw) in combos + shuffled:
+        out.setdefault(f"{cid}@{off}", []).append(
+            shared.outcome((cid, ev, {**kw, "at": _shift(kw["at"], off)}))
+        )
+    return out
+
+
 RUNNERS: dict[str, Callable[[list[Case]], dict[str, list[Outcome]]]] = {
     "cold": _cold,
     "warm": _warm,
@@ -180,7 +220,10 @@ def run_modes(modes: list[str]) -> dict[str, dict[str, list[Outcome]]]:
         warnings.simplefilter("ignore")  # real VCEKs have serial 0
         cases = _load_cases()
         for mode in modes:
-            out[mode] = RUNNERS[mode](cases)
+            if mode.startswith("times:"):
+                out[mode] = _times(cases, int(mode.removeprefix("times:")))
+            else:
+                out[mode] = RUNNERS[mode](cases)
     return out
 
 
@@ -256,12 +299,17 @@ def _runs() -> dict[tuple[str, str], Any]:
     """In fresh processes, on every available backend, two at a time: every mode in one
     process (key ``(backend, "modes")``), and each sampled case alone (``(backend, cid)``)."""
     backends = [b for b in BACKENDS if _available(b) is None]
-    jobs = [(b, "modes") for b in backends] + [(b, cid) for b in backends for cid in SAMPLE]
+    times = [f"times:{k}" for k in range(len(OFFSETS_DAYS))]
+    jobs = [(b, "modes") for b in backends]
+    jobs += [(b, t) for b in backends for t in times]
+    jobs += [(b, cid) for b in backends for cid in SAMPLE]
 
     def run(job: tuple[str, str]) -> Any:
         backend, what = job
         if what == "modes":
             return _subprocess(backend, [str(Path(__file__).resolve()), *MODES])
+        if what.startswith("times:"):
+            return _subprocess(backend, [str(Path(__file__).resolve()), what])[what]
         return _subprocess(backend, ["-c", ONE_CASE, str(HERE / "golden"), what])
 
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
@@ -310,6 +358,27 @@ def test_fresh_process_per_case(backend: str, cid: str) -> None:
     _need(backend)
     got = _runs()[(backend, cid)]
     assert got == GOLDEN[cid], _first_difference(got, GOLDEN[cid])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_time_is_checked_on_every_call(backend: str) -> None:
+    """A case verified at several times, in several orders, through shared Verifiers: each
+    (case, time) gives one outcome whichever time came first; its own time gives the golden."""
+    _need(backend)
+    runs = [_runs()[(backend, f"times:{k}")] for k in range(len(OFFSETS_DAYS))]
+    keys = set(runs[0])
+    assert keys, "no time case available"
+    for key in sorted(keys):
+        outcomes = [o for r in runs for o in r[key]]
+        assert all(o == outcomes[0] for o in outcomes), f"{key}: outcome depends on the order"
+        cid, off = key.rsplit("@", 1)
+        if off == "0":
+            assert outcomes[0] == GOLDEN[cid], _first_difference(outcomes[0], GOLDEN[cid])
+    verdicts = {
+        cid: {runs[0][f"{cid}@{off}"][0].get("reason", "accept") for off in OFFSETS_DAYS}
+        for cid in {k.rsplit("@", 1)[0] for k in keys}
+    }
+    assert any(len(v) > 1 for v in verdicts.values()), f"no verdict depends on time: {verdicts}"
 
 
 if __name__ == "__main__":
