@@ -2,7 +2,8 @@
 
 Claim names, nesting and encodings are trustee's (``deps/verifier/src/{tdx,sgx}/claims.rs``,
 ``deps/verifier/src/intel_dcap/claims.rs``, ``deps/verifier/src/snp/mod.rs``
-``parse_tee_evidence``, ``deps/verifier/src/cca/mod.rs``; golden file
+``parse_tee_evidence``, ``deps/verifier/src/cca/mod.rs``, ``deps/verifier/src/az_snp_vtpm``,
+``az_tdx_vtpm``, ``deps/verifier/src/se/ibmse.rs``; golden file
 ``deps/verifier/test_data/parse_tdx_claims_expected.json``). Keys trustee lacks are added under
 new names (docs/trustee.md "Claim mapping").
 """
@@ -279,6 +280,83 @@ def _cca_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, A
     }
 
 
+# --- Azure vTPM: the hardware report's claims as trustee's az verifiers flatten them -----------
+
+#: trustee ``parse_tee_evidence_az``: the SNP keys it keeps, every value a string
+_AZ_SNP_KEYS = (
+    "policy_abi_major", "policy_abi_minor", "policy_smt_allowed", "policy_migrate_ma",
+    "policy_debug_allowed", "policy_single_socket", "reported_tcb_bootloader",
+    "reported_tcb_tee", "reported_tcb_snp", "reported_tcb_microcode", "platform_tsme_enabled",
+    "platform_smt_enabled",
+)  # fmt: skip
+
+
+def _rust_string(value: Any) -> str:
+    """``to_string()`` of a Rust integer or bool: ``"3"``, ``"true"``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    raise TypeError(f"expected an integer or bool, got {type(value).__name__}")
+
+
+def _hardware(c: Mapping[str, Any], tee: str) -> Mapping[str, Any]:
+    hw = c["hardware"]
+    if hw["tee"] != tee:
+        raise ValueError(f"the hardware report is {hw['tee']}, expected {tee}")
+    claims: Mapping[str, Any] = hw["claims"]
+    return claims
+
+
+def _tpm_claims(c: Mapping[str, Any]) -> dict[str, Any]:
+    """trustee ``extend_claim``: ``tpm.pcrNN``, then ``report_data`` = hex of the quote's
+    extraData and ``init_data`` = hex of PCR8 (both overwrite the hardware report's)."""
+    pcrs = c["azure"]["pcrs"]
+    out: dict[str, Any] = {
+        "tpm": {f"pcr{i:02d}": _hex(pcrs[str(i)]) for i in range(len(pcrs))},
+        "report_data": _hex(c["azure"]["tpm_quote"]["extra_data"]),
+    }
+    if len(pcrs) > 8:
+        out["init_data"] = _hex(pcrs["8"])
+    return out
+
+
+def _az_snp_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, Any]:
+    """az_snp_vtpm/mod.rs: the SNP claims as strings, MEASUREMENT in standard base64."""
+    snp = _snp_claims(_hardware(c, "snp"), result)
+    claims: dict[str, Any] = {k: _rust_string(snp[k]) for k in _AZ_SNP_KEYS}
+    claims["measurement"] = _b64(_hardware(c, "snp")["measurement"])
+    claims.update(_tpm_claims(c))
+    return claims
+
+
+def _az_tdx_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, Any]:
+    """az_tdx_vtpm/mod.rs: the TD quote's TDX claims (no event log), ``extend_claim``, then
+    the DCAP supplemental claims (in ``_tdx_claims``, from the same result)."""
+    claims = _tdx_claims(_hardware(c, "tdx"), result)
+    claims.update(_tpm_claims(c))
+    return claims
+
+
+def _se_claims(c: Mapping[str, Any], result: VerificationResult) -> dict[str, Any]:
+    """se/ibmse.rs ``SeAttestationClaims`` (``Hex`` fields, ``version`` a u32), plus
+    ``user_data`` (docs/trustee.md). ``report_data`` here is the first 64 bytes of the user
+    data; :func:`~cocoverify.integrations.trustee.evaluate` writes trustee's value instead
+    (the expected report data as given, ``""`` without one)."""
+    version = c["version"]
+    if type(version) is not int:
+        raise TypeError("version: expected an integer")
+    return {
+        "cuid": _hex(c["cuid"]),
+        "report_data": _hex(c["report_data"]),
+        "version": version,
+        "image_phkh": _hex(c["image_phkh"]),
+        "attestation_phkh": _hex(c["attestation_phkh"]),
+        "tag": _hex(c["tag"]),
+        "user_data": _hex(c["user_data"]),  # extra: not a trustee claim
+    }
+
+
 #: trustee's local-mode GPU claims (deps/verifier/src/nvidia/mod.rs), per device
 _GPU_KEYS = ("arch", "uuid", "measurements", "config")
 
@@ -296,6 +374,9 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], VerificationResult], dict[str,
     "snp": _snp_claims,
     "cca": _cca_claims,
     "gpu": _gpu_claims,
+    "az-snp-vtpm": _az_snp_claims,
+    "az-tdx-vtpm": _az_tdx_claims,
+    "se": _se_claims,
 }
 
 
