@@ -1,7 +1,8 @@
 """Trustee evidence JSON, one shape per TEE, turned into what :func:`cocoverify.verify` takes.
 
 The shapes are trustee's (``deps/verifier/src/{tdx,sgx,snp,cca}/mod.rs``: ``TdxEvidence``,
-``SgxEvidence``, ``SnpEvidence``, ``CcaEvidence``); the SNP report is the ``sev`` crate's
+``SgxEvidence``, ``SnpEvidence``, ``CcaEvidence``; ``se/ibmse.rs``: ``SeAttestationResponse``;
+the Azure vTPM shapes of ``az_{snp,tdx}_vtpm/compat.rs``); the SNP report is the ``sev`` crate's
 serde ``AttestationReport`` (virtee/sev ``src/firmware/guest/types/snp.rs``). Parsing only:
 nothing here is verified.
 """
@@ -25,6 +26,7 @@ from cocoverify.wrappers.azure.parse import detect as azure_kind
 
 __all__ = [
     "AZURE_TEES",
+    "SE_RESPONSE_KEYS",
     "SNP_REPORT_KEYS",
     "TEES",
     "TrusteeEvidence",
@@ -38,6 +40,13 @@ TEES = ("tdx", "sgx", "snp", "cca", "nvidia")
 #: trustee's Azure vTPM kinds: the evidence JSON itself is what cocoverify verifies
 #: (recognised by content, docs/azure.md); parse_evidence checks the kind it names
 AZURE_TEES = ("az-snp-vtpm", "az-tdx-vtpm")
+
+#: trustee's IBM Secure Execution ``SeAttestationResponse`` (se/ibmse.rs): every field standard
+#: base64; the fields are decoded and checked by the ``se`` pipeline (docs/ibmse.md)
+SE_RESPONSE_KEYS = (
+    "measurement", "additional_data", "user_data", "cuid", "encr_measurement_key",
+    "encr_request_nonce", "image_hdr_tags",
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -268,9 +277,11 @@ def parse_evidence(tee: str, evidence: Mapping[str, Any] | bytes | str) -> Trust
     """
     if tee in AZURE_TEES:
         return _azure_evidence(tee, evidence)
+    if tee == "se":
+        return _se_evidence(evidence)
     if tee not in TEES:
         raise UnsupportedEvidence(
-            f"tee {tee!r}: this adapter serves {', '.join(TEES)}",
+            f"tee {tee!r}: this adapter serves {', '.join((*TEES, *AZURE_TEES, 'se'))}",
             reason=Reason.UNSUPPORTED_TEE_TYPE,
         )
     obj = _json_object(evidence)
@@ -303,6 +314,21 @@ def _azure_evidence(tee: str, evidence: Mapping[str, Any] | bytes | str) -> Trus
             reason=Reason.UNSUPPORTED_TEE_TYPE,
         )
     return TrusteeEvidence(tee, data, Collateral())
+
+
+def _se_evidence(evidence: Mapping[str, Any] | bytes | str) -> TrusteeEvidence:
+    """``SeAttestationResponse``: every field present, passed on as its JSON (the ``se``
+    pipeline recognises it and decodes each field strictly); unknown keys are a warning."""
+    obj = _json_object(evidence)
+    if isinstance(obj, bytes):
+        raise _malformed("se evidence must be a JSON object", "evidence")
+    missing = [k for k in SE_RESPONSE_KEYS if k not in obj]
+    if missing:
+        # serde: a missing field is "Failed to deserialize evidence"
+        raise _malformed(f"se evidence lacks {missing}", missing[0])
+    warnings = _extra_keys(obj, SE_RESPONSE_KEYS, "se")
+    data = json.dumps({k: obj[k] for k in SE_RESPONSE_KEYS}).encode("utf-8")
+    return TrusteeEvidence("se", data, Collateral(), tuple(warnings))
 
 
 def _intel_evidence(tee: str, obj: dict[str, Any]) -> TrusteeEvidence:

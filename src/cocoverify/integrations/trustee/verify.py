@@ -29,11 +29,19 @@ from cocoverify.integrations.trustee.evidence import TrusteeEvidence, parse_evid
 from cocoverify.policy import Policy
 from cocoverify.result import RuleVerdict, VerificationResult
 from cocoverify.trust import TrustStore
+from cocoverify.wrappers.azure.parse import detect as azure_kind
+from cocoverify.wrappers.azure.parse import parse_evidence as parse_azure
 
 __all__ = ["INIT_DATA_FIELD", "evaluate", "verify_evidence"]
 
 #: Size of the field each TEE's init-data hash is compared with (trustee ``regularize_data``).
-INIT_DATA_FIELD = {"tdx": 48, "sgx": 64, "snp": 32, "cca": 64}
+#: For az-*-vtpm the hash h is checked as PCR8 == SHA-256(0^32 || h) (az_snp_vtpm/mod.rs).
+INIT_DATA_FIELD = {
+    "tdx": 48, "sgx": 64, "snp": 32, "cca": 64, "az-snp-vtpm": 32, "az-tdx-vtpm": 32,
+}  # fmt: skip
+
+#: The registry's name for evidence a trustee tee string names differently.
+_SPEC_TEE = {"ibmse": "se"}
 
 #: Rules trustee leaves to the caller's Rego (waived with ``trustee_semantics=True``).
 _WAIVABLE = ("tcb_status", "debug", "sept_ve_disable", "mr_service_td", "migrate_ma")
@@ -45,8 +53,10 @@ def _check_kind(tee: str, data: bytes) -> None:
     kind = detect(data).name
     if tee in ("tdx", "sgx"):
         actual = parse_quote(data).tee if kind == "intel" else kind
+    elif kind == "azure":
+        actual = azure_kind(data) or kind  # the one spec serves both az-* kinds
     else:
-        actual = kind
+        actual = _SPEC_TEE.get(kind, kind)
     if actual != tee:
         raise UnsupportedEvidence(
             f"evidence for tee {tee!r} is {actual} evidence", reason=Reason.UNSUPPORTED_TEE_TYPE
@@ -139,6 +149,18 @@ def verify_evidence(
             "cca: expected report data (the realm challenge) is required",
             reason=Reason.INVALID_ARGUMENT,
         )
+    if tee.startswith("az-") and expected_report_data is None:
+        # az_snp_vtpm/mod.rs, az_tdx_vtpm/mod.rs: "unexpected empty report data"
+        raise ConfigurationError(
+            f"{tee}: expected report data (the TPM quote nonce) is required",
+            reason=Reason.INVALID_ARGUMENT,
+        )
+    if expected_init_data_hash is not None and tee not in INIT_DATA_FIELD:
+        # trustee ignores it with a warning (se, nvidia); refused here: nothing could bind it
+        raise ConfigurationError(
+            f"{tee}: the evidence has no init-data field to bind an init-data hash to",
+            reason=Reason.INVALID_ARGUMENT,
+        )
     if tee == "nvidia" and expected_report_data is not None:
         # nvidia/mod.rs regularize_data(report_data, 32): KBS's 48-byte digest is cut to the nonce
         expected_report_data = expected_report_data[:32]
@@ -150,6 +172,11 @@ def verify_evidence(
     cca_init_length = tee == "cca" and init is not None and len(init) != INIT_DATA_FIELD["cca"]
     if init is not None and tee != "cca":
         init = init[: INIT_DATA_FIELD[tee]]  # regularize_data: truncate a longer digest
+    if init is not None and tee.startswith("az-"):
+        # no init-data field: the Azure section checks PCR8 == SHA-256(0^32 || h) for
+        # h = the hash zero-padded to 32 bytes (regularize_data), within the caller's own list
+        pol = _azure_init_data(pol, tee, init.ljust(INIT_DATA_FIELD[tee], b"\x00"))
+        init = None
     coll = (collateral if collateral is not None else Collateral()) + ev.collateral
     try:
         result = verify(
@@ -178,11 +205,40 @@ def verify_evidence(
                 expected=init,
             ),
         )
+    if tee.startswith("az-"):
+        assert expected_report_data is not None
+        _exact_nonce(result, expected_report_data)
     if ev.cc_eventlog is not None:
         _replay_ccel(result, ev.cc_eventlog)
     if ev.warnings:
         result = dataclasses.replace(result, warnings=(*result.warnings, *ev.warnings))
     return result
+
+
+def _azure_init_data(pol: Policy, tee: str, h: bytes) -> Policy:
+    section = pol.section(tee)
+    allowed = frozenset({h})
+    if section.init_data is not None:
+        allowed &= section.init_data  # both must hold: the caller's list and trustee's hash
+    return pol.replace(**{tee: dataclasses.replace(section, init_data=allowed)})
+
+
+def _exact_nonce(result: VerificationResult, expected: bytes) -> None:
+    """az-*: the TPM quote's extraData must equal the report data exactly (trustee
+    ``verify_nonce``), not the zero-padded match of cocoverify's binding rule."""
+    extra = result.claims["azure"]["tpm_quote"]["extra_data"]
+    if extra != expected:
+        raise _reject(
+            result,
+            RuleVerdict(
+                "report_data",
+                False,
+                f"the TPM quote nonce is {extra.hex()}, expected exactly {expected.hex()}",
+                reason=Reason.REPORT_DATA_MISMATCH,
+                expected=expected,
+                actual=extra,
+            ),
+        )
 
 
 def _replay_ccel(result: VerificationResult, ccel: bytes) -> list[dict[str, Any]]:
@@ -239,13 +295,22 @@ def evaluate(
     if ev.cc_eventlog is not None:
         # tdx/claims.rs: the parsed log, once it replayed to the quote's RTMRs
         claims["uefi_event_logs"] = parse_ccel(ev.cc_eventlog)
-    if tee in ("tdx", "sgx"):
+    if tee in ("tdx", "sgx", "az-tdx-vtpm"):
+        quote, quoted = ev.data, result
+        if tee == "az-tdx-vtpm":
+            # az_tdx_vtpm/mod.rs: the DCAP supplemental claims of the TD quote, flattened
+            quote = parse_azure(ev.data).td_quote or b""
+            hw = result.claims["hardware"]
+            quoted = dataclasses.replace(result, tee=hw["tee"], claims=hw["claims"])
         claims.update(
             intel_supplemental(
-                ev.data,
-                result,
+                quote,
+                quoted,
                 collateral=collateral if collateral is not None else Collateral(),
                 trust=trust if trust is not None else TrustStore.default(),
             )
         )
+    if tee == "se":
+        # se/ibmse.rs: report_data is ReportData::to_hex() of the value as given ("" if none)
+        claims["report_data"] = expected_report_data.hex() if expected_report_data else ""
     return [(claims, "cpu")]
