@@ -216,7 +216,7 @@ def test_az_bindings_as_trustee(case_id: str) -> None:
         trustee.evaluate("snp", text, nonce, None, **kw)
 
 
-def test_az_init_data_accepted_when_pcr8_is_its_extend() -> None:
+def test_az_init_data_refusal_is_the_pcr8_rule_alone() -> None:
     # trustee test_verify_init_data: h = 8505e4e2...7781 gives PCR8 bddaccb9...dfdd; no
     # vector has that PCR8, so the check is shown on the policy rule the adapter sets
     result, case = _result("trustee-az-snp-vtpm-v2")
