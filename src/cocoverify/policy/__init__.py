@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from cocoverify import registry
@@ -101,6 +102,13 @@ class Policy:
     out_of_date_grace_days: int | None = None
     max_collateral_age_days: int | None = None
     sections: tuple[tuple[str, Any], ...] = ()
+    #: derived once when built (the policy is immutable): sections by key, the TEEs it pins,
+    #: and the wrapper sections that decide for themselves whether they apply
+    _by_key: Any = field(init=False, default=None, compare=False, repr=False)
+    _pinned: tuple[str, ...] = field(init=False, default=(), compare=False, repr=False)
+    _wrapping: tuple[tuple[str, Any], ...] = field(
+        init=False, default=(), compare=False, repr=False
+    )
 
     def __init__(
         self,
@@ -141,6 +149,16 @@ class Policy:
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        built: tuple[tuple[str, Any], ...] = self.sections
+        object.__setattr__(self, "_by_key", MappingProxyType(dict(built)))
+        object.__setattr__(
+            self,
+            "_pinned",
+            tuple(t for t, sec in built if not hasattr(sec, "applies") and sec.to_dict()),
+        )
+        object.__setattr__(
+            self, "_wrapping", tuple((k, sec) for k, sec in built if hasattr(sec, "applies"))
+        )
         self._validate()
 
     def __getattr__(self, name: str) -> Any:
@@ -152,7 +170,9 @@ class Policy:
     def replace(self, **changes: Any) -> Policy:
         """A copy with some knobs or sections changed (``policy.replace(snp=...)``)."""
         kwargs: dict[str, Any] = {
-            name: getattr(self, name) for name in self.__dataclass_fields__ if name != "sections"
+            name: getattr(self, name)
+            for name, f in self.__dataclass_fields__.items()
+            if f.init and name != "sections"
         }
         kwargs.update(dict(self.sections))
         kwargs.update(changes)
@@ -160,7 +180,7 @@ class Policy:
 
     def section(self, tee: str) -> Any:
         """The policy section for evidence of ``tee`` (``"sgx"``, ``"snp"``, ...)."""
-        return dict(self.sections)[tee]
+        return self._by_key[tee]
 
     def _validate(self) -> None:
         statuses = tcb_statuses()
@@ -333,11 +353,11 @@ class Policy:
                     "init_data", appraisal.init_data, expected_init_data, Reason.INIT_DATA_MISMATCH
                 )
             )
-        if appraisal.tee in dict(self.sections):
-            verdicts.extend(self.section(appraisal.tee).rules(appraisal))
-        for key, section in self.sections:  # wrapper sections (registry.WRAPPER_POLICY_SECTIONS)
-            applies = getattr(section, "applies", None)
-            if applies is not None and key != appraisal.tee and applies(appraisal):
+        own = self._by_key.get(appraisal.tee)
+        if own is not None:
+            verdicts.extend(own.rules(appraisal))
+        for key, section in self._wrapping:  # wrapper sections (registry.WRAPPER_POLICY_SECTIONS)
+            if key != appraisal.tee and section.applies(appraisal):
                 verdicts.extend(section.rules(appraisal))
         return tuple(verdicts)
 
@@ -351,11 +371,7 @@ class Policy:
             allowed = sorted(self.allowed_tees)
             why = "allowed_tees"
         else:
-            pinned = [
-                t
-                for t, section in self.sections
-                if not hasattr(section, "applies") and section.to_dict()
-            ]
+            pinned = list(self._pinned)
             if not pinned or tee in pinned:
                 return RuleVerdict("tee", True, actual=tee)
             allowed, why = pinned, "the policy pins measurements only for these (set allowed_tees)"
