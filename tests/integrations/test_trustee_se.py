@@ -8,13 +8,17 @@ check that the claims exist).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cocoverify import (
+    CocoverifyError,
     ConfigurationError,
     MalformedEvidence,
     PolicyRejected,
@@ -144,3 +148,25 @@ def test_default_cpu_policy_affirms_se() -> None:
     assert ear_claims["submods"]["cpu0"]["ear.status"] == "affirming"
     affirming = (policies / "kbs_affirming.rego").read_text()
     assert kbs.resource_allowed(ear_claims, affirming, "default/key/1")
+
+
+_B64 = st.binary(max_size=80).map(lambda b: base64.b64encode(b).decode())
+_VALUE = st.none() | st.integers() | st.text(max_size=8) | _B64 | st.lists(st.integers(0, 255))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["se", "az-snp-vtpm", "az-tdx-vtpm"]),
+    st.dictionaries(
+        st.sampled_from([*RESPONSE, "tpm_quote", "hcl_report", "vcek", "td_quote", "version"]),
+        _VALUE,
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_arbitrary_evidence_only_raises_cocoverify_errors(
+    tee: str, changes: dict[str, Any], start_from_response: bool
+) -> None:
+    evidence = {**RESPONSE, **changes} if start_from_response else changes
+    with contextlib.suppress(CocoverifyError):
+        trustee.evaluate(tee, evidence, REPORT_DATA, None, collateral=KEPT, at=NOW)
