@@ -131,7 +131,9 @@ def verify_evidence(
     Bindings (docs/trustee.md "Binding rules"): report data is zero-padded to the field and a
     longer value rejected; the init-data hash is zero-padded or, like trustee, truncated to
     the field (MRCONFIGID 48, CONFIGID 64, HOST_DATA 32 bytes), except for CCA where it must
-    equal the realm personalization value exactly. CCA requires report data.
+    equal the realm personalization value exactly. CCA requires report data. Azure vTPM
+    (az-*) requires report data equal to the TPM quote nonce exactly and checks the init-data
+    hash on PCR8; ``se`` and ``nvidia`` refuse an init-data hash (no field binds it).
     """
     ev = evidence if isinstance(evidence, TrusteeEvidence) else parse_evidence(tee, evidence)
     if ev.tee != tee:
