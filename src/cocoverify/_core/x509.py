@@ -239,14 +239,14 @@ def _fail(
 
 @dataclass(frozen=True, slots=True)
 class Validity:
-    """A certificate's notBefore / notAfter as microseconds since the epoch, with the texts
-    of the errors ``check`` raises (RFC 5280 §4.1.2.5)."""
+    """A certificate's notBefore / notAfter as microseconds since the epoch, with what the
+    errors ``check`` raises name (RFC 5280 §4.1.2.5)."""
 
     not_before: int
     not_after: int
     what: str
-    not_before_text: str
-    not_after_text: str
+    not_before_time: _dt.datetime
+    not_after_time: _dt.datetime
     collateral: bool
 
     def check(self, at_us: int) -> None:
@@ -254,14 +254,14 @@ class Validity:
         if at_us < self.not_before:
             raise _fail(
                 self.collateral,
-                f"{self.what} not valid before {self.not_before_text}",
+                f"{self.what} not valid before {self.not_before_time.isoformat()}",
                 Reason.CERTIFICATE_NOT_YET_VALID,
                 Reason.COLLATERAL_NOT_YET_VALID,
             )
         if at_us > self.not_after:
             raise _fail(
                 self.collateral,
-                f"{self.what} expired at {self.not_after_text}",
+                f"{self.what} expired at {self.not_after_time.isoformat()}",
                 Reason.CERTIFICATE_EXPIRED,
                 Reason.COLLATERAL_EXPIRED,
             )
@@ -270,7 +270,7 @@ class Validity:
 def validity(cert: x509.Certificate, *, what: str, collateral: bool = False) -> Validity:
     """``cert``'s validity window, for ``Validity.check``."""
     nb, na = cert.not_valid_before_utc, cert.not_valid_after_utc
-    return Validity(epoch_us(nb), epoch_us(na), what, nb.isoformat(), na.isoformat(), collateral)
+    return Validity(epoch_us(nb), epoch_us(na), what, nb, na, collateral)
 
 
 def check_validity(

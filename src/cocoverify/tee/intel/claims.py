@@ -127,15 +127,16 @@ def quote_claims(quote: Quote) -> dict[str, Any]:
 
 
 def pck_claims(i: PckInfo) -> Mapping[str, Any]:
-    """``pck``: the facts of the PCK leaf's SGX extension and its CA (read-only)."""
-    out: Mapping[str, Any] = freeze(
+    """``pck``: the facts of the PCK leaf's SGX extension and its CA (read-only, as
+    ``result.freeze`` makes it: the components as a tuple)."""
+    return MappingProxyType(
         {
             "fmspc": i.fmspc,
             "pce_id": i.pce_id,
             "ppid": i.ppid,
             "cpu_svn": i.cpu_svn,
             "pce_svn": i.pce_svn,
-            "tcb_components": list(i.tcb_components),
+            "tcb_components": tuple(i.tcb_components),
             "sgx_type": i.sgx_type,
             "platform_instance_id": i.platform_instance_id,
             "dynamic_platform": i.dynamic_platform,
@@ -144,7 +145,6 @@ def pck_claims(i: PckInfo) -> Mapping[str, Any]:
             "ca": i.ca,
         }
     )
-    return out
 
 
 def _level(lv: TcbLevel | SimpleLevel | None) -> dict[str, Any] | None:
