@@ -667,7 +667,7 @@ def batch_times(rounds: int, quick: bool) -> dict[str, Any]:
         return {
             "sizes": [small, big],
             "best": {f"j{j}_{n}": t for (j, n), t in best.items()},
-            "per_item": slope,
+            "per_item": {f"j{j}": t for j, t in slope.items()},
             "speedup": slope[1] / slope[2],
             "wall_speedup": best[(1, big)] / best[(2, big)],
         }
@@ -781,13 +781,14 @@ class Report:
         )
         L.append("")
         u = self.unit(m)
-        L.append(
-            f"Unit {UNIT} = one ECDSA P-256 verify through `cryptography` in the same process "
-            f"({_fmt_t(u)} in the {m} run). Times are medians over interleaved rounds; "
-            '"÷ floor" and "dcap-qvl ÷ cocoverify" are taken on the '
-            f"{m} column, inside one process."
-        )
-        L.append("")
+        if self.runs:
+            L.append(
+                f"Unit {UNIT} = one ECDSA P-256 verify through `cryptography` in the same "
+                f"process ({_fmt_t(u)} in the {m} run). Times are medians over interleaved "
+                'rounds; "÷ floor" and "dcap-qvl ÷ cocoverify" are taken on the '
+                f"{m} column, inside one process."
+            )
+            L.append("")
         self.row(
             "path",
             "native",
@@ -800,6 +801,26 @@ class Report:
             "holds",
         )
         self.row(*["---"] * 9)
+        if self.runs:
+            self._verify_rows()
+        self._process_rows()
+        L.append("")
+        dcap = self.median_of(m, ["dcap/warm-gen/sgx", "dcap/warm-gen/tdx"])
+        if dcap is not None and u:
+            L.append(
+                f"dcap-qvl verifies a quote in {dcap / u:.1f} {UNIT} here (distinct generated "
+                f'quotes), so "≥ 10x dcap-qvl" means ≤ {dcap / u / 10:.2f} {UNIT} per '
+                "verification, against a floor of 1 u for the quote signature alone."
+            )
+            L.append("")
+        if self.runs:
+            self._details()
+        else:
+            self._process_notes()
+        return "\n".join(L) + "\n"
+
+    def _verify_rows(self) -> None:
+        m = self.main
         for name, label in (
             ("floor/p256", "floor: ECDSA P-256 verify (`cryptography`)"),
             ("floor/p384", "floor: ECDSA P-384 verify"),
@@ -889,18 +910,6 @@ class Report:
             "≤ 1.1x",
             lambda r, x: r <= 1.1,
         )
-        self._process_rows()
-        L.append("")
-        dcap = self.median_of(m, ["dcap/warm-gen/sgx", "dcap/warm-gen/tdx"])
-        if dcap is not None and u:
-            L.append(
-                f"dcap-qvl verifies a quote in {dcap / u:.1f} {UNIT} here (distinct generated "
-                f'quotes), so "≥ 10x dcap-qvl" means ≤ {dcap / u / 10:.2f} {UNIT} per '
-                "verification, against a floor of 1 u for the quote signature alone."
-            )
-            L.append("")
-        self._details()
-        return "\n".join(L) + "\n"
 
     def _new_real_rows(self) -> None:
         nr = self.proc.get("new-real")
@@ -942,21 +951,22 @@ class Report:
         th = {b: r.get("threads", {}).get("speedup") for b, r in self.runs.items()}
         fl = self.runs.get(m, {}).get("threads_floor", {}).get("speedup")
         sp = th.get(m)
-        self.row(
-            "2 threads ÷ 1 thread, one shared `Verifier` (throughput, distinct TDX quotes)",
-            _fmt_x(th.get("native")),
-            _fmt_x(th.get("python")),
-            f"P-256 verifies in 2 threads: {_fmt_x(fl)}",
-            "",
-            "",
-            "",
-            "≥ 1.6x",
-            "-" if sp is None else ("yes" if sp >= 1.6 else "**no**"),
-        )
+        if self.runs:
+            self.row(
+                "2 threads ÷ 1 thread, one shared `Verifier` (throughput, distinct TDX quotes)",
+                _fmt_x(th.get("native")),
+                _fmt_x(th.get("python")),
+                f"P-256 verifies in 2 threads: {_fmt_x(fl)}",
+                "",
+                "",
+                "",
+                "≥ 1.6x",
+                "-" if sp is None else ("yes" if sp >= 1.6 else "**no**"),
+            )
         b = self.proc.get("batch")
         if isinstance(b, dict):
             warm = self.median_of(m, ["coco/warm-gen/sgx", "coco/warm-gen/tdx"])
-            per1 = b["per_item"][1]
+            per1 = b["per_item"]["j1"]
             over = per1 - warm if warm is not None else None
             self.row(
                 "`cocoverify batch -j 2` ÷ `-j 1` (throughput, "
@@ -1095,22 +1105,28 @@ class Report:
                 "1 P-384" if v["tee"] == "snp" else v["algs"],
                 _fmt_x(t / fl if t and fl else None),
             )
-        thr = {b: r.get("threads") for b, r in self.runs.items()}
         L.append("")
-        L.append(
-            "Threads (median of rounds, per-thread calls): "
-            + "; ".join(
-                f"{b}: {_fmt_x(t['speedup'])} ({t['per_thread']} calls/thread)"
-                for b, t in thr.items()
-                if t
+        self._process_notes()
+
+    def _process_notes(self) -> None:
+        L = self.lines
+        thr = {b: r.get("threads") for b, r in self.runs.items()}
+        if any(thr.values()):
+            L.append(
+                "Threads (median of rounds, per-thread calls): "
+                + "; ".join(
+                    f"{b}: {_fmt_x(t['speedup'])} ({t['per_thread']} calls/thread)"
+                    for b, t in thr.items()
+                    if t
+                )
             )
-        )
         b = self.proc.get("batch")
         if isinstance(b, dict):
             L.append(
                 "Batch best wall times: "
                 + ", ".join(f"{k} {_fmt_t(v)}" for k, v in sorted(b["best"].items()))
-                + f"; per item: -j 1 {_fmt_t(b['per_item'][1])}, -j 2 {_fmt_t(b['per_item'][2])}"
+                + f"; per item: -j 1 {_fmt_t(b['per_item']['j1'])}, "
+                + f"-j 2 {_fmt_t(b['per_item']['j2'])}"
             )
         rss = self.proc.get("rss")
         if isinstance(rss, dict):
