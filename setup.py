@@ -61,5 +61,7 @@ if MODE == "0":
 else:
     kwargs["cffi_modules"] = ["csrc/ffi_build.py:ffibuilder"]
     kwargs["cmdclass"] = {"build_ext": OptionalBuildExt}
+    # the extension uses the stable ABI (cffi builds _native.abi3.so): tag the wheel so
+    kwargs["options"] = {"bdist_wheel": {"py_limited_api": "cp311"}}
 
 setup(**kwargs)

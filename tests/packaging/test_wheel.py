@@ -149,3 +149,27 @@ def test_testing_distribution_ships_its_keys_and_salts() -> None:
     package = ROOT / "testing" / "src" / "cocoverify_testing"
     assert list((package / "keys").glob("*.pem"))
     assert (package / "snp" / "pss_salts.json").is_file()
+
+
+def test_native_wheel_is_tagged_abi3_and_carries_the_licence(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # the native core is built for the stable ABI (_native.abi3.so): one wheel for 3.11+
+    out = tmp_path_factory.mktemp("native-wheel")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    run = subprocess.run(
+        [*pip, "wheel", str(tree), "--no-deps", "--no-build-isolation", "-w", str(out)],
+        env={**os.environ, "COCOVERIFY_BUILD_NATIVE": "1", "PIP_NO_INDEX": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0 and "error: command" in run.stdout + run.stderr:
+        pytest.skip("no C toolchain here: the native wheel cannot be built")
+    assert run.returncode == 0, run.stdout + run.stderr
+    (built,) = out.glob("cocoverify-*.whl")
+    assert "-cp311-abi3-" in built.name
+    with zipfile.ZipFile(built) as zf:
+        names = zf.namelist()
+    assert any(n.endswith("_native.abi3.so") for n in names)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
