@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cocoverify._core.json import loads_strict
 from cocoverify.errors import CocoverifyError, MalformedEvidence, Reason
 from cocoverify.result import VerificationResult
 
@@ -176,7 +177,7 @@ def kbs_parts(
     obj: Any = tee_evidence
     if not isinstance(obj, Mapping):
         try:
-            obj = json.loads(obj)
+            obj = loads_strict(obj)
         except ValueError:
             raise _bad("not valid JSON", "tee-evidence") from None
     if not isinstance(obj, Mapping) or "primary_evidence" not in obj:
@@ -187,7 +188,7 @@ def kbs_parts(
     extra: Any = obj.get("additional_evidence") or "{}"
     if isinstance(extra, str):
         try:
-            extra = json.loads(extra)
+            extra = loads_strict(extra)
         except ValueError:
             raise _bad("additional_evidence is not JSON text", "additional_evidence") from None
     if not isinstance(extra, Mapping):

@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cocoverify._core.eventlog import EV_NO_ACTION, Event, EventLog, parse_event_log, thaw
+from cocoverify._core.json import loads_strict
 from cocoverify._core.rules import hex_bytes, reject_unknown_keys, rule_in
 from cocoverify.errors import (
     AuthenticityError,
@@ -247,7 +248,7 @@ def _aael_text_claims(text: bytes) -> list[dict[str, Any]]:
     for line in lines[1:]:
         domain, operation, content = line.split(" ", 2)
         try:
-            parsed: Any = json.loads(content)
+            parsed: Any = json.loads(content)  # as trustee decodes AAEL content (claims only)
         except ValueError:
             parsed = content
         out.append(
@@ -340,7 +341,7 @@ def trustee_evidence(data: bytes) -> tuple[bytes, bytes | None, bytes | None] | 
     if head != b"{" or (b'"cc_eventlog"' not in data and b'"aa_eventlog"' not in data):
         return None
     try:
-        obj = json.loads(data)
+        obj = loads_strict(data)
     except (ValueError, RecursionError):
         return None
     if not isinstance(obj, Mapping) or not isinstance(obj.get("quote"), str):

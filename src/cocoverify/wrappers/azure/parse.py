@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import struct
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cocoverify._core.jose import b64url_decode
+from cocoverify._core.json import loads_strict
 from cocoverify.errors import MalformedEvidence, Reason, UnsupportedEvidence
 
 __all__ = [
@@ -208,7 +208,7 @@ def _jwk_int(value: Any, field: str) -> bytes:
 def parse_var_data(raw: bytes) -> VarData:
     """The var-data JSON: the first ``HCLAkPub`` key, ``vm-configuration``, ``user-data``."""
     try:
-        obj = json.loads(raw.decode("utf-8"))
+        obj = loads_strict(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise _bad(
             "variable data is not UTF-8 JSON", "hcl_report.variable_data", HCL_VAR_OFFSET
@@ -390,7 +390,7 @@ def _load(data: bytes) -> Any:
     if b'"hcl_report"' not in text and b'"vcek"' not in text:
         return None
     try:
-        return json.loads(text.decode("utf-8"))
+        return loads_strict(text.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-import json
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from cocoverify._core.json import loads_strict
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import AuthenticityError, MalformedEvidence, Reason, UnsupportedEvidence
@@ -41,7 +41,7 @@ def _load(data: bytes) -> Any:
     if not text.startswith(b"{") or b'"ak_public"' not in text:
         return None
     try:
-        return json.loads(text.decode("utf-8"))
+        return loads_strict(text.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
 
