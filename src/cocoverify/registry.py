@@ -21,7 +21,16 @@ from cocoverify.tee import cca, ibmse, intel, nitro, nvidia, snp
 from cocoverify.trust import TrustStore
 from cocoverify.wrappers import azure, tdx_eventlog
 
-__all__ = ["TEES", "Pipeline", "TeeSpec", "detect", "peek_tee", "policy_sections", "spec_for"]
+__all__ = [
+    "TEES",
+    "Pipeline",
+    "TeeSpec",
+    "detect",
+    "key_claims",
+    "peek_tee",
+    "policy_sections",
+    "spec_for",
+]
 
 
 class Pipeline(Protocol):
@@ -59,6 +68,8 @@ class TeeSpec:
     collateral: tuple[str, ...] = ()
     #: TCB statuses the TEE's appraisal can yield (the policy's accepted_tcb_statuses)
     tcb_statuses: frozenset[str] = frozenset()
+    #: the claims that identify what ran (batch records and the CLI's text view show them)
+    key_claims: tuple[str, ...] = ()
 
 
 def _hardware(data: bytes) -> TeeSpec:
@@ -125,6 +136,18 @@ TEES: tuple[TeeSpec, ...] = (
             "QE Identity (QE or TD_QE), with its signing chain",
         ),
         tcb_statuses=intel.TCB_STATUSES,
+        key_claims=(
+            "mr_enclave",
+            "mr_signer",
+            "isv_prod_id",
+            "isv_svn",
+            "mr_td",
+            "rtmr0",
+            "rtmr1",
+            "rtmr2",
+            "rtmr3",
+            "mr_config_id",
+        ),
     ),
     TeeSpec(
         name="snp",
@@ -134,6 +157,7 @@ TEES: tuple[TeeSpec, ...] = (
         describe=snp.describe,
         policy_sections=MappingProxyType(snp.POLICY_SECTIONS),
         collateral=("VCEK or VLEK", "ASK or ASVK", "ARK (pinned)", "CRL (optional)"),
+        key_claims=("measurement", "host_data", "vmpl", "product"),
     ),
     # before cca, whose detect claims every COSE_Sign1 by its first byte: nitro.detect claims
     # only a COSE_Sign1 whose payload is a map with the NSM document's text keys
@@ -145,6 +169,7 @@ TEES: tuple[TeeSpec, ...] = (
         describe=nitro.describe,
         policy_sections=MappingProxyType(nitro.POLICY_SECTIONS),
         collateral=("none: the document carries its chain to the pinned AWS Nitro root",),
+        key_claims=("module_id", "pcr0", "pcr1", "pcr2"),
     ),
     TeeSpec(
         name="cca",
@@ -154,6 +179,7 @@ TEES: tuple[TeeSpec, ...] = (
         describe=cca.describe,
         policy_sections=MappingProxyType(cca.POLICY_SECTIONS),
         collateral=("CPAK: PEM public key, JWK / JWK set or trust-anchor store",),
+        key_claims=("realm_initial_measurement", "platform_implementation_id"),
     ),
     TeeSpec(
         name="ibmse",
@@ -165,6 +191,7 @@ TEES: tuple[TeeSpec, ...] = (
         collateral=(
             "the request's secret (measurement key and nonce), or the RSA key that wrapped it",
         ),
+        key_claims=("cuid",),
     ),
     # last: claims only SPDM 1.1 GET_MEASUREMENTS || MEASUREMENTS (11 e0 .. at 37: 11 60) or
     # JSON with a device_evidence_list key, which no earlier kind starts with
@@ -243,6 +270,12 @@ def spec_for(tee: str) -> TeeSpec:
 #: policy sections of wrappers that keep the inner evidence's ``tee`` (an event log on a TDX
 #: quote): the engine runs one when its ``applies(appraisal)`` is true (docs/eventlog.md)
 WRAPPER_POLICY_SECTIONS: tuple[Mapping[str, Any], ...] = (tdx_eventlog.POLICY_SECTIONS,)
+
+
+def key_claims() -> tuple[str, ...]:
+    """Every spec's key claims in registry order, then ``report_data`` (the nonce binding)."""
+    names = [c for spec in TEES for c in spec.key_claims]
+    return tuple(dict.fromkeys([*names, "report_data"]))
 
 
 def policy_sections() -> dict[str, Any]:

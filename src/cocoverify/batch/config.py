@@ -13,31 +13,15 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, Final
 
+from cocoverify import registry
 from cocoverify.api import as_time
 from cocoverify.policy import Policy
 from cocoverify.result import format_time
 from cocoverify.trust import TrustStore
 
-#: Claims copied into each record (when the evidence has them), as lower-case hex / ints.
-KEY_CLAIMS: Final = (
-    "mr_enclave",
-    "mr_signer",
-    "isv_prod_id",
-    "isv_svn",
-    "mr_td",
-    "rtmr0",
-    "rtmr1",
-    "rtmr2",
-    "rtmr3",
-    "mr_config_id",
-    "measurement",
-    "host_data",
-    "vmpl",
-    "product",
-    "realm_initial_measurement",
-    "platform_implementation_id",
-    "report_data",
-)
+#: Claims copied into each record (when the evidence has them), as lower-case hex / ints: the
+#: key claims of every registered kind (``TeeSpec.key_claims``).
+KEY_CLAIMS: Final = registry.key_claims()
 
 #: Suffix of the per-evidence sibling collateral directory (``quote.bin.collateral/``).
 COLLATERAL_SUFFIX: Final = ".collateral"
