@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from cocoverify.errors import (
     ChainInvalid,
@@ -42,6 +42,7 @@ __all__ = [
     "Validity",
     "check_crl",
     "check_validity",
+    "common_name",
     "epoch_us",
     "fingerprint",
     "fresh",
@@ -72,6 +73,12 @@ def fresh(error: CocoverifyError) -> CocoverifyError:
     """A new exception equal to ``error`` (a template kept in a plan): same type, message,
     reason and details, no traceback, so a shared template is never raised itself."""
     return copy.copy(error)
+
+
+def common_name(name: x509.Name) -> str:
+    """The first common name (CN) of ``name``, or ""."""
+    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(attrs[0].value) if attrs else ""
 
 
 def fingerprint(cert: x509.Certificate) -> str:

@@ -35,6 +35,7 @@ from cocoverify._core.json import loads_strict
 from cocoverify._core.signatures import verify_ecdsa_raw
 from cocoverify._core.x509 import (
     ChainPlan,
+    common_name,
     epoch_us,
     fresh,
     plan_chain,
@@ -50,7 +51,7 @@ from cocoverify.tee.intel.documents import (
     parse_enclave_identity,
     parse_tcb_info,
 )
-from cocoverify.tee.intel.pck import PckChain, common_name
+from cocoverify.tee.intel.pck import PckChain
 from cocoverify.trust import TrustStore
 
 __all__ = [
@@ -226,7 +227,7 @@ def plan_signature(
     trust: TrustStore,
 ) -> SignaturePlan:
     """The static half of ``verify_signed_json`` for one document and one PCK root."""
-    signers = [c for c in certificates if "TCB Signing" in common_name(c)]
+    signers = [c for c in certificates if "TCB Signing" in common_name(c.subject)]
     if not signers:
         missing = CollateralUnavailable(
             f"no TCB Signing certificate for the {signed.member}", reason=Reason.COLLATERAL_MISSING

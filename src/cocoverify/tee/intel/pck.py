@@ -24,7 +24,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from cryptography.x509.oid import NameOID
 
 import cocoverify._core.der as der
 from cocoverify import _backend
@@ -32,6 +31,7 @@ from cocoverify._core.signatures import verify_ecdsa_raw
 from cocoverify._core.x509 import (
     CertificateReuse,
     ChainPlan,
+    common_name,
     epoch_us,
     fingerprint,
     fresh,
@@ -63,7 +63,6 @@ __all__ = [
     "PckPlan",
     "Platform",
     "ca_link",
-    "common_name",
     "intern_ca",
     "order_chain",
     "parse_pck_extension",
@@ -103,15 +102,6 @@ class PckChain:
     intermediate: x509.Certificate
     root: x509.Certificate
     info: PckInfo
-
-
-def common_name(
-    cert: x509.Certificate | x509.CertificateRevocationList, issuer: bool = False
-) -> str:
-    """The first CN of the subject (of the issuer with ``issuer``, always for a CRL), or ""."""
-    n = cert.issuer if issuer or isinstance(cert, x509.CertificateRevocationList) else cert.subject
-    attrs = n.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(attrs[0].value) if attrs else ""
 
 
 def order_chain(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
@@ -174,7 +164,7 @@ def _svn(tlv: der.TLV, what: str, bits: int) -> int:
 
 
 def _issuing_ca(cert: x509.Certificate) -> str:
-    issuer_cn = common_name(cert, issuer=True)
+    issuer_cn = common_name(cert.issuer)
     return (
         "platform" if "Platform" in issuer_cn else "processor" if "Processor" in issuer_cn else ""
     )
@@ -305,7 +295,7 @@ def _type5_chain(certs: tuple[x509.Certificate, ...]) -> tuple[x509.Certificate,
 
 
 def _is_pck_leaf(cert: x509.Certificate) -> bool:
-    return "SGX PCK Certificate" in common_name(cert)
+    return "SGX PCK Certificate" in common_name(cert.subject)
 
 
 def _complete(
@@ -442,7 +432,9 @@ def plan_pck_chain(
     )
     error: CocoverifyError | None = None
     info = None
-    if "SGX PCK Certificate" not in common_name(leaf) or "CA" not in common_name(inter):
+    if "SGX PCK Certificate" not in common_name(leaf.subject) or "CA" not in common_name(
+        inter.subject
+    ):
         error = ChainInvalid(
             "PCK chain certificates do not have Intel's PCK profile",
             reason=Reason.CERTIFICATE_PROFILE_INVALID,
@@ -469,7 +461,7 @@ def plan_pck_chain(
         leaf_point=point,
         leaf_key=other,
         leaf_serial=leaf.serial_number,
-        leaf_issuer_cn=common_name(leaf, issuer=True),
+        leaf_issuer_cn=common_name(leaf.issuer),
         intermediate=inter,
         intermediate_fingerprint=inter_fp,
         intermediate_serial=inter.serial_number,

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 
 from cocoverify import _backend
 from cocoverify._core.signatures import ec_public_key_from_raw, verify_ecdsa_raw
-from cocoverify._core.x509 import CrlPlan, epoch_us, fresh, plan_crl, revoked_serials
+from cocoverify._core.x509 import CrlPlan, common_name, epoch_us, fresh, plan_crl, revoked_serials
 from cocoverify.collateral import Collateral
 from cocoverify.errors import (
     CollateralInvalid,
@@ -38,7 +38,7 @@ from cocoverify.errors import (
 )
 from cocoverify.tee.intel.cache import Memo
 from cocoverify.tee.intel.parse import INTEL_QE_VENDOR_ID, Quote
-from cocoverify.tee.intel.pck import PckChain, PckPlan, common_name, plan_pck_chain
+from cocoverify.tee.intel.pck import PckChain, PckPlan, plan_pck_chain
 from cocoverify.trust import TrustStore
 
 __all__ = [
@@ -254,7 +254,7 @@ def verify_crls(
         crl_choice(crls, pck.root, "Root CA CRL"),
         crl_choice(crls, pck.intermediate, "PCK CRL"),
         other_issuers=other_issuers(crls, pck.root),
-        leaf_issuer_cn=common_name(pck.leaf, issuer=True),
+        leaf_issuer_cn=common_name(pck.leaf.issuer),
         intermediate_serial=pck.intermediate.serial_number,
         leaf_serial=pck.leaf.serial_number,
         at_us=epoch_us(at),

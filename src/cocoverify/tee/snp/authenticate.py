@@ -18,7 +18,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cocoverify._core.x509 import check_validity
+from cocoverify._core.x509 import check_validity, common_name
 from cocoverify.errors import CocoverifyError, SignatureInvalid, UnsupportedEvidence
 from cocoverify.errors import Reason as _Reason
 from cocoverify.tee.snp.chain import (
@@ -26,7 +26,6 @@ from cocoverify.tee.snp.chain import (
     chain_before_validity,
     chain_candidates,
     chain_names,
-    common_name,
     first_ok,
     missing_role,
 )

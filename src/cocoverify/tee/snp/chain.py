@@ -20,10 +20,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
+from cryptography.x509.oid import ExtensionOID, SignatureAlgorithmOID
 
 import cocoverify._core.der as der
-from cocoverify._core.x509 import check_validity, signed_by
+from cocoverify._core.x509 import check_validity, common_name, signed_by
 from cocoverify.errors import ChainInvalid, CocoverifyError, CollateralUnavailable, Reason
 from cocoverify.trust import TrustStore, fingerprint
 
@@ -34,7 +34,6 @@ __all__ = [
     "chain_candidates",
     "chain_names",
     "check_chain_validity",
-    "common_name",
     "first_ok",
     "is_amd_pss",
     "issuer_product",
@@ -51,13 +50,6 @@ _Pair = tuple[x509.Certificate, x509.Certificate]
 
 
 # --- roles by content ----------------------------------------------------------------------
-
-
-def common_name(n: x509.Name) -> str:
-    """The CN of ``n`` as text ("" when absent)."""
-    attrs = n.get_attributes_for_oid(NameOID.COMMON_NAME)
-    value = attrs[0].value if attrs else ""
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
 def cert_role(cert: x509.Certificate) -> tuple[str | None, str | None]:

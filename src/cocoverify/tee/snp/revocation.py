@@ -14,9 +14,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import ExtensionOID
 
 import cocoverify._core.der as der
+from cocoverify._core.x509 import common_name
 from cocoverify.errors import CollateralInvalid, CollateralUnavailable, Reason, Revoked
 from cocoverify.tee.snp.chain import (
-    common_name,
     is_amd_pss,
     profile_error,
     strict_signature_bits,
