@@ -37,7 +37,7 @@ import cocoverify._core.der as der
 from cocoverify import ChainInvalid, Reason
 from cocoverify._backend import native_error
 from cocoverify._core.text import decode_text
-from cocoverify.tee.intel import pck
+from cocoverify.tee.intel import sgxext
 from cocoverify_testing.der import der_bool, der_enum, der_int, der_octets, der_oid, der_seq, tlv
 from cocoverify_testing.intel import FakeIntelPKI, SgxExtension, sgx_pck, tdx_pck
 
@@ -51,7 +51,7 @@ if native_error() is not None:
 from cocoverify._backend import _native_sgxext
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-B = pck.SGX_EXT_OID
+B = sgxext.SGX_EXT_OID
 SGX_OID = x509.ObjectIdentifier(B)
 PEM = re.compile(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s\\n]+?-----END CERTIFICATE-----")
 PKI = FakeIntelPKI()
@@ -71,7 +71,7 @@ def selected(name: str) -> Iterator[None]:
 def cert_outcome(cert: x509.Certificate, backend: str) -> tuple[Any, ...]:
     with selected(backend):
         try:
-            return ("ok", pck.parse_pck_extension(cert))
+            return ("ok", sgxext.parse_pck_extension(cert))
         except ChainInvalid as exc:
             return ("error", type(exc), exc.reason, str(exc))
 
@@ -87,7 +87,7 @@ def outcome(raw: bytes, backend: str, cert: x509.Certificate | None = None) -> t
     ValueError, KeyError and IndexError into ChainInvalid)."""
     with selected(backend):
         try:
-            return ("ok", pck._decode_sgx_extension(raw, cert or _processor_cert()))
+            return ("ok", sgxext._decode_sgx_extension(raw, cert or _processor_cert()))
         except (ValueError, KeyError, IndexError) as exc:
             return ("error", type(exc), str(exc))
 
@@ -514,17 +514,17 @@ def test_parse_pck_extension_routes_to_the_selected_backend() -> None:
     spy = mock.Mock(wraps=_native_sgxext.parse_sgx_extension)
     with mock.patch.object(_native_sgxext, "parse_sgx_extension", spy):
         with selected("python"):
-            pck.parse_pck_extension(_platform_cert())
+            sgxext.parse_pck_extension(_platform_cert())
         assert spy.call_count == 0
         with selected("native"):
-            pck.parse_pck_extension(_platform_cert())
+            sgxext.parse_pck_extension(_platform_cert())
         assert spy.call_count == 1
     assert backend_mod.backend_for("sgx-extension") == backend_mod.BACKEND
 
 
 def test_facts_are_bytes_and_ints() -> None:
     with selected("native"):
-        info = pck.parse_pck_extension(_platform_cert())
+        info = sgxext.parse_pck_extension(_platform_cert())
     assert type(info.ppid) is bytes and type(info.fmspc) is bytes
     assert type(info.platform_instance_id) is bytes and info.ca == "platform"
     assert all(type(c) is int for c in info.tcb_components) and len(info.tcb_components) == 16
