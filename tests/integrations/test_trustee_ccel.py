@@ -52,6 +52,7 @@ def test_each_log_parses_as_trustee_writes_it(case: dict[str, Any]) -> None:
 
 
 def test_trustees_golden_tdx_claims_file() -> None:
+    require_shared("tdx-eventlog")  # skips with the reason when ../shared is absent
     # parse_tdx_claims_expected.json: trustee's quote tdx_quote_4.dat with the tdshim CCEL,
     # parsed as trustee's test does (that log does not replay to this quote's RTMRs)
     case = _cases("ccel-replay")[0]
@@ -81,6 +82,7 @@ def _cos113() -> tuple[dict[str, Any], bytes, Any, bytes]:
 
 
 def test_a_log_that_replays_to_the_quote_gives_event_log_claims() -> None:
+    require_shared("tdx-eventlog")  # skips with the reason when ../shared is absent
     q, quote, coll, ccel = _cos113()
     ev = {**evidence_quote(quote), "cc_eventlog": base64.b64encode(ccel).decode()}
     [(claims, _)] = trustee.evaluate("tdx", ev, None, None, collateral=coll, at=q["verify_at"])
@@ -99,6 +101,7 @@ def test_a_log_that_replays_to_the_quote_gives_event_log_claims() -> None:
 
 
 def test_trustee_policy_on_a_replayed_log() -> None:
+    require_shared("tdx-eventlog")  # skips with the reason when ../shared is absent
     pytest.importorskip("regopy")
     q, quote, coll, ccel = _cos113()
     ev = {**evidence_quote(quote), "cc_eventlog": base64.b64encode(ccel).decode()}
@@ -117,6 +120,7 @@ def test_trustee_policy_on_a_replayed_log() -> None:
 
 
 def test_tdvf_kernel_branch_reads_the_event_log_claims() -> None:
+    require_shared("tdx-eventlog")  # skips with the reason when ../shared is absent
     # the default policy's TDVF branch (executables 3) reads uefi_event_logs: its kernel
     # and kernel-parameter digests against tdvfkernel / tdvfkernelparams. Wiring only: the
     # OVMF log of trustee's tests is put next to another quote's claims (no quote has it).
@@ -157,6 +161,7 @@ def test_malformed_logs(data: bytes) -> None:
 
 
 def test_truncated_real_log_is_malformed_not_partial() -> None:
+    require_shared("tdx-eventlog")  # skips with the reason when ../shared is absent
     [case] = [c for c in _cases("ccel-replay") if c["id"] == "trustee-ccel-grub"]
     data = _file(case, "ccel").read_bytes()
     end = case["expected"]["parse"]["log_end_offset"]
@@ -168,6 +173,7 @@ def test_truncated_real_log_is_malformed_not_partial() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=600), st.integers(0, 2000))
 def test_any_bytes_parse_or_are_malformed(noise: bytes, cut: int) -> None:
+    require_shared("tdx-eventlog")  # skips with the reason when ../shared is absent
     # a real prefix with noise after it reaches every event parser
     [case] = [c for c in _cases("ccel-replay") if c["id"] == "trustee-ccel-ovmf"]
     data = _file(case, "ccel").read_bytes()[:cut] + noise
