@@ -16,10 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cocoverify
 from cocoverify import (
+    AuthenticityError,
     ConfigurationError,
     MalformedEvidence,
     MeasurementMismatch,
+    Policy,
     Reason,
     rego,
     trustee,
@@ -65,14 +68,19 @@ def test_trustees_golden_tdx_claims_file() -> None:
     )  # fmt: skip
     claims["uefi_event_logs"] = parse_ccel(_file(case, "ccel").read_bytes())
     assert {k: claims[k] for k in golden} == golden
-    # trustee's evaluate refuses that pair: the log does not replay to the quote's RTMRs
+    # trustee's evaluate refuses that pair: the log does not replay to the quote's RTMRs;
+    # the adapter says so as verify() does (not authentic, exit 3, the first register named)
     ev = {**evidence_quote(quote), "cc_eventlog": base64.b64encode(
         _file(case, "ccel").read_bytes()).decode()}  # fmt: skip
-    with pytest.raises(MeasurementMismatch) as err:
+    with pytest.raises(AuthenticityError) as err:
         trustee.evaluate("tdx", ev, None, None, collateral=coll, at=q4["verify_at"],
                          trustee_semantics=True)  # fmt: skip
-    assert err.value.reason is Reason.MEASUREMENT_MISMATCH
-    assert err.value.result is not None and not err.value.result.accepted
+    assert err.value.reason is Reason.EVENT_LOG_MISMATCH and err.value.exit_code == 3
+    assert err.value.details["register"] == "rtmr0"
+    with pytest.raises(AuthenticityError) as direct:
+        cocoverify.verify(json.dumps(ev).encode(), collateral=coll, at=q4["verify_at"])
+    assert direct.value.reason is err.value.reason
+    assert direct.value.details["register"] == err.value.details["register"]
 
 
 def _cos113() -> tuple[dict[str, Any], bytes, Any, bytes]:
@@ -96,8 +104,36 @@ def test_a_log_that_replays_to_the_quote_gives_event_log_claims() -> None:
     at = bytes(bad).index(digest)
     bad[at] ^= 1
     ev_bad = {**ev, "cc_eventlog": base64.b64encode(bytes(bad)).decode()}
+    register = f"rtmr{claims['uefi_event_logs'][3]['index'] - 1}"
+    outcomes = []
+    for semantics in (False, True):
+        with pytest.raises(AuthenticityError) as err:
+            trustee.evaluate("tdx", ev_bad, None, None, collateral=coll, at=q["verify_at"],
+                             trustee_semantics=semantics)  # fmt: skip
+        outcomes.append((err.value.reason, err.value.exit_code, err.value.details["register"]))
+    with pytest.raises(AuthenticityError) as direct:
+        cocoverify.verify(json.dumps(ev_bad).encode(), collateral=coll, at=q["verify_at"])
+    outcomes.append((direct.value.reason, direct.value.exit_code, direct.value.details["register"]))
+    assert outcomes == [(Reason.EVENT_LOG_MISMATCH, 3, register)] * 3
+
+
+def test_a_log_mismatch_is_named_before_a_policy_rejection() -> None:
+    # verify() replays before the policy stage; the adapter now does the same, so a
+    # failing policy does not hide a log that is not the quote's
+    require_shared("tdx-eventlog")  # skips with the reason when ../shared is absent
+    q, quote, coll, ccel = _cos113()
+    bad = bytearray(ccel)
+    events = parse_ccel(ccel)
+    bad[bytes(bad).index(bytes.fromhex(events[3]["digests"][0]["digest"]))] ^= 1
+    ev = {**evidence_quote(quote), "cc_eventlog": base64.b64encode(bytes(bad)).decode()}
+    strict = Policy.from_dict({"tdx": {"mr_td": ["00" * 48]}})
+    with pytest.raises(AuthenticityError) as err:
+        trustee.evaluate("tdx", ev, None, None, collateral=coll, at=q["verify_at"], policy=strict)
+    assert err.value.reason is Reason.EVENT_LOG_MISMATCH
+    # the same evidence with its own log: the policy's rejection
+    good = {**ev, "cc_eventlog": base64.b64encode(ccel).decode()}
     with pytest.raises(MeasurementMismatch):
-        trustee.evaluate("tdx", ev_bad, None, None, collateral=coll, at=q["verify_at"])
+        trustee.evaluate("tdx", good, None, None, collateral=coll, at=q["verify_at"], policy=strict)
 
 
 def test_trustee_policy_on_a_replayed_log() -> None:
