@@ -14,17 +14,22 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from cocoverify.collateral import Collateral
+from cocoverify.collateral.requests import CollateralRequest
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import EvidenceError, Reason
 from cocoverify.result import Appraisal
 from cocoverify.tee import cca, ibmse, intel, nitro, nvidia, snp
+from cocoverify.tee.intel import requests as intel_requests
+from cocoverify.tee.snp import requests as snp_requests
 from cocoverify.trust import TrustStore
 from cocoverify.wrappers import azure, tdx_eventlog
 
 __all__ = [
     "TEES",
+    "CollateralRequests",
     "Pipeline",
     "TeeSpec",
+    "collateral_requests",
     "detect",
     "key_claims",
     "peek_tee",
@@ -46,6 +51,18 @@ class Pipeline(Protocol):
         source: CollateralSource | None = None,
         require_crl: bool = False,
     ) -> Appraisal: ...
+
+
+class CollateralRequests(Protocol):
+    """What a TEE package offers to ``cocoverify fetch`` and ``verify --online``: the typed
+    requests (``collateral/requests.py``) for the collateral this evidence needs, read from
+    the evidence (nothing verified). ``collateral``: what is already at hand (a VCEK naming
+    a v2 report's product, a PCK chain for quotes without one); ``product``: an explicit
+    AMD product for reports that do not name it."""
+
+    def __call__(
+        self, data: bytes, *, collateral: Collateral | None = None, product: str | None = None
+    ) -> tuple[CollateralRequest, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +87,8 @@ class TeeSpec:
     tcb_statuses: frozenset[str] = frozenset()
     #: the claims that identify what ran (batch records and the CLI's text view show them)
     key_claims: tuple[str, ...] = ()
+    #: the online collateral the evidence needs (None: no collateral service serves it)
+    requests: CollateralRequests | None = None
 
 
 def _hardware(data: bytes) -> TeeSpec:
@@ -116,6 +135,22 @@ def _appraise_azure(
     return azure.appraise_evidence(data, inner=inner)
 
 
+def _requests_azure(
+    data: bytes, *, collateral: Collateral | None = None, product: str | None = None
+) -> tuple[CollateralRequest, ...]:
+    """The hardware report's requests; the VCEK the evidence carries may name the product."""
+    ev = azure.parse_evidence(data)
+    hcl = azure.parse_hcl(ev.hcl_report)
+    extra = collateral if collateral is not None else Collateral()
+    if hcl.kind == "az-snp-vtpm":
+        hw = hcl.snp_report
+        if ev.vcek:
+            extra = extra + _evidence_collateral(ev.vcek)
+    else:
+        hw = ev.td_quote or b""
+    return collateral_requests(hw, collateral=extra, product=product)
+
+
 #: specs whose evidence wraps another TEE's
 _WRAPPERS = ("azure", "tpm")
 
@@ -136,6 +171,7 @@ TEES: tuple[TeeSpec, ...] = (
             "QE Identity (QE or TD_QE), with its signing chain",
         ),
         tcb_statuses=intel.TCB_STATUSES,
+        requests=intel_requests.collateral_requests,
         key_claims=(
             "mr_enclave",
             "mr_signer",
@@ -158,6 +194,7 @@ TEES: tuple[TeeSpec, ...] = (
         policy_sections=MappingProxyType(snp.POLICY_SECTIONS),
         collateral=("VCEK or VLEK", "ASK or ASVK", "ARK (pinned)", "CRL (optional)"),
         key_claims=("measurement", "host_data", "vmpl", "product"),
+        requests=snp_requests.collateral_requests,
     ),
     # before cca, whose detect claims every COSE_Sign1 by its first byte: nitro.detect claims
     # only a COSE_Sign1 whose payload is a map with the NSM document's text keys
@@ -220,6 +257,7 @@ TEES: tuple[TeeSpec, ...] = (
             "az-snp-vtpm: ASK and ARK (the VCEK is in the evidence), CRL (optional)",
             "az-tdx-vtpm: the TD quote's DCAP collateral (TCB Info, QE Identity, CRLs)",
         ),
+        requests=_requests_azure,
     ),
     # trustee's generic tpm evidence JSON ({ak_public, tpm_quote}); verified only under an
     # attestation key the caller pins as collateral
@@ -248,6 +286,18 @@ def detect(data: bytes) -> TeeSpec:
         "evidence is of no supported kind (" + ", ".join(spec.name for spec in TEES) + ")",
         reason=Reason.UNKNOWN_FORMAT,
     )
+
+
+def collateral_requests(
+    data: bytes, *, collateral: Collateral | None = None, product: str | None = None
+) -> tuple[CollateralRequest, ...]:
+    """The typed collateral requests for ``data`` (any supported evidence, wrappers
+    included); ``()`` when its TEE has no collateral service (its collateral is carried in
+    the evidence or pinned by the caller: ``TeeSpec.collateral`` says which)."""
+    spec = detect(data)
+    if spec.requests is None:
+        return ()
+    return spec.requests(data, collateral=collateral, product=product)
 
 
 def peek_tee(data: bytes) -> str | None:
