@@ -23,6 +23,7 @@ from cocoverify.tee.intel import requests as intel_requests
 from cocoverify.tee.snp import requests as snp_requests
 from cocoverify.trust import TrustStore
 from cocoverify.wrappers import azure, tdx_eventlog
+from cocoverify.wrappers.azure.parse import parse_evidence, parse_hcl
 
 __all__ = [
     "TEES",
@@ -139,8 +140,8 @@ def _requests_azure(
     data: bytes, *, collateral: Collateral | None = None, product: str | None = None
 ) -> tuple[CollateralRequest, ...]:
     """The hardware report's requests; the VCEK the evidence carries may name the product."""
-    ev = azure.parse_evidence(data)
-    hcl = azure.parse_hcl(ev.hcl_report)
+    ev = parse_evidence(data)
+    hcl = parse_hcl(ev.hcl_report)
     extra = collateral if collateral is not None else Collateral()
     if hcl.kind == "az-snp-vtpm":
         hw = hcl.snp_report
