@@ -22,6 +22,7 @@ from cocoverify.integrations.ear.jws import public_jwk, sign_ear, verify_ear
 from cocoverify.integrations.ear.token import (
     PROFILE,
     TRUSTEE_PROFILE,
+    VERAISON_PROFILE,
     annotated_evidence,
     to_composite_ear,
     to_ear,
@@ -71,6 +72,7 @@ __all__ = [
     "UNSAFE_HARDWARE",
     "UNSUPPORTABLE_CONFIG",
     "UNTRUSTWORTHY_INSTANCE",
+    "VERAISON_PROFILE",
     "VERIFIER_MALFUNCTION",
     "VISIBLE_MEMORY_RUNTIME",
     "annotated_evidence",

@@ -31,7 +31,7 @@ from cocoverify.errors import (
     SignatureInvalid,
     UnsupportedEvidence,
 )
-from cocoverify.integrations.ear.token import epoch_seconds
+from cocoverify.integrations.ear.token import VERAISON_PROFILE, epoch_seconds
 from cocoverify.integrations.ear.vector import CLAIM_NAMES, STATUSES, TIERS, ear_status
 from cocoverify.result import to_jsonable
 
@@ -144,6 +144,25 @@ def _int_claim(claims: Mapping[str, Any], name: str) -> int:
     return value
 
 
+def _check_draft_claims(claims: Mapping[str, Any]) -> None:
+    """The EAR draft's own claims, for its profile (draft-fv-rats-ear "EAR Claims"; as
+    veraison/ear checks them): ``ear.verifier-id`` is exactly ``{build, developer}`` text,
+    and the Veraison extensions of each appraisal are what its libraries can read."""
+    vid = claims.get("ear.verifier-id")
+    if (
+        not isinstance(vid, dict)
+        or set(vid) != {"build", "developer"}
+        or not all(isinstance(v, str) and v for v in vid.values())
+    ):
+        raise _malformed("EAR: ear.verifier-id must be {build, developer}", "ear.verifier-id")
+    for name, sub in claims["submods"].items():
+        if not isinstance(sub.get("ear.appraisal-policy-id", ""), str):
+            raise _malformed(f"EAR submod {name}: appraisal-policy-id", f"submods.{name}")
+        for ext in ("ear.veraison.annotated-evidence", "ear.veraison.policy-claims"):
+            if not isinstance(sub.get(ext, {}), dict):
+                raise _malformed(f"EAR submod {name}: {ext} is not an object", f"submods.{name}")
+
+
 def _check_shape(claims: Mapping[str, Any]) -> None:
     if not isinstance(claims.get("eat_profile"), str):
         raise _malformed("EAR: eat_profile missing", "eat_profile")
@@ -191,7 +210,8 @@ def verify_ear(
     the signing input with ``key`` (the header ``jwk`` only when ``allow_embedded_jwk``
     and no key is given); (4) ``iat <= at + leeway < exp + leeway`` (and ``nbf``);
     (5) claim shape: ``eat_profile`` (equal to ``profile`` if given), ``submods`` with valid
-    ``ear.status`` and vectors.
+    ``ear.status`` and vectors; with :data:`VERAISON_PROFILE` also the draft's
+    ``ear.verifier-id`` and the Veraison extensions' types.
     """
     at_s = epoch_seconds(at)
     if not isinstance(leeway, int) or isinstance(leeway, bool) or leeway < 0:
@@ -265,6 +285,8 @@ def verify_ear(
         raise AuthenticityError(f"EAR expired (exp {exp} <= {at_s})", reason=Reason.EAR_EXPIRED)
     # (5) the claim shape
     _check_shape(claims)
+    if claims["eat_profile"] == VERAISON_PROFILE:
+        _check_draft_claims(claims)
     if profile is not None and claims["eat_profile"] != profile:
         raise UnsupportedEvidence(
             f"EAR eat_profile {claims['eat_profile']!r}, want {profile!r}",

@@ -2,7 +2,9 @@
 
 Trustee ``attestation-service/src/ear_token/{mod.rs,broker.rs}``: top-level ``eat_profile``,
 ``iat``/``exp``, ``iss``, ``ear.verifier-id`` and one appraisal per device under ``submods``
-(``cpu0``).
+(``cpu0``). With :data:`VERAISON_PROFILE` (the profile of draft-fv-rats-ear, which veraison's
+EAR libraries accept) every appraisal carries only the draft's claims and Veraison's
+registered extensions (docs/ear.md "Profiles").
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROFILE",
     "TRUSTEE_PROFILE",
+    "VERAISON_PROFILE",
     "annotated_evidence",
     "epoch_seconds",
     "tee_claims",
@@ -42,6 +45,8 @@ __all__ = [
 #: Our EAT profile; ``TRUSTEE_PROFILE`` reproduces trustee's AS token.
 PROFILE: Final = "tag:github.com,2025:cocoverify"
 TRUSTEE_PROFILE: Final = "tag:github.com,2024:confidential-containers/Trustee"
+#: The EAR draft's profile (draft-fv-rats-ear "EAT Profile"; veraison/ear ``EatProfile``).
+VERAISON_PROFILE: Final = "tag:github.com,2023:veraison/ear"
 
 _INIT_DATA_CLAIM: Final = {
     "sgx": "config_id",
@@ -273,7 +278,13 @@ def to_ear(
     }
     if isinstance(outcome, VerificationResult) and outcome.reason is not None:
         summary["reason"] = outcome.reason.value
-    appraisal["cocoverify.result"] = summary
+    if profile == VERAISON_PROFILE:
+        # no private claim names: the summary is the policy's outcome, a registered
+        # Veraison extension (veraison/ear ``VeraisonPolicyClaims``), without nulls
+        claims_out = {k: v for k, v in summary.items() if v is not None}
+        appraisal["ear.veraison.policy-claims"] = claims_out
+    else:
+        appraisal["cocoverify.result"] = summary
     for ext in decision.extensions if decision is not None else ():
         # broker.rs: each {name, key, value} of data.policy.extensions, by name
         if ext["name"] in appraisal:
