@@ -271,6 +271,7 @@ def verify_composite(
     expected_report_data: bytes | str | None = None,
     device_report_data: bytes | str | None = None,
     collateral_source: CollateralSource | None = None,
+    primary: composite.PrimaryHook | None = None,
 ) -> composite.CompositeResult:
     """Verify a CPU TEE's evidence with device (GPU) evidence bound to the same nonce: KBS
     ``tee-evidence`` JSON (``primary_evidence`` + ``additional_evidence``) or parts.
@@ -278,7 +279,9 @@ def verify_composite(
     Returns one result with a part per device (``cpu0``, ``gpu0``, ...), accepted only when
     every part is; it does not raise for a part's rejection (the part carries its error).
     ``policy`` applies to the primary part, ``device_policy`` (default: the default policy)
-    to the devices. docs/nvidia.md "Composite".
+    to the devices. ``primary`` turns a primary evidence object into bytes plus the collateral
+    it carries (the trustee adapter's ``composite_primary`` reads trustee's SNP JSON).
+    docs/nvidia.md "Composite".
     """
     when = as_time(at)
     verifier = Verifier(
@@ -291,6 +294,7 @@ def verify_composite(
             evidence,
             expected_report_data=expected,
             device_report_data=_as_bytes("device_report_data", device_report_data),
+            primary=primary,
         )
     else:
         parts = tuple(evidence)
@@ -299,6 +303,7 @@ def verify_composite(
         return verifier.verify(
             part.evidence,
             at=when,
+            collateral=part.collateral,
             policy=None if part.device_class == "cpu" else devices,
             expected_report_data=part.expected_report_data,
         )

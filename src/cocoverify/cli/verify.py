@@ -25,6 +25,7 @@ from cocoverify.integrations.ear import (
 )
 from cocoverify.integrations.reference import load_reference_values
 from cocoverify.integrations.rego import RegoDecision, evaluate_policy, reject
+from cocoverify.integrations.trustee import composite_primary
 from cocoverify.policy import Policy
 from cocoverify.registry import peek_tee
 from cocoverify.result import VerificationResult
@@ -281,6 +282,7 @@ def _run_composite(args: argparse.Namespace, data: bytes) -> int:
             trust=_trust(args.trust_root),
             at=args.at,
             expected_report_data=args.report_data,
+            primary=composite_primary,  # trustee's SNP / quote objects as primary evidence
         )
     except CocoverifyError as exc:
         if args.format == "text":

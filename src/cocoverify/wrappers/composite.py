@@ -7,10 +7,16 @@ The KBS shape (trustee ``kbs/docs/kbs_attestation_protocol.md``, ``tee-evidence`
      "additional_evidence": "<JSON text: {\\"nvidia\\": {\\"device_evidence_list\\": [...]}}>"}
 
 Parts are named as trustee names EAR submodules: ``cpu0`` for the primary evidence, then
-``<class><n>`` per additional entry (``gpu0`` for ``nvidia``). The nonce: the primary part is
-bound to the expected report data as given; a GPU part to the same value cut or zero-padded
-to the 32-byte SPDM nonce (trustee ``regularize_data(report_data, 32)``), unless the caller
-gives the devices' report data.
+``<class><n>`` per device of the additional evidence: an ``nvidia`` entry with several GPUs in
+its ``device_evidence_list`` gives ``gpu0``, ``gpu1``, ... (one part, and one EAR submodule,
+per device; trustee ``attestation-service/src/ear_token``). The primary evidence is passed
+on as its bytes (raw, hex, base64 or JSON text that ``verify()`` recognises), or through the
+caller's ``primary`` hook, which turns a trustee evidence object (e.g. ``SnpEvidence``
+``{attestation_report, cert_chain}``) into bytes plus the collateral it carries.
+
+The nonce: the primary part is bound to the expected report data as given; a GPU part to the
+same value cut or zero-padded to the 32-byte SPDM nonce (trustee
+``regularize_data(report_data, 32)``), unless the caller gives the devices' report data.
 
 This module never verifies evidence itself: the layer above (``cocoverify.api``) passes the
 per-part appraisal in as a callable, so wrappers stay independent of the TEE packages.
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cocoverify._core.json import loads_strict
+from cocoverify.collateral import Collateral
 from cocoverify.errors import CocoverifyError, MalformedEvidence, Reason
 from cocoverify.result import VerificationResult
 
@@ -33,6 +40,7 @@ __all__ = [
     "CompositeResult",
     "Part",
     "PartOutcome",
+    "PrimaryHook",
     "kbs_parts",
     "looks_like_kbs",
     "verify_parts",
@@ -53,6 +61,13 @@ class Part:
     expected_report_data: bytes | None = None
     #: the device class: ``cpu`` or an additional-evidence class (``gpu``)
     device_class: str = "cpu"
+    #: collateral the evidence itself carries (a trustee ``cert_chain``), added to the call's
+    collateral: Collateral | None = None
+
+
+#: turns a primary evidence object into (bytes to verify, the collateral it carries), or None
+#: when it does not recognise the object (then it is passed on as JSON text)
+PrimaryHook = Callable[[Mapping[str, Any]], tuple[bytes, Collateral] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +182,41 @@ def _as_bytes(value: Any, field: str) -> bytes:
     raise _bad(f"{field}: expected an object or text", field)
 
 
+def _primary(value: Any, hook: PrimaryHook | None, expected: bytes | None) -> Part:
+    if hook is not None and isinstance(value, Mapping):
+        converted = hook(value)
+        if converted is not None:
+            data, carried = converted
+            return Part("cpu0", data, expected, collateral=carried)
+    return Part("cpu0", _as_bytes(value, "primary_evidence"), expected)
+
+
+def _devices(tee: str, evidence: Any) -> list[Any]:
+    """One evidence object per device: an ``nvidia`` list is split into single-device lists
+    (each keeps its own chain); anything else is one device."""
+    if isinstance(evidence, str):
+        try:
+            evidence = loads_strict(evidence)
+        except ValueError:
+            raise _bad(
+                f"additional_evidence.{tee} is not JSON", f"additional_evidence.{tee}"
+            ) from None
+    items = evidence.get("device_evidence_list") if isinstance(evidence, Mapping) else None
+    if tee != "nvidia" or not isinstance(items, list) or len(items) < 2:
+        return [evidence]
+    rest = {k: v for k, v in evidence.items() if k != "device_evidence_list"}
+    return [{**rest, "device_evidence_list": [item]} for item in items]
+
+
 def kbs_parts(
     tee_evidence: bytes | str | Mapping[str, Any],
     *,
     expected_report_data: bytes | None = None,
     device_report_data: bytes | None = None,
+    primary: PrimaryHook | None = None,
 ) -> tuple[Part, ...]:
-    """The parts of KBS ``tee-evidence`` (``primary_evidence`` + ``additional_evidence``)."""
+    """The parts of KBS ``tee-evidence`` (``primary_evidence`` + ``additional_evidence``):
+    ``cpu0``, then one part per device (``gpu0``, ``gpu1``, ...)."""
     obj: Any = tee_evidence
     if not isinstance(obj, Mapping):
         try:
@@ -182,9 +225,7 @@ def kbs_parts(
             raise _bad("not valid JSON", "tee-evidence") from None
     if not isinstance(obj, Mapping) or "primary_evidence" not in obj:
         raise _bad("expected {primary_evidence, additional_evidence}", "tee-evidence")
-    parts = [
-        Part("cpu0", _as_bytes(obj["primary_evidence"], "primary_evidence"), expected_report_data)
-    ]
+    parts = [_primary(obj["primary_evidence"], primary, expected_report_data)]
     extra: Any = obj.get("additional_evidence") or "{}"
     if isinstance(extra, str):
         try:
@@ -203,14 +244,15 @@ def kbs_parts(
                 field=f"additional_evidence.{tee}",
                 reason=Reason.UNSUPPORTED_TEE_TYPE,
             )
-        n = counts.get(cls, 0)
-        counts[cls] = n + 1
         nonce = device_report_data
         if nonce is None:
             nonce = _regularize(expected_report_data, GPU_NONCE_SIZE)
-        parts.append(
-            Part(f"{cls}{n}", _as_bytes(evidence, f"additional_evidence.{tee}"), nonce, cls)
-        )
+        for device in _devices(tee, evidence):
+            n = counts.get(cls, 0)
+            counts[cls] = n + 1
+            parts.append(
+                Part(f"{cls}{n}", _as_bytes(device, f"additional_evidence.{tee}"), nonce, cls)
+            )
     return tuple(parts)
 
 

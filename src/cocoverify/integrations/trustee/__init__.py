@@ -11,12 +11,14 @@ Built on the public API only (:func:`cocoverify.verify`, :mod:`cocoverify.hazmat
 * :mod:`.evidence` -- the evidence JSON of each TEE -> bytes for ``verify()``;
 * :mod:`.verify` -- bindings, trustee's hard checks and the two acceptance modes;
 * :mod:`.claims` -- trustee's claims of each TEE (the one place they are built);
-* :mod:`.eventlog` -- the TDX CC event log: ``uefi_event_logs`` claims and the RTMR replay.
+* :mod:`.eventlog` -- the TDX CC event log: ``uefi_event_logs`` claims and the RTMR replay;
+* :mod:`.composite` -- a trustee evidence object as KBS composite ``primary_evidence``.
 """
 
 from __future__ import annotations
 
 from cocoverify.integrations.trustee.claims import claims_for, intel_supplemental
+from cocoverify.integrations.trustee.composite import composite_primary
 from cocoverify.integrations.trustee.eventlog import parse_ccel, replay
 from cocoverify.integrations.trustee.evidence import (
     SNP_REPORT_KEYS,
@@ -33,6 +35,7 @@ __all__ = [
     "TEES",
     "TrusteeEvidence",
     "claims_for",
+    "composite_primary",
     "evaluate",
     "intel_supplemental",
     "parse_ccel",
