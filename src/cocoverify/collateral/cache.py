@@ -11,10 +11,13 @@ hwid, TCB), never by ``at``. An entry serves a request at time ``at`` while
 
 Misses are single-flight: concurrent requests for one key share one fetch (and its
 error). ``negative_ttl`` > 0 also remembers CollateralUnavailable for that long (useful
-against rate limits). ``directory`` adds an on-disk cache that survives restarts; its
-files are read like any collateral file (content-recognised, verified by the pipeline)
-and an unreadable or mismatching file is a miss. Use one directory per source
-configuration.
+against rate limits). ``stale_if_error`` serves the last copy held (memory or disk, however
+old) when the inner source cannot answer (CollateralUnavailable: server down, 404, 429,
+timeout, or an offline source); the pipeline still checks its dates, so a stale copy is
+rejected as expired rather than accepted. ``directory`` adds an on-disk cache that
+survives restarts; its files are read like any collateral file (content-recognised,
+verified by the pipeline) and an unreadable or mismatching file is a miss. Use one
+directory per source configuration.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ _DER = serialization.Encoding.DER
 class CacheStats:
     """Counters: ``hits`` (memory), ``disk_hits``, ``misses`` (led a fetch), ``joined``
     (waited for another thread's fetch), ``fetches`` (calls to the inner source),
-    ``errors`` (failed fetches), ``evictions``, ``entries`` (now in memory)."""
+    ``errors`` (failed fetches), ``evictions``, ``entries`` (now in memory), ``stale`` (an
+    old copy served because the fetch failed: ``stale_if_error``)."""
 
     hits: int = 0
     disk_hits: int = 0
@@ -64,6 +68,7 @@ class CacheStats:
     errors: int = 0
     evictions: int = 0
     entries: int = 0
+    stale: int = 0
 
 
 def _json_next_update(body: bytes, member: str) -> _dt.datetime:
@@ -113,6 +118,7 @@ class CachingSource(SourceBase):
         negative_ttl: _dt.timedelta = _dt.timedelta(0),
         directory: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.time,
+        stale_if_error: bool = False,
     ) -> None:
         if max_entries < 1 or max_age <= _dt.timedelta(0):
             raise ConfigurationError(
@@ -125,12 +131,13 @@ class CachingSource(SourceBase):
         self.min_refetch = min_refetch.total_seconds()
         self.negative_ttl = negative_ttl.total_seconds()
         self.directory = Path(directory) if directory is not None else None
+        self.stale_if_error = stale_if_error
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[str, ...], _Entry] = OrderedDict()
         self._flights: dict[tuple[str, ...], _Flight] = {}
         self._n: dict[str, int] = dict.fromkeys(
-            ("hits", "disk_hits", "misses", "joined", "fetches", "errors", "evictions"), 0
+            ("hits", "disk_hits", "misses", "joined", "fetches", "errors", "evictions", "stale"), 0
         )
 
     # --- the protocol ------------------------------------------------------------------------
@@ -175,6 +182,7 @@ class CachingSource(SourceBase):
     ) -> Collateral:
         with self._lock:
             entry = self._entries.get(key)
+            held = entry.value if entry is not None else None
             if entry is not None and self._fresh(entry, at, self._clock()):
                 self._entries.move_to_end(key)
                 self._n["hits"] += 1
@@ -196,7 +204,7 @@ class CachingSource(SourceBase):
             assert flight.value is not None
             return flight.value
         try:
-            flight.value = self._lead(key, at, fetch)
+            flight.value = self._lead(key, at, fetch, held)
             return flight.value
         except BaseException as exc:
             flight.error = exc
@@ -207,7 +215,11 @@ class CachingSource(SourceBase):
             flight.done.set()
 
     def _lead(
-        self, key: tuple[str, ...], at: _dt.datetime, fetch: Callable[[], Collateral]
+        self,
+        key: tuple[str, ...],
+        at: _dt.datetime,
+        fetch: Callable[[], Collateral],
+        held: Collateral | None = None,
     ) -> Collateral:
         disk = self._disk_load(key)
         if disk is not None and self._fresh(disk, at, self._clock()):
@@ -221,8 +233,12 @@ class CachingSource(SourceBase):
         try:
             value = fetch()
         except CollateralUnavailable as exc:
+            old = disk.value if disk is not None else held
             with self._lock:
                 self._n["errors"] += 1
+                if self.stale_if_error and old is not None:
+                    self._n["stale"] += 1
+                    return old  # verified by the pipeline like any file (dates included)
                 if self.negative_ttl > 0:
                     self._store(key, _Entry(None, exc, self._clock(), None))
             raise

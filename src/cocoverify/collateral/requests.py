@@ -54,6 +54,13 @@ class IntelRequest:
         """The cache key."""
         return ("intel", self.tee, self.ca, self.fmspc.hex())
 
+    def describe(self) -> str:
+        """For people: what is asked for, with the identifiers that name it."""
+        return (
+            f"Intel {self.tee.upper()} collateral for FMSPC {self.fmspc.hex().upper()} "
+            f"(PCK {self.ca.capitalize()} CA)"
+        )
+
 
 def intel_request(*, fmspc: bytes, ca: str, tee: str) -> IntelRequest:
     """Check the arguments of an Intel request (Intel SGX PCK Certificate and CRL Profile:
@@ -83,6 +90,15 @@ class AmdRequest:
         """The cache key (for a VLEK only product and key type matter)."""
         tcb = ",".join(f"{k}={v}" for k, v in self.tcb)
         return ("amd", self.product, self.key_type, self.hwid.hex(), tcb)
+
+    def describe(self) -> str:
+        """For people: what is asked for, with the identifiers that name it."""
+        if self.key_type == "vlek":
+            return f"AMD {self.product} VLEK chain (ASVK + ARK) and CRL"
+        return (
+            f"AMD {self.product} VCEK for hardware ID {self.hwid.hex()[:16]}... at "
+            f"{vcek_file_prefix(self)}, with its chain (ASK + ARK) and CRL"
+        )
 
     @property
     def spl(self) -> dict[str, int]:
