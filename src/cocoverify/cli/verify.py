@@ -19,6 +19,7 @@ from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
 from cocoverify.integrations.ear import (
     PROFILE,
     TRUSTEE_PROFILE,
+    VERAISON_PROFILE,
     sign_ear,
     to_composite_ear,
     to_ear,
@@ -87,9 +88,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--ear-profile",
-        choices=("cocoverify", "trustee"),
+        choices=("cocoverify", "trustee", "veraison"),
         default="cocoverify",
-        help="eat_profile of the EAR (trustee: the CoCo AS profile string)",
+        help="eat_profile of the EAR (trustee: the CoCo AS profile string; veraison: the EAR "
+        "draft's profile that Veraison's verifier accepts, docs/ear.md)",
     )
     p.add_argument(
         "--rego",
@@ -180,6 +182,7 @@ def _ear_key(path: str) -> ec.EllipticCurvePrivateKey:
 
 
 _EAR_CURVES = {"secp256r1": "ES256", "secp384r1": "ES384"}
+_EAR_PROFILES = {"cocoverify": PROFILE, "trustee": TRUSTEE_PROFILE, "veraison": VERAISON_PROFILE}
 
 
 def _write_ear(
@@ -192,7 +195,7 @@ def _write_ear(
     result = outcome if isinstance(outcome, VerificationResult) else outcome.result
     # rejected before a result existed: the requested time, else now
     iat = result.verified_at if result is not None else _api.as_time(args.at)
-    profile = TRUSTEE_PROFILE if args.ear_profile == "trustee" else PROFILE
+    profile = _EAR_PROFILES[args.ear_profile]
     claims = to_ear(outcome, iat=iat, decision=decision, profile=profile, **inputs)
     if key is not None:
         sys.stdout.write(sign_ear(claims, key, _EAR_CURVES[key.curve.name]) + "\n")
@@ -291,7 +294,7 @@ def _run_composite(args: argparse.Namespace, data: bytes) -> int:
             write_json(error_dict(exc, None))
         return exc.exit_code
     if args.format == "ear":
-        profile = TRUSTEE_PROFILE if args.ear_profile == "trustee" else PROFILE
+        profile = _EAR_PROFILES[args.ear_profile]
         outcomes = {p.name: p.outcome for p in combined.parts}
         claims = to_composite_ear(outcomes, iat=_api.as_time(args.at), profile=profile)
         if ear_key is not None:
