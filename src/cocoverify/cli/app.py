@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Sequence
 
 import cocoverify.cli.batch as batch
+import cocoverify.cli.fetch as fetch
 import cocoverify.cli.policy as policy_cmd
 import cocoverify.cli.show as show
 import cocoverify.cli.verify as verify
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     show.register(sub)
     policy_cmd.register(sub)
     batch.register(sub)
+    fetch.register(sub)
     return p
 
 
