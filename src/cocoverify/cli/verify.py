@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import cocoverify.api as _api
+import cocoverify.cli.fetch as fetch
 from cocoverify._core.text import decode_text
 from cocoverify._core.x509 import load_certificates
 from cocoverify.cli.output import error_dict, render_text, use_colour, write_json
@@ -118,6 +119,12 @@ def register(sub: Any) -> None:
         help="TDX: a legacy text AA event log (INIT sha384/<hex> then one line per event), "
         "replayed into RTMR3",
     )
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="fetch missing collateral (Intel PCS/PCCS, AMD KDS; cached); options below",
+    )
+    fetch.add_source_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -238,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
             expected_init_data=args.init_data,
             event_log=_read_log(args.event_log, "--event-log", text=False),
             aa_event_log=_read_log(args.aa_event_log, "--aa-event-log", text=True),
+            collateral_source=fetch.source_from_args(args) if args.online else None,
         )
         if rego_text is not None:
             decision = evaluate_policy(result, rego_text, reference_values=reference, **inputs)
