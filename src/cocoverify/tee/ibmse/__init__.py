@@ -46,4 +46,14 @@ def describe(data: bytes) -> dict[str, Any]:
             }
         ),
         "measurement_key_wrapped": bool(response.encr_measurement_key),
+        "identifiers": {
+            "cuid": response.cuid.hex(),
+            "collateral": "the request's secret (measurement key and nonce), or the RSA key "
+            "that wrapped it",
+        },
+        "signature": {
+            "measurement": "HMAC-SHA512 under the request's measurement key (IBM SE "
+            "attestation, checked by verify only)",
+            "measurement_key_in_response": bool(response.encr_measurement_key),
+        },
     }

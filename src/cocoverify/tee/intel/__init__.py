@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cocoverify.result import to_jsonable
-from cocoverify.tee.intel.claims import quote_claims
-from cocoverify.tee.intel.parse import looks_like, parse_quote
+from cocoverify.tee.intel.describe import describe_quote
+from cocoverify.tee.intel.parse import looks_like
 from cocoverify.tee.intel.pipeline import appraise_quote
 from cocoverify.tee.intel.policy import SgxPolicy, TdxPolicy
 from cocoverify.tee.intel.tcb import TCB_STATUSES
@@ -33,6 +32,6 @@ def detect(data: bytes) -> str | None:
 
 
 def describe(data: bytes) -> dict[str, Any]:
-    """Decoded fields, nothing verified (``cocoverify show``)."""
-    q = parse_quote(data)
-    return {"kind": q.tee, "verified": False, "claims": to_jsonable(quote_claims(q))}
+    """Decoded fields, nothing verified (``cocoverify show``): ``kind``, ``verified``,
+    ``claims`` and the groups of the text view (``describe.py``)."""
+    return describe_quote(data)

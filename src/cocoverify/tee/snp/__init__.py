@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cocoverify.result import to_jsonable
-from cocoverify.tee.snp.claims import report_claims
-from cocoverify.tee.snp.parse import looks_like, split_evidence
+from cocoverify.tee.snp.describe import describe_report
+from cocoverify.tee.snp.parse import looks_like
 from cocoverify.tee.snp.pipeline import appraise_report
 from cocoverify.tee.snp.policy import SnpPolicy
-from cocoverify.tee.snp.tcb import product_from_cpuid
 
 __all__ = ["POLICY_SECTIONS", "appraise_report", "describe", "detect"]
 
@@ -24,10 +22,6 @@ def detect(data: bytes) -> str | None:
 
 
 def describe(data: bytes) -> dict[str, Any]:
-    """Decoded fields, nothing verified (``cocoverify show``)."""
-    report, _table = split_evidence(data)
-    fam, model = report.cpuid_fam_id, report.cpuid_mod_id
-    product = product_from_cpuid(fam, model) if fam is not None and model is not None else None
-    # v2 reports carry no CPUID: TCB fields are decoded with the Milan/Genoa layout
-    claims = report_claims(report, product or "Milan")
-    return {"kind": "snp", "verified": False, "product": product, "claims": to_jsonable(claims)}
+    """Decoded fields, nothing verified (``cocoverify show``): ``kind``, ``verified``,
+    ``product``, ``claims`` and the groups of the text view (``describe.py``)."""
+    return describe_report(data)
