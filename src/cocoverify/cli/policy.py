@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
-from cocoverify.errors import CocoverifyError
-from cocoverify.policy import Policy
+from cocoverify.policy.check import check_file
 
 __all__ = ["register"]
 
@@ -22,11 +22,12 @@ def register(sub: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """0 and the normalised policy when valid; 1 and the located error otherwise."""
-    try:
-        policy = Policy.from_file(args.file)
-    except CocoverifyError as exc:
-        print(exc.args[0])
+    """0 and the normalised policy when valid; 1 and every located error otherwise."""
+    policy, problems = check_file(args.file)
+    if problems or policy is None:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} error(s) in {args.file}", file=sys.stderr)
         return 1
     print(json.dumps(policy.to_dict(), indent=2))
     return 0
