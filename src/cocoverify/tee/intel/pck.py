@@ -102,11 +102,15 @@ def order_chain(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ..
 
 # --- where the chain comes from ---------------------------------------------------------------
 
-#: Type-5 PEM text as Intel's QE writes it (RFC 7468 strict form): BEGIN line, base64 lines,
-#: END line, each ended by LF (or CRLF; the last one may be missing), then NUL padding only.
+#: Type-5 PEM text exactly as Intel's QE writes it (docs/intel.md; RFC 7468 section 3 strict
+#: form, as every real quote has it): per certificate a BEGIN line, the base64 in lines of 64
+#: characters (the last one 4..64, padded), an END line, each ended by one LF; then NUL
+#: padding only. CRLF, other line lengths, a missing final LF: malformed.
+_B64 = rb"[A-Za-z0-9+/]"
 _PEM_STRICT = re.compile(
-    rb"(?:-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/]{1,76}={0,2}\r?\n)+"
-    rb"-----END CERTIFICATE-----(?:\r?\n|(?=\x00)|\Z))+\x00*"
+    rb"(?:-----BEGIN CERTIFICATE-----\n(?:" + _B64 + rb"{64}\n)*"
+    rb"(?:" + _B64 + rb"{4}){0,15}(?:" + _B64 + rb"{4}|" + _B64 + rb"{3}=|" + _B64 + rb"{2}==)\n"
+    rb"-----END CERTIFICATE-----\n)+\x00*"
 )
 
 
