@@ -87,8 +87,12 @@ class VendorServer:
         self.thread.start()
 
     @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def _match(self, path: str, query: dict[str, str]) -> list[Reply] | None:
         for key, queue in self.routes.items():
