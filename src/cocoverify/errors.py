@@ -25,14 +25,19 @@ the partial result in ``.result`` (claims, TCB status), so a rejection explains 
 
 from __future__ import annotations
 
+import copy
+import datetime as _dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cocoverify.reasons import Reason
 
 if TYPE_CHECKING:
+    from cocoverify.collateral.requests import CollateralRequest
     from cocoverify.result import VerificationResult
 
 __all__ = [
+    "FETCH_COMMAND",
     "AuthenticityError",
     "ChainInvalid",
     "CocoverifyError",
@@ -43,12 +48,15 @@ __all__ = [
     "EvidenceError",
     "MalformedEvidence",
     "MeasurementMismatch",
+    "MissingCollateral",
     "PolicyRejected",
     "Reason",
     "Revoked",
     "SignatureInvalid",
     "TcbRejected",
     "UnsupportedEvidence",
+    "missing_message",
+    "with_at_hint",
 ]
 
 
@@ -145,8 +153,66 @@ class CollateralError(CocoverifyError):
     exit_code = 4
 
 
+#: How to fetch everything a piece of evidence needs at once (the ``fetch`` subcommand).
+FETCH_COMMAND = "cocoverify fetch EVIDENCE -o DIR"
+
+
+@dataclass(frozen=True, slots=True)
+class MissingCollateral:
+    """One piece of collateral a verification needed and did not have.
+
+    ``item``: what it is ("TCB Info", "PCK CRL", "VCEK", ...); ``tee``: "sgx", "tdx" or
+    "snp"; ``ids``: the identifiers that name it, in order (``("fmspc", "00906ed50000")``,
+    ``("ca", "platform")``, ``("product", "Milan")``, ``("hwid", "<hex>")``...); ``url``: where
+    the vendor serves it (Intel PCS v4, AMD KDS), None when no public service does (a VLEK);
+    ``request``: the typed request a :class:`~cocoverify.collateral.source.CollateralSource`
+    serves it for, when one can be built; ``note``: anything else the user must know.
+    """
+
+    item: str
+    tee: str
+    ids: tuple[tuple[str, str], ...] = ()
+    url: str | None = None
+    request: CollateralRequest | None = None
+    note: str = ""
+
+    def describe(self) -> str:
+        """One line: the item, its identifiers, the URL and the note."""
+        text = self.item
+        if self.ids:
+            text += " (" + ", ".join(f"{k} {v}" for k, v in self.ids) + ")"
+        if self.url:
+            text += f" from {self.url}"
+        if self.note:
+            text += f" [{self.note}]"
+        return text
+
+
 class CollateralUnavailable(CollateralError):
-    """Collateral needed for the verdict was not supplied or could not be fetched."""
+    """Collateral needed for the verdict was not supplied or could not be fetched.
+
+    ``.missing`` lists every piece that was missing (empty when the pipeline cannot name
+    them), each with its identifiers and the URL that serves it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Reason | None = None,
+        missing: tuple[MissingCollateral, ...] = (),
+        **details: Any,
+    ) -> None:
+        super().__init__(message, reason=reason, **details)
+        self.missing: tuple[MissingCollateral, ...] = tuple(missing)
+
+
+def missing_message(lead: str, missing: tuple[MissingCollateral, ...]) -> str:
+    """``lead``, then every missing piece and the command that fetches them all."""
+    if not missing:
+        return lead
+    items = "; ".join(m.describe() for m in missing)
+    return f"{lead}; missing collateral: {items}; to fetch it all: {FETCH_COMMAND}"
 
 
 class CollateralInvalid(CollateralError):
@@ -200,3 +266,31 @@ class MeasurementMismatch(PolicyRejected):
         self.claim = claim
         self.expected = expected
         self.actual = actual
+
+
+#: Expiry reasons that old evidence verified at the current time meets.
+_EXPIRED = frozenset({Reason.COLLATERAL_EXPIRED, Reason.CRL_EXPIRED, Reason.CERTIFICATE_EXPIRED})
+#: How close to the wall clock a verification time counts as "now".
+AT_NOW_WINDOW = _dt.timedelta(minutes=10)
+
+
+def with_at_hint(exc: CocoverifyError, at: _dt.datetime) -> CocoverifyError:
+    """``exc``, or when it is an expiry met at the current time (``at`` within
+    :data:`AT_NOW_WINDOW` of now) a copy whose message suggests verifying at the time the
+    collateral was valid (``--at``; ``details["valid_from"]`` when the raiser knew it).
+    Same class and reason: only the message changes."""
+    if exc.reason not in _EXPIRED or not exc.args:
+        return exc
+    if abs(_dt.datetime.now(_dt.UTC) - at) > AT_NOW_WINDOW:
+        return exc
+    valid_from = exc.details.get("valid_from")
+    example = "--at TIME"
+    if isinstance(valid_from, _dt.datetime):
+        example = f"--at {valid_from.astimezone(_dt.UTC):%Y-%m-%dT%H:%M:%SZ} (its issue date)"
+    hinted = copy.copy(exc)
+    hinted.args = (
+        f"{exc.args[0]}; verified at the current time: if the evidence is older, verify it "
+        f"at a time its collateral was valid, e.g. {example}",
+        *exc.args[1:],
+    )
+    return hinted

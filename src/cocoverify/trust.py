@@ -21,6 +21,7 @@ from cocoverify.errors import ConfigurationError, Reason
 
 __all__ = [
     "AMD_ARK_SHA256",
+    "AMD_CA_SHA256",
     "AWS_NITRO_ROOT_SHA256",
     "IBM_SE_ROOT_SHA256",
     "INTEL_SGX_ROOT_CA_SHA256",
@@ -38,6 +39,35 @@ AMD_ARK_SHA256: Mapping[str, str] = MappingProxyType(
         "Milan": "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd",
         "Genoa": "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1",
         "Turin": "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",
+    }
+)
+
+#: AMD's certificates per product and role (ARK, ASK, ASVK), as KDS serves them in
+#: ``/vcek/v1/<P>/cert_chain`` and ``/vlek/v1/<P>/cert_chain``: the copies shipped in
+#: ``cocoverify/tee/snp/_data`` must have exactly these SHA-256(DER) values.
+AMD_CA_SHA256: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "Milan": MappingProxyType(
+            {
+                "ark": AMD_ARK_SHA256["Milan"],
+                "ask": "67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b",
+                "asvk": "c5e081f59b7efab1fe2f8b505e159704e72f29cab7ef7cf628a05a42439082f5",
+            }
+        ),
+        "Genoa": MappingProxyType(
+            {
+                "ark": AMD_ARK_SHA256["Genoa"],
+                "ask": "5464738c1546aed5f2cecf1dc98c5c960a92e8913238a61711bc90ec6e828521",
+                "asvk": "197e610743a917d6b9bb982a5a9226ccc0a15b611be0619e626aca9151457372",
+            }
+        ),
+        "Turin": MappingProxyType(
+            {
+                "ark": AMD_ARK_SHA256["Turin"],
+                "ask": "5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185",
+                "asvk": "104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c",
+            }
+        ),
     }
 )
 

@@ -26,6 +26,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from cocoverify._core.x509load import (
+    load_der_certificate,
+    load_pem_certificate,
+    serial_zero_allowed,
+)
 from cocoverify.errors import (
     ChainInvalid,
     CocoverifyError,
@@ -49,10 +54,13 @@ __all__ = [
     "is_ca",
     "is_revoked",
     "load_certificates",
+    "load_der_certificate",
+    "load_pem_certificate",
     "pem_blocks",
     "plan_chain",
     "plan_crl",
     "revoked_serials",
+    "serial_zero_allowed",
     "signature_valid",
     "signed_by",
     "validity",
@@ -154,7 +162,7 @@ def load_certificates(
     try:
         if _BEGIN in data:
             blocks = pem_blocks(data)
-            loaded = [_load(b, x509.load_pem_x509_certificate, reuse) for b in blocks]
+            loaded = [_load(b, load_pem_certificate, reuse) for b in blocks]
         else:
             loaded = _load_der_sequence(data, zero_padding=zero_padding, reuse=reuse)
         for block, cert, known in loaded:
@@ -199,7 +207,9 @@ def force_parse(item: x509.Certificate | x509.CertificateRevocationList) -> None
     _ = item.signature_algorithm_oid, item.signature_algorithm_parameters
     if isinstance(item, x509.Certificate):
         _ = item.subject, item.not_valid_before_utc, item.not_valid_after_utc, item.public_key()
-        _ = item.serial_number, item.tbs_certificate_bytes
+        with serial_zero_allowed():  # a VCEK's serial is 0
+            _ = item.serial_number
+        _ = item.tbs_certificate_bytes
     else:
         _ = item.last_update_utc, item.next_update_utc, item.tbs_certlist_bytes
         for revoked in item:
@@ -227,7 +237,7 @@ def _load_der_sequence(
         end = pos + hdr + length
         if end > len(data):
             raise ValueError("DER certificate truncated")
-        certs.append(_load(data[pos:end], x509.load_der_x509_certificate, reuse))
+        certs.append(_load(data[pos:end], load_der_certificate, reuse))
         pos = end
     if not certs:
         raise ValueError("empty")
@@ -266,12 +276,14 @@ class Validity:
                 Reason.COLLATERAL_NOT_YET_VALID,
             )
         if at_us > self.not_after:
-            raise _fail(
+            error = _fail(
                 self.collateral,
                 f"{self.what} expired at {self.not_after_time.isoformat()}",
                 Reason.CERTIFICATE_EXPIRED,
                 Reason.COLLATERAL_EXPIRED,
             )
+            error.details["valid_from"] = self.not_before_time
+            raise error
 
 
 def validity(cert: x509.Certificate, *, what: str, collateral: bool = False) -> Validity:
@@ -433,6 +445,7 @@ class CrlPlan:
             raise CollateralInvalid(
                 f"{self.what}: stale (nextUpdate {self.next_update_text})",
                 reason=Reason.CRL_EXPIRED,
+                valid_from=self.crl.last_update_utc,
             )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from collections.abc import Sequence
 
 import cocoverify.cli.batch as batch
@@ -42,10 +41,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the subcommand; the exit code."""
-    # Real AMD VCEKs carry serial number 0 (KDS specification, VCEK certificate);
-    # cryptography warns on every load.
-    # The library leaves the warning visible; the command line does not print it to users.
-    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -442,7 +442,9 @@ def _check_window(
 ) -> None:
     if at_us > next_update_us:
         raise CollateralInvalid(
-            f"{what} expired at {format_time(next_update)}", reason=Reason.COLLATERAL_EXPIRED
+            f"{what} expired at {format_time(next_update)}",
+            reason=Reason.COLLATERAL_EXPIRED,
+            valid_from=issue,
         )
     if at_us < issue_us:
         raise CollateralInvalid(

@@ -19,7 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from cocoverify._core.x509 import force_parse
+from cocoverify._core.x509 import force_parse, load_der_certificate
 from cocoverify.tee.snp.chain import cert_role, issuer_product
 from cocoverify.tee.snp.memo import ObjectMemo
 from cocoverify.tee.snp.verify import vek_point
@@ -127,7 +127,7 @@ def crl_info(crl: x509.CertificateRevocationList) -> CrlInfo:
 @functools.lru_cache(maxsize=MAX_RECORDS)
 def cert_info_der(der: bytes) -> CertInfo:
     """The record of a DER certificate (an extended report's table entry)."""
-    cert = x509.load_der_x509_certificate(der)
+    cert = load_der_certificate(der)
     force_parse(cert)
     return _make_cert(cert, cert.public_bytes(Encoding.DER))
 

@@ -210,6 +210,7 @@ def _check_crl_time(crl: x509.CertificateRevocationList, at: _dt.datetime, *, wh
         raise CollateralInvalid(
             f"{what}: stale (nextUpdate {nu.isoformat() if nu else 'absent'})",
             reason=Reason.CRL_EXPIRED,
+            valid_from=crl.last_update_utc,
         )
 
 
