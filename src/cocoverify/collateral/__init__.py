@@ -13,6 +13,7 @@ what it needs. Files are recognised by their content, never their names:
 
 from __future__ import annotations
 
+import base64
 import binascii
 import hashlib
 import json
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.x509 import ocsp
 
 from cocoverify._core.x509 import PARSE_ERRORS, force_parse, load_certificates
 from cocoverify.errors import CollateralInvalid, MalformedEvidence, Reason
@@ -212,6 +214,8 @@ def _classify(data: bytes, source: str) -> Collateral | None:
     stripped = data.strip()
     if not stripped:
         return None
+    if stripped[:1] == b"<":  # XML: a SWID tag (NVIDIA RIMs; docs/nvidia.md)
+        return _classify_swid(stripped, source)
     if stripped[:1] in (b"{", b"["):
         return _classify_json(stripped, source)
     if b"-----BEGIN " in stripped:
@@ -223,6 +227,28 @@ def _classify(data: bytes, source: str) -> Collateral | None:
         except binascii.Error:
             return None
     return _classify_der(der)
+
+
+def _classify_swid(data: bytes, source: str) -> Collateral | None:
+    """A SWID tag (ISO/IEC 19770-2 ``SoftwareIdentity``, e.g. an NVIDIA RIM), kept as the
+    document ``{"swid_tag": text}``; the pipeline that needs it parses it."""
+    if b"SoftwareIdentity" not in data[:4096]:
+        return None
+    try:
+        return Collateral(documents=({"swid_tag": data.decode("utf-8")},))
+    except UnicodeDecodeError:
+        raise CollateralInvalid(
+            f"{source}: XML that is not UTF-8", reason=Reason.COLLATERAL_MALFORMED
+        ) from None
+
+
+def _classify_ocsp(der: bytes) -> Collateral | None:
+    """A DER OCSPResponse (RFC 6960), kept as ``{"ocsp_response": base64}``."""
+    try:
+        ocsp.load_der_ocsp_response(der)
+    except PARSE_ERRORS:
+        return None
+    return Collateral(documents=({"ocsp_response": base64.b64encode(der).decode("ascii")},))
 
 
 def _classify_der(der: bytes) -> Collateral | None:
@@ -238,6 +264,8 @@ def _classify_der(der: bytes) -> Collateral | None:
         return Collateral(chains=(load_certificates(der),))
     except MalformedEvidence:
         pass
+    if (answer := _classify_ocsp(der)) is not None:
+        return answer
     try:
         return Collateral(public_keys=(serialization.load_der_public_key(der),))
     except PARSE_ERRORS:

@@ -54,7 +54,9 @@ def test_fake_report_accepts() -> None:
     assert claims["config"]["driver_version"] == "550.90.07"
     assert claims["config"]["fwid"] == PKI.fwid.hex()
     assert len(claims["measurements"]) == 64
-    assert result.warnings == ("device certificate revocation not checked (no NVIDIA CRL given)",)
+    assert result.warnings == (
+        "device certificate revocation not checked (no NVIDIA CRL or OCSP response given)",
+    )
     assert result.collateral["revocation_checked"] is False
 
 

@@ -3,15 +3,18 @@
 Every knob is unchecked while unset. ``measurements``: block index -> allowed values (hex),
 inline or from ``reference_values_file`` (JSON or YAML: ``{index: value or [values]}``, or
 ``{"measurements": {...}}``); a block the report lacks fails. ``arches``, ``driver_versions``,
-``vbios_versions``: allow-lists. ``require_revocation_check``: fail when no CRL applied to the
-device chain. With several devices, every device must pass every rule.
+``vbios_versions``: allow-lists. ``require_revocation_check``: fail when no CRL or OCSP
+response applied to the device chain. ``require_rim``: fail when no RIM was given for a
+device. RIMs given as collateral (``rim.py``) are always compared: each active RIM
+measurement against the report's block (rule ``rim_measurement<block>``, reason
+``measurement_mismatch``). With several devices, every device must pass every rule.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cocoverify._core.rules import hex_bytes, reject_unknown_keys, rule_in
@@ -27,6 +30,7 @@ _KEYS = (
     "driver_versions",
     "vbios_versions",
     "require_revocation_check",
+    "require_rim",
 )
 
 #: block index -> allowed values, sorted by index (a tuple, so the section stays hashable)
@@ -105,6 +109,7 @@ class GpuPolicy:
     driver_versions: frozenset[str] | None = None
     vbios_versions: frozenset[str] | None = None
     require_revocation_check: bool = False
+    require_rim: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -126,15 +131,17 @@ class GpuPolicy:
             for index, values in load_reference_values(ref):
                 merged[index] = merged.get(index, frozenset()) | values
             measurements = tuple(sorted(merged.items()))
-        flag = data.get("require_revocation_check", False)
-        if not isinstance(flag, bool):
-            raise _bad(f"{where}.require_revocation_check", "expected true or false")
+        flags = {}
+        for name in ("require_revocation_check", "require_rim"):
+            flags[name] = data.get(name, False)
+            if not isinstance(flags[name], bool):
+                raise _bad(f"{where}.{name}", "expected true or false")
         return cls(
             measurements=measurements,
             arches=_texts(f"{where}.arches", data.get("arches")),
             driver_versions=_texts(f"{where}.driver_versions", data.get("driver_versions")),
             vbios_versions=_texts(f"{where}.vbios_versions", data.get("vbios_versions")),
-            require_revocation_check=flag,
+            **flags,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,8 +155,9 @@ class GpuPolicy:
             value = getattr(self, name)
             if value is not None:
                 out[name] = sorted(value)
-        if self.require_revocation_check:
-            out["require_revocation_check"] = True
+        for name in ("require_revocation_check", "require_rim"):
+            if getattr(self, name):
+                out[name] = True
         return out
 
     def rules(self, a: Appraisal) -> list[RuleVerdict]:
@@ -160,12 +168,14 @@ class GpuPolicy:
         claim_sets: tuple[Mapping[str, Any], ...] = (
             devices if isinstance(devices, tuple) else (a.claims,)
         )
+        records = a.collateral.get("devices") or (a.collateral,)
         out: list[RuleVerdict] = []
         for n, claims in enumerate(claim_sets):
             prefix = f"device[{n}]." if many else ""
             out.extend(self._device(prefix, claims))
+            record = records[n] if n < len(records) else {}
+            out.extend(self._rim(prefix, claims, record.get("rim")))
         if self.require_revocation_check:
-            records = a.collateral.get("devices") or (a.collateral,)
             checked = all(r.get("revocation_checked") for r in records)
             out.append(
                 RuleVerdict("require_revocation_check", True)
@@ -173,10 +183,47 @@ class GpuPolicy:
                 else RuleVerdict(
                     "require_revocation_check",
                     False,
-                    "the device certificate chain was not checked for revocation (no CRL given)",
+                    "the device certificate chain was not checked for revocation "
+                    "(no CRL or OCSP response given)",
                     reason=Reason.CRL_MISSING,
                 )
             )
+        return out
+
+    def _rim(
+        self, prefix: str, claims: Mapping[str, Any], rim: Mapping[str, Any] | None
+    ) -> list[RuleVerdict]:
+        """Each active RIM measurement against the report's block (RIM index = block - 1)."""
+        if rim is None:
+            if not self.require_rim:
+                return []
+            return [
+                RuleVerdict(
+                    prefix + "require_rim",
+                    False,
+                    "no RIM given for this device (give the driver and VBIOS RIMs with "
+                    "--collateral)",
+                    reason=Reason.POLICY_REJECTED,
+                )
+            ]
+        values = claims.get("measurements") or {}
+        out = []
+        for block, allowed in rim["reference_blocks"].items():
+            name = f"{prefix}rim_measurement{block}"
+            actual = values.get(str(block))
+            verdict = rule_in(
+                name,
+                bytes.fromhex(actual) if isinstance(actual, str) else None,
+                [bytes.fromhex(v) for v in allowed],
+            )
+            if not verdict.passed:
+                verdict = replace(
+                    verdict,
+                    message=f"measurement block {block} (RIM index {int(block) - 1}) "
+                    f"{'is absent' if actual is None else 'is ' + actual}, the RIM allows "
+                    f"{', '.join(allowed)} (RIM signature not verified)",
+                )
+            out.append(verdict)
         return out
 
     def _device(self, prefix: str, claims: Mapping[str, Any]) -> list[RuleVerdict]:

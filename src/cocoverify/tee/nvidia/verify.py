@@ -7,7 +7,8 @@ verification time. The leaf carries the TCG DICE TcbInfo extension (2.23.133.5.4
 last 48 bytes are the FWID the report's opaque data must repeat. The report signature is
 ECDSA P-384 / SHA-384 over every byte before it, with the leaf key (trustee ``report.rs``;
 DSP0274 §10.11), checked by the backend's ``ecdsa_verify``. CRLs given as collateral are
-applied to every non-root certificate; without them nothing is checked for revocation.
+applied to every non-root certificate (OCSP responses: :mod:`.ocsp`); without either,
+nothing is checked for revocation.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from cocoverify.trust import TrustStore
 
 __all__ = [
     "FWID_OID",
+    "chain_names",
     "device_root",
     "leaf_fwid",
     "load_chain",
@@ -86,7 +88,8 @@ def load_chain(data: bytes) -> tuple[x509.Certificate, ...]:
     return chain
 
 
-def _names(count: int) -> list[str]:
+def chain_names(count: int) -> list[str]:
+    """How errors and records name the chain's certificates, leaf first."""
     return ["device certificate", *(f"chain[{i}]" for i in range(1, count - 1)), "root"]
 
 
@@ -125,7 +128,11 @@ def verify_device_chain(
             reason=Reason.CHAIN_INVALID,
         )
     verify_chain(
-        chain, pinned=trust.nvidia_roots, at=at, names=_names(len(chain)), require_ca_flags=False
+        chain,
+        pinned=trust.nvidia_roots,
+        at=at,
+        names=chain_names(len(chain)),
+        require_ca_flags=False,
     )
     key = chain[0].public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
@@ -142,11 +149,12 @@ def verify_revocation(
     crls: Iterable[x509.CertificateRevocationList],
     *,
     at: _dt.datetime,
-) -> int:
+) -> list[str]:
     """Step 5: each CRL whose issuer is a chain certificate must be signed by it and current
-    at ``at``; a listed serial is a rejection. Returns how many CRLs applied."""
-    names = _names(len(chain))
-    used = 0
+    at ``at``; a listed serial is a rejection. Returns the certificate checked by each CRL
+    that applied (one name per CRL)."""
+    names = chain_names(len(chain))
+    checked = []
     for crl in crls:
         for i in range(1, len(chain)):
             issuer = chain[i]
@@ -154,8 +162,8 @@ def verify_revocation(
                 continue
             check_crl(crl, issuer, at, what=f"CRL of {names[i]}")
             raise_if_revoked(crl, chain[i - 1], what=names[i - 1])
-            used += 1
-    return used
+            checked.append(names[i - 1])
+    return checked
 
 
 def verify_signature(report: SpdmReport, leaf: x509.Certificate) -> None:
