@@ -13,7 +13,6 @@ what it needs. Files are recognised by their content, never their names:
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -26,14 +25,22 @@ from typing import Any, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
-from cryptography.x509 import ocsp
 
-from cocoverify._core.x509 import PARSE_ERRORS, force_parse, load_certificates
+from cocoverify._core.io import COLLATERAL_LIMIT, read_capped
+from cocoverify._core.pem import PemError, read_pem
+from cocoverify._core.x509 import (
+    PARSE_ERRORS,
+    force_parse,
+    load_certificates,
+    load_pem_certificate,
+)
 from cocoverify.errors import CollateralInvalid, MalformedEvidence, Reason
 
 __all__ = ["Collateral", "load_collateral"]
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
+#: Bytes that never occur in PEM text (RFC 7468 section 3): such a file is binary.
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +186,30 @@ def _labels(item: Collateral, source: str) -> tuple[tuple[str, x509.Certificate]
     return ()
 
 
+def read_collateral_file(path: str) -> bytes:
+    """A collateral file's bytes, at most ``COLLATERAL_LIMIT`` (docs/security.md "Input
+    limits"); larger, a special file or unreadable: CollateralInvalid (exit 4)."""
+    try:
+        return read_capped(path, COLLATERAL_LIMIT, kind="collateral")
+    except OSError as exc:
+        raise CollateralInvalid(
+            f"{path}: cannot read ({exc.strerror or exc})", reason=Reason.COLLATERAL_MISSING
+        ) from None
+
+
+def classify_file(data: bytes, source: str) -> Collateral | None:
+    """One file of a collateral folder: its items, None when it is no collateral at all
+    (skipped), CollateralInvalid naming the file and line when it is recognisably collateral
+    but damaged (a truncated PEM block or JSON document, bad base64, a broken DER item)."""
+    item = _classify(data, source)
+    if item is None:
+        return None
+    return replace(item, sources=(source,), labels=_labels(item, source))
+
+
 def load_collateral(paths: Iterable[str | os.PathLike[str]]) -> Collateral:
-    """Load files and directories (recursively; unrecognised files in directories are skipped)."""
+    """Load files and directories (recursively; files in directories that are no collateral
+    at all are skipped, damaged collateral is an error, docs/trust-and-collateral.md)."""
     total = Collateral()
     for p in paths:
         path = os.fspath(p)
@@ -189,19 +218,11 @@ def load_collateral(paths: Iterable[str | os.PathLike[str]]) -> Collateral:
                 dirs.sort()
                 for name in sorted(files):
                     full = os.path.join(root, name)
-                    with open(full, "rb") as fh:
-                        item = _classify(fh.read(), full)
+                    item = classify_file(read_collateral_file(full), full)
                     if item is not None:
-                        total = total + replace(item, sources=(full,), labels=_labels(item, full))
+                        total = total + item
         else:
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                raise CollateralInvalid(
-                    f"{path}: cannot read ({exc.strerror})", reason=Reason.COLLATERAL_MISSING
-                ) from None
-            total = total + Collateral.from_bytes(data, source=path)
+            total = total + Collateral.from_bytes(read_collateral_file(path), source=path)
     return total
 
 
@@ -214,44 +235,38 @@ def _classify(data: bytes, source: str) -> Collateral | None:
     stripped = data.strip()
     if not stripped:
         return None
-    if stripped[:1] == b"<":  # XML: a SWID tag (NVIDIA RIMs; docs/nvidia.md)
-        return _classify_swid(stripped, source)
-    if stripped[:1] in (b"{", b"["):
+    if _JSON_START.match(stripped):
         return _classify_json(stripped, source)
-    if b"-----BEGIN " in stripped:
-        return _classify_pem(stripped, source)
+    if b"-----BEGIN " in stripped or b"-----END " in stripped:
+        if _BINARY.search(stripped) is None:
+            return _classify_pem(stripped, source)
+        return _classify_embedded_pem(stripped, source)
     der = data if data[:1] == b"\x30" else stripped  # DER may end in a whitespace byte
-    if re.fullmatch(rb"(0x)?[0-9a-fA-F\s]+", stripped) and len(stripped) % 2 == 0:
-        try:
-            der = binascii.unhexlify(re.sub(rb"\s", b"", stripped.removeprefix(b"0x")))
-        except binascii.Error:
-            return None
-    return _classify_der(der)
+    if re.fullmatch(rb"(0x)?[0-9a-fA-F\s]+", stripped):
+        digits = re.sub(rb"\s", b"", stripped.removeprefix(b"0x"))
+        if len(digits) % 2:
+            if digits[:4] in _DER_HEX_STARTS:  # hex of a DER item, cut short
+                raise CollateralInvalid(
+                    f"{source}: truncated hex (odd number of digits)",
+                    reason=Reason.COLLATERAL_MALFORMED,
+                )
+        else:
+            try:
+                der = binascii.unhexlify(digits)
+            except binascii.Error:
+                return None
+    return _classify_der(der, source)
 
 
-def _classify_swid(data: bytes, source: str) -> Collateral | None:
-    """A SWID tag (ISO/IEC 19770-2 ``SoftwareIdentity``, e.g. an NVIDIA RIM), kept as the
-    document ``{"swid_tag": text}``; the pipeline that needs it parses it."""
-    if b"SoftwareIdentity" not in data[:4096]:
-        return None
-    try:
-        return Collateral(documents=({"swid_tag": data.decode("utf-8")},))
-    except UnicodeDecodeError:
-        raise CollateralInvalid(
-            f"{source}: XML that is not UTF-8", reason=Reason.COLLATERAL_MALFORMED
-        ) from None
+#: JSON text: an object, or an array whose first item starts like a JSON value (so an INI
+#: file's ``[section]`` is no JSON)
+_JSON_START = re.compile(rb'\{|\[\s*[\[\{"\]\d-]')
+#: A SEQUENCE with a two- or three-byte length: how certificates and CRLs start
+_DER_STARTS = (b"\x30\x82", b"\x30\x83")
+_DER_HEX_STARTS = (b"3082", b"3083")
 
 
-def _classify_ocsp(der: bytes) -> Collateral | None:
-    """A DER OCSPResponse (RFC 6960), kept as ``{"ocsp_response": base64}``."""
-    try:
-        ocsp.load_der_ocsp_response(der)
-    except PARSE_ERRORS:
-        return None
-    return Collateral(documents=({"ocsp_response": base64.b64encode(der).decode("ascii")},))
-
-
-def _classify_der(der: bytes) -> Collateral | None:
+def _classify_der(der: bytes, source: str) -> Collateral | None:
     if not der.startswith(b"\x30"):
         return None
     try:
@@ -264,12 +279,18 @@ def _classify_der(der: bytes) -> Collateral | None:
         return Collateral(chains=(load_certificates(der),))
     except MalformedEvidence:
         pass
-    if (answer := _classify_ocsp(der)) is not None:
-        return answer
     try:
         return Collateral(public_keys=(serialization.load_der_public_key(der),))
     except PARSE_ERRORS:
-        return None
+        pass
+    if der[:2] in _DER_STARTS and len(der) >= 4:
+        size = int.from_bytes(der[2 : 2 + der[1] - 0x80], "big") + 2 + der[1] - 0x80
+        if size != len(der):  # a certificate or CRL cut short (or with bytes appended)
+            raise CollateralInvalid(
+                f"{source}: DER item of {size} bytes, the file has {len(der)} (truncated?)",
+                reason=Reason.COLLATERAL_MALFORMED,
+            )
+    return None
 
 
 X = TypeVar("X", x509.Certificate, x509.CertificateRevocationList)
@@ -285,21 +306,48 @@ def _checked(item: X, source: str) -> X:
     return item
 
 
+def _pem_block(label: str, der: bytes) -> bytes:
+    """A block in canonical form (what the ``cryptography`` PEM loaders read)."""
+    body = binascii.b2a_base64(der, newline=False)
+    lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return b"-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label.encode(), lines, label.encode())
+
+
 def _classify_pem(data: bytes, source: str) -> Collateral | None:
+    """PEM text, read block by block: a damaged block is an error naming its line."""
+    try:
+        blocks = [(b.label, _pem_block(b.label, b.der), b.line) for b in read_pem(data)]
+    except PemError as exc:
+        raise CollateralInvalid(
+            f"{source}:{exc.line}: damaged PEM ({str(exc.args[0]).split(': ', 1)[1]})",
+            reason=Reason.COLLATERAL_MALFORMED,
+            line=exc.line,
+        ) from None
+    return _pem_items(blocks, source)
+
+
+def _classify_embedded_pem(data: bytes, source: str) -> Collateral | None:
+    """A binary file holding PEM text (e.g. a quote with its PCK chain): its complete
+    certificate, CRL and key blocks, as before; no damage is reported for binary files."""
+    blocks = [(m.group(1).decode(), m.group(0), 0) for m in _PEM_BLOCK.finditer(data)]
+    return _pem_items(blocks, source)
+
+
+def _pem_items(blocks: list[tuple[str, bytes, int]], source: str) -> Collateral | None:
     certs: list[x509.Certificate] = []
     out = Collateral()
-    for m in _PEM_BLOCK.finditer(data):
-        kind, block = m.group(1), m.group(0)
+    for kind, block, line in blocks:
+        where = f"{source}:{line}" if line else source
         try:
-            if kind in (b"CERTIFICATE", b"TRUSTED CERTIFICATE"):
-                certs.append(_checked(x509.load_pem_x509_certificate(block), source))
-            elif kind == b"X509 CRL":
-                out = out + Collateral(crls=(_checked(x509.load_pem_x509_crl(block), source),))
-            elif kind == b"PUBLIC KEY":
+            if kind in ("CERTIFICATE", "TRUSTED CERTIFICATE"):
+                certs.append(_checked(load_pem_certificate(block), where))
+            elif kind == "X509 CRL":
+                out = out + Collateral(crls=(_checked(x509.load_pem_x509_crl(block), where),))
+            elif kind == "PUBLIC KEY":
                 out = out + Collateral(public_keys=(serialization.load_pem_public_key(block),))
         except PARSE_ERRORS as exc:
             raise CollateralInvalid(
-                f"{source}: bad PEM {kind.decode()} ({exc})", reason=Reason.COLLATERAL_MALFORMED
+                f"{where}: bad PEM {kind} ({exc})", reason=Reason.COLLATERAL_MALFORMED
             ) from None
     if certs:
         out = out + Collateral(chains=(tuple(certs),))
@@ -308,11 +356,21 @@ def _classify_pem(data: bytes, source: str) -> Collateral | None:
     return out
 
 
-def _classify_json(data: bytes, source: str) -> Collateral | None:
+def _classify_json(data: bytes, source: str) -> Collateral:
+    """A JSON document; text that starts like JSON but does not parse (a truncated
+    download) is an error naming the line."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    except json.JSONDecodeError as exc:
+        raise CollateralInvalid(
+            f"{source}:{exc.lineno}: truncated or invalid JSON ({exc.msg})",
+            reason=Reason.COLLATERAL_MALFORMED,
+            line=exc.lineno,
+        ) from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8; nested too deeply
+        raise CollateralInvalid(
+            f"{source}: invalid JSON ({type(exc).__name__})", reason=Reason.COLLATERAL_MALFORMED
+        ) from None
     if isinstance(doc, dict):
         if "tcbInfo" in doc:
             return Collateral(tcb_infos=(data,))
@@ -320,9 +378,14 @@ def _classify_json(data: bytes, source: str) -> Collateral | None:
             return Collateral(qe_identities=(data,))
         if "tcbEvaluationDataNumbers" in doc:
             return Collateral(tcb_evaluation_numbers=(data,))
-        if "tcb_info" in doc and "qe_identity" in doc:
+        if _DCAP_QVL_KEYS & doc.keys():  # recognisably dcap-qvl's: every member checked
             return _from_dcap_qvl(doc, source)
     return Collateral(documents=(doc,))
+
+
+_DCAP_QVL_KEYS = frozenset(
+    {"tcb_info", "qe_identity", "tcb_info_signature", "qe_identity_signature"}
+)
 
 
 def _signed_body(member: str, text: Any, signature: Any, source: str) -> bytes:
