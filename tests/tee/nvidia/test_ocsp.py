@@ -96,8 +96,12 @@ def test_nonce_is_recorded_not_required() -> None:
         ),
         (
             # a responder certified by another issuer
-            lambda: ocsp_response(PKI, "leaf", responder=responder_certificate(OTHER, "ica")[0],
-                                  signer=responder_certificate(OTHER, "ica")[1]),  # fmt: skip
+            lambda: ocsp_response(
+                PKI,
+                "leaf",
+                responder=responder_certificate(OTHER, "ica")[0],
+                signer=responder_certificate(OTHER, "ica")[1],
+            ),
             Reason.COLLATERAL_CHAIN_INVALID,
             4,
         ),
