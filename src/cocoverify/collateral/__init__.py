@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import importlib
 import json
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -36,7 +37,10 @@ from cocoverify._core.x509 import (
 )
 from cocoverify.errors import CollateralInvalid, MalformedEvidence, Reason
 
-__all__ = ["Collateral", "load_collateral"]
+if TYPE_CHECKING:
+    from cocoverify.collateral.online import default_source
+
+__all__ = ["Collateral", "default_source", "load_collateral"]
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
 #: Bytes that never occur in PEM text (RFC 7468 section 3): such a file is binary.
@@ -429,3 +433,16 @@ def _from_dcap_qvl(doc: dict[str, Any], source: str) -> Collateral:
             if item is not None:
                 out = out + item
     return out
+
+
+# --- the default online source (collateral/online.py, docs/collateral-sources.md) ---------------
+# imported on first use, like the package root's names: `import cocoverify.collateral` stays
+# free of urllib and the sources for offline callers
+
+
+def __getattr__(name: str) -> Any:
+    if name != "default_source":
+        raise AttributeError(f"module 'cocoverify.collateral' has no attribute {name!r}")
+    value = importlib.import_module("cocoverify.collateral.online").default_source
+    globals()[name] = value
+    return value
