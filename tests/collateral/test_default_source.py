@@ -5,6 +5,8 @@ the offline folder (collateral/folder.py) read back by ``OfflineStore`` and ``lo
 from __future__ import annotations
 
 import datetime as _dt
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +203,14 @@ def test_folder_refuses_an_incomplete_answer(tmp_path: Path) -> None:
     with pytest.raises(CollateralInvalid):
         write_folder(tmp_path, _req(), Collateral())
     assert not any(tmp_path.iterdir())
+
+
+def test_default_source_is_exported_and_loaded_on_first_use() -> None:
+    code = (
+        "import sys, cocoverify.collateral as c\n"
+        "assert 'cocoverify.collateral.online' not in sys.modules\n"
+        "assert 'urllib.request' not in sys.modules\n"
+        "from cocoverify.collateral import default_source\n"
+        "assert default_source(env={}).config.kds_url == 'https://kdsintf.amd.com'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
