@@ -7,6 +7,7 @@ import glob
 import os
 from collections.abc import Iterable, Iterator
 
+from cocoverify._core.io import EVIDENCE_LIMIT, read_capped
 from cocoverify._core.text import decode_text
 from cocoverify.batch.config import COLLATERAL_SUFFIX, BatchItem, Skipped
 from cocoverify.errors import (
@@ -76,10 +77,9 @@ def _in_collateral_dir(path: str) -> bool:
 
 
 def _filtered(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return looks_like_evidence(fh.read())
-    except OSError:
+    try:  # capped (docs/security.md "Input limits"): too large or special is not evidence
+        return looks_like_evidence(read_capped(path, EVIDENCE_LIMIT, kind="evidence"))
+    except (OSError, EvidenceError):
         return False
 
 

@@ -14,6 +14,7 @@ import argparse
 import sys
 from typing import Any
 
+from cocoverify._core.io import EVIDENCE_LIMIT, read_capped
 from cocoverify._core.text import decode_text
 from cocoverify.cli.output import write_json
 from cocoverify.cli.show_collateral import describe_collateral
@@ -117,9 +118,8 @@ def describe(
 def _read(path: str | None, what: str, *, text: bool) -> bytes | None:
     if path is None:
         return None
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+    try:  # capped, regular files only (docs/security.md "Input limits")
+        raw = read_capped(path, EVIDENCE_LIMIT, kind="argument")
     except OSError as exc:
         raise ConfigurationError(
             f"{what} {path}: {exc.strerror}", reason=Reason.INVALID_ARGUMENT

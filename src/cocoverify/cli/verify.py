@@ -12,11 +12,18 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 import cocoverify.api as _api
 import cocoverify.cli.fetch as fetch
+from cocoverify._core.io import ARGUMENT_LIMIT, EVIDENCE_LIMIT, read_capped
 from cocoverify._core.text import decode_text
 from cocoverify._core.x509 import load_certificates
 from cocoverify.cli.output import error_dict, render_text, use_colour, write_json
 from cocoverify.collateral import load_collateral
-from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
+from cocoverify.errors import (
+    CocoverifyError,
+    ConfigurationError,
+    MalformedEvidence,
+    PolicyRejected,
+    Reason,
+)
 from cocoverify.integrations.ear import (
     PROFILE,
     TRUSTEE_PROFILE,
@@ -129,23 +136,27 @@ def register(sub: Any) -> None:
 
 
 def read_evidence(path: str) -> bytes:
-    """Read the evidence file (``-`` = stdin)."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    with open(path, "rb") as fh:
-        return fh.read()
+    """Read the evidence file (``-`` = stdin), at most ``EVIDENCE_LIMIT`` bytes; a larger or
+    special file (FIFO, device, directory) is MalformedEvidence (exit 2)."""
+    return read_capped(path, EVIDENCE_LIMIT, kind="evidence", stdin=True)
+
+
+def _argument_file(path: str, what: str, limit: int = ARGUMENT_LIMIT) -> bytes:
+    """A file named by an argument: any failure to read it is an argument error (exit 1)."""
+    try:
+        return read_capped(path, limit, kind="argument")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{what} {path}: {exc.strerror or exc}", reason=Reason.INVALID_ARGUMENT
+        ) from None
+    except CocoverifyError as exc:
+        raise ConfigurationError(f"{what}: {exc.args[0]}", reason=exc.reason) from None
 
 
 def _read_log(path: str | None, what: str, *, text: bool) -> bytes | None:
     if path is None:
         return None
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise ConfigurationError(
-            f"{what} {path}: {exc.strerror}", reason=Reason.INVALID_ARGUMENT
-        ) from None
+    raw = _argument_file(path, what, EVIDENCE_LIMIT)
     return raw if text else decode_text(raw)
 
 
@@ -155,28 +166,72 @@ def _trust(paths: list[str]) -> TrustStore | None:
     certs: list[x509.Certificate] = []
     for path in paths:
         try:
-            with open(path, "rb") as fh:
-                certs.extend(load_certificates(fh.read(), what=path))
-        except OSError as exc:
+            found = load_certificates(_argument_file(path, "--trust-root"), what=path)
+        except MalformedEvidence as exc:  # the file is an argument, not evidence: exit 1
             raise ConfigurationError(
-                f"{path}: {exc.strerror}", reason=Reason.INVALID_TRUST_STORE
+                f"--trust-root {exc.args[0]}", reason=Reason.INVALID_TRUST_STORE
             ) from None
+        if not found:
+            raise ConfigurationError(
+                f"--trust-root {path}: no certificate", reason=Reason.INVALID_TRUST_STORE
+            )
+        certs.extend(found)
     return TrustStore.from_root_certificates(certs)
 
 
 def _read_text(path: str, what: str) -> str:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
+        return _argument_file(path, what).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ConfigurationError(f"{what} {path}: {exc}", reason=Reason.INVALID_ARGUMENT) from None
 
 
+#: The longest binding field of any evidence kind: a Nitro nonce (docs/nitro.md).
+_MAX_BINDING = 1024
+
+
+def _binding_arguments(args: argparse.Namespace) -> None:
+    """``--report-data`` / ``--init-data`` are hex of at most ``_MAX_BINDING`` bytes (exit 1)."""
+    for flag, value in (("--report-data", args.report_data), ("--init-data", args.init_data)):
+        if value is None:
+            continue
+        try:
+            raw = bytes.fromhex(value.strip().removeprefix("0x"))
+        except ValueError:
+            raise ConfigurationError(f"{flag}: not hex", reason=Reason.INVALID_ARGUMENT) from None
+        if len(raw) > _MAX_BINDING:
+            raise ConfigurationError(
+                f"{flag}: {len(raw)} bytes, longer than any evidence field ({_MAX_BINDING})",
+                reason=Reason.INVALID_ARGUMENT,
+            )
+
+
+def _too_long_binding(error: CocoverifyError) -> ConfigurationError | None:
+    """A binding rule that failed only because the expected value is longer than this
+    evidence's field: the argument can never match, so it is an argument error (exit 1)."""
+    if not isinstance(error, PolicyRejected) or error.result is None:
+        return None
+    for v in error.result.failed_rules():
+        if (
+            v.rule in ("report_data", "init_data")
+            and isinstance(v.expected, bytes)
+            and isinstance(v.actual, bytes)
+            and len(v.expected) > len(v.actual)
+        ):
+            flag = "--report-data" if v.rule == "report_data" else "--init-data"
+            return ConfigurationError(
+                f"{flag}: {len(v.expected)} bytes, longer than this evidence's "
+                f"{len(v.actual)}-byte {v.rule} field",
+                reason=Reason.INVALID_ARGUMENT,
+            )
+    return None
+
+
 def _ear_key(path: str) -> ec.EllipticCurvePrivateKey:
+    pem = _argument_file(path, "--ear-key")
     try:
-        with open(path, "rb") as fh:
-            key = serialization.load_pem_private_key(fh.read(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
         raise ConfigurationError(
             f"--ear-key {path}: {exc}", reason=Reason.INVALID_ARGUMENT
         ) from None
@@ -212,6 +267,7 @@ def _write_ear(
 
 def run(args: argparse.Namespace) -> int:
     """Verify and print; the exit code is the error class's."""
+    _binding_arguments(args)
     try:
         raw = read_evidence(args.evidence)
     except OSError as exc:
@@ -226,7 +282,11 @@ def run(args: argparse.Namespace) -> int:
     rego_text = _read_text(args.rego, "--rego") if args.rego else None
     if args.reference_values and rego_text is None:
         raise ConfigurationError("--reference-values needs --rego", reason=Reason.INVALID_ARGUMENT)
-    reference = load_reference_values(args.reference_values) if args.reference_values else None
+    reference = (
+        load_reference_values(_argument_file(args.reference_values, "--reference-values"))
+        if args.reference_values
+        else None
+    )
     ear_key = _ear_key(args.ear_key) if args.ear_key else None
     decision: RegoDecision | None = None
     inputs: dict[str, Any] = {}  # the quote and collateral: Intel supplemental claims
@@ -256,6 +316,9 @@ def run(args: argparse.Namespace) -> int:
             raise  # a broken Rego file or a missing engine: usage error (exit 1), not a verdict
         error = exc
         result = exc.result
+        too_long = _too_long_binding(exc)
+        if too_long is not None:
+            raise too_long from None
     if args.format == "ear":
         outcome: VerificationResult | CocoverifyError | None = (
             error if error is not None else result

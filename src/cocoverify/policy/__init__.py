@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cocoverify import registry
+from cocoverify._core.io import MAX_NESTING, POLICY_LIMIT, nesting_depth, read_capped
 from cocoverify._core.rules import binding_rule, opt_int, reject_unknown_keys, rule_min
 from cocoverify.errors import ConfigurationError, Reason
 from cocoverify.policy.files import locate, parse_document
@@ -264,15 +265,22 @@ class Policy:
     def from_file(cls, path: str | os.PathLike[str]) -> Policy:
         """Load a JSON or YAML policy file."""
         try:
-            with open(path, "rb") as fh:
-                text = fh.read()
+            text = read_capped(path, POLICY_LIMIT, kind="policy")  # docs/security.md
         except OSError as exc:
             raise ConfigurationError(
                 f"{os.fspath(path)}: {exc.strerror}", reason=Reason.INVALID_POLICY
             ) from None
         source = os.fspath(path)
+        if nesting_depth(text, stop_above=MAX_NESTING) > MAX_NESTING:
+            raise ConfigurationError(
+                f"{source}: nested deeper than {MAX_NESTING} levels", reason=Reason.INVALID_POLICY
+            )
         try:
             return cls.from_dict(parse_document(text, source))
+        except RecursionError:  # YAML block nesting (indentation) deeper than Python's stack
+            raise ConfigurationError(
+                f"{source}: nested too deeply", reason=Reason.INVALID_POLICY
+            ) from None
         except ConfigurationError as exc:
             message = str(exc.args[0])
             if message.startswith(source):
