@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import cocoverify.api as _api
+from cocoverify._core.io import EVIDENCE_LIMIT, read_capped
 from cocoverify._core.text import decode_text
 from cocoverify.collateral import Collateral, load_collateral
 from cocoverify.collateral.folder import write_folder
@@ -119,8 +120,7 @@ def _one(
     at: Any,
     have: Collateral,
 ) -> dict[str, Any]:
-    with open(path, "rb") as fh:
-        data = decode_text(fh.read())
+    data = decode_text(read_capped(path, EVIDENCE_LIMIT, kind="evidence"))  # docs/security.md
     spec = detect(data)
     record: dict[str, Any] = {"evidence": path, "tee": spec.name, "requests": []}
     requests = collateral_requests(data, collateral=have, product=args.product)

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import cocoverify.api as _api
+from cocoverify._core.io import EVIDENCE_LIMIT, read_capped
 from cocoverify._core.text import decode_text
 from cocoverify.cli.verify import (
     _trust,  # the --trust-root loader verify uses
@@ -62,9 +63,8 @@ def run_check(args: argparse.Namespace) -> int:
 def _read(path: str | None) -> bytes | None:
     if path is None:
         return None
-    try:
-        with open(path, "rb") as fh:
-            return decode_text(fh.read())
+    try:  # capped, regular files only (docs/security.md "Input limits")
+        return decode_text(read_capped(path, EVIDENCE_LIMIT, kind="argument"))
     except OSError as exc:
         raise ConfigurationError(
             f"--event-log {path}: {exc.strerror}", reason=Reason.INVALID_ARGUMENT
