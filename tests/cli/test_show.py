@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from cocoverify.tee.ibmse.parse import BootHdrTags
+from cocoverify_testing.ibmse.uv import response_json
+
 from _shared import require_shared
 from _shared.cli import run_cli, run_cli_json
 
@@ -107,6 +110,22 @@ def test_azure_shows_the_hardware_report(capsys: pytest.CaptureFixture[str]) -> 
     )
     assert rc == 0 and doc["hardware_report"]["kind"] == "tdx"
     assert doc["hardware_report"]["identifiers"]["tee_type"] == "TDX"
+
+
+def test_ibmse_text_view(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """No public SE response exists: a response in trustee's JSON from the test builder."""
+    doc = response_json(
+        measurement_value=b"\x01" * 64,
+        additional=b"\x09" * 64,
+        user_data=b"\x07" * 16,
+        cuid=b"\x05" * 16,
+        tags=BootHdrTags(b"\x01" * 64, b"\x02" * 64, b"\x03" * 64, b"\x04" * 16),
+    )
+    path = tmp_path / "se.json"
+    path.write_text(json.dumps(doc))
+    out = _text(capsys, path)
+    assert "se evidence" in out.splitlines()[0]
+    assert "cuid " + "05" * 16 in out and "HMAC-SHA512" in out
 
 
 def test_ibmse_and_tpm_have_a_text_view(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cocoverify._core.io import MAX_NESTING, nesting_depth
 from cocoverify.errors import ConfigurationError, Reason
 from cocoverify.policy import Policy
 from cocoverify.policy.files import locate, parse_with_duplicates, read_policy
@@ -52,10 +53,14 @@ def _drop(doc: dict[str, Any], path: str) -> bool:
 
 def check_text(text: bytes, source: str) -> tuple[Policy | None, list[PolicyProblem]]:
     """The policy (None when any error) and every error found, in document order."""
+    if nesting_depth(text, stop_above=MAX_NESTING) > MAX_NESTING:
+        return None, [PolicyProblem(source, f"nested deeper than {MAX_NESTING} levels", None)]
     try:
         doc, duplicates = parse_with_duplicates(text, source)
     except ConfigurationError as exc:
         return None, [PolicyProblem(source, _strip(str(exc.args[0]), source), None)]
+    except RecursionError:  # YAML block nesting (indentation) deeper than Python's stack
+        return None, [PolicyProblem(source, "nested too deeply", None)]
     problems = [
         PolicyProblem(
             f"{source}:{d.second}" if d.second else source, _strip(str(e.args[0]), source), d.key
@@ -100,6 +105,8 @@ def check_file(path: str | os.PathLike[str]) -> tuple[Policy | None, list[Policy
         text = read_policy(path)
     except OSError as exc:
         return None, [PolicyProblem(source, str(exc.strerror), None)]
+    except ConfigurationError as exc:  # too large, or not a regular file
+        return None, [PolicyProblem(source, _strip(str(exc.args[0]), source), None)]
     return check_text(text, source)
 
 

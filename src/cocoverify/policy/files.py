@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cocoverify._core.io import POLICY_LIMIT, read_capped
 from cocoverify.errors import ConfigurationError, Reason
 
 __all__ = ["Duplicate", "locate", "parse_document", "parse_with_duplicates", "read_policy"]
@@ -45,9 +46,9 @@ class Duplicate:
 
 
 def read_policy(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a policy file (the one read of ``policy check``; OSError as raised)."""
-    with open(path, "rb") as fh:
-        return fh.read()
+    """The bytes of a policy file, capped as ``Policy.from_file`` reads them (OSError as
+    raised; too large or not a regular file: ConfigurationError(invalid_policy))."""
+    return read_capped(path, POLICY_LIMIT, kind="policy")
 
 
 def locate(text: bytes, path: str) -> int | None:
