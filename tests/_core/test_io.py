@@ -121,3 +121,12 @@ def test_nesting_depth_stops_early() -> None:
     start = time.monotonic()
     assert nesting_depth(b"[" * (1 << 20), stop_above=MAX_NESTING) == MAX_NESTING + 1
     assert time.monotonic() - start < 0.5
+
+
+def test_a_file_larger_than_fstat_says_is_read_whole_and_capped() -> None:
+    """/proc files say size 0 (as a file that grew after fstat would be short)."""
+    if not os.path.isfile("/proc/self/status"):
+        pytest.skip("no /proc on this system")
+    assert b"Name:" in read_capped("/proc/self/status", 1 << 20, kind="evidence")
+    with pytest.raises(MalformedEvidence, match="limit"):
+        read_capped("/proc/self/status", 10, kind="evidence")

@@ -90,10 +90,15 @@ def _too_large(kind: InputKind, name: str, limit: int) -> CocoverifyError:
     )
 
 
-def _read_fd(fd: int, limit: int) -> bytes:
-    """At most ``limit + 1`` bytes of ``fd`` (one more than allowed shows an excess)."""
-    parts: list[bytes] = []
+def _read_fd(fd: int, limit: int, size: int) -> bytes:
+    """At most ``limit + 1`` bytes of ``fd`` (one more than allowed shows an excess);
+    ``size`` from fstat: one read of ``size + 1`` bytes is enough unless the file grew."""
     left = limit + 1
+    first = os.read(fd, min(size + 1, left))
+    if len(first) <= size:  # short of what was asked: the end of the file
+        return first
+    parts = [first]
+    left -= len(first)
     while left > 0:
         chunk = os.read(fd, min(left, _CHUNK))
         if not chunk:
@@ -128,7 +133,7 @@ def read_capped(
             raise input_error(kind, f"{kind} {name}: not a regular file ({what})")
         if st.st_size > limit:  # refused before reading (a sparse 2 GB file answers at once)
             raise _too_large(kind, name, limit)
-        data = _read_fd(fd, limit)
+        data = _read_fd(fd, limit, st.st_size)
     finally:
         os.close(fd)
     if len(data) > limit:  # the file grew while it was read
