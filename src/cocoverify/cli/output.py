@@ -8,7 +8,7 @@ import sys
 from typing import Any, TextIO
 
 from cocoverify.batch import KEY_CLAIMS
-from cocoverify.errors import CocoverifyError
+from cocoverify.errors import CocoverifyError, CollateralUnavailable, MissingCollateral
 from cocoverify.result import VerificationResult
 
 __all__ = ["error_dict", "render_text", "use_colour", "write_json"]
@@ -37,7 +37,31 @@ def error_dict(exc: CocoverifyError, tee: str | None) -> dict[str, Any]:
     out["error"] = type(exc).__name__
     out["message"] = str(exc.args[0]) if exc.args else ""
     out["exit_code"] = exc.exit_code
+    if isinstance(exc, CollateralUnavailable) and exc.missing:
+        out["missing"] = [_missing_dict(m) for m in exc.missing]
     return out
+
+
+def _missing_dict(m: MissingCollateral) -> dict[str, Any]:
+    return {"item": m.item, "tee": m.tee, "ids": dict(m.ids), "url": m.url, "note": m.note or None}
+
+
+def _missing_lines(error: CollateralUnavailable, source: str) -> list[str]:
+    """The missing collateral, one piece per entry with its identifiers and URL, and the
+    command that fetches it all."""
+    lines = [f"  missing collateral ({len(error.missing)}):"]
+    for m in error.missing:
+        ids = "  ".join(f"{k}={v}" for k, v in m.ids)
+        lines.append(f"    - {m.item}" + (f"  {ids}" if ids else ""))
+        if m.url:
+            lines.append(f"      {m.url}")
+        if m.note:
+            lines.append(f"      ({m.note})")
+    lines.append(
+        f"  fetch it all: cocoverify fetch {source} -o DIR, "
+        f"then: cocoverify verify {source} --collateral DIR"
+    )
+    return lines
 
 
 def write_json(obj: Any, stream: TextIO | None = None) -> None:
@@ -66,7 +90,13 @@ def render_text(
         assert error is not None
         head = _c("REJECTED", "1;31", colour)
         lines.append(f"{head} {source}: {tee or 'unknown'} evidence: {error.reason.value}")
-        lines.append(f"  reason: {error.args[0] if error.args else error.reason.value}")
+        message = str(error.args[0]) if error.args else error.reason.value
+        if isinstance(error, CollateralUnavailable) and error.missing:
+            # the list below says the rest of the message, readably
+            lines.append(f"  reason: {message.split('; missing collateral: ')[0]}")
+            lines.extend(_missing_lines(error, source))
+        else:
+            lines.append(f"  reason: {message}")
     if result is not None:
         if result.tcb_status is not None or result.advisory_ids:
             adv = ", ".join(result.advisory_ids) or "none"
