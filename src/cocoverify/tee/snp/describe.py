@@ -13,7 +13,6 @@ from typing import Any
 from cryptography import x509
 
 from cocoverify._core.certinfo import certificate_summary
-from cocoverify.collateral.amd_kds import AmdKds
 from cocoverify.collateral.requests import amd_request
 from cocoverify.errors import CocoverifyError
 from cocoverify.result import to_jsonable
@@ -77,6 +76,9 @@ def _identifiers(report: SnpReport, product: str | None, claims: dict[str, Any])
                 reported_tcb={SPL_NAMES[k]: v for k, v in tcb.items()},
                 key_type="vcek",
             )
+            # imported here: the KDS client loads HTTP code, which verifying never needs
+            from cocoverify.collateral.amd_kds import AmdKds
+
             out["vcek_url"] = AmdKds().vcek_url(request)
         except CocoverifyError as exc:
             out["vcek_url"] = f"none: {exc.args[0] if exc.args else exc.reason.value}"
