@@ -24,6 +24,8 @@ from _shared import ROOT
 
 FORBIDDEN_PATHS = ("cocoverify_testing", "testing/keys", "cocoverify/testing/")
 PRIVATE_KEY = b"PRIVATE KEY"
+SNP_PRODUCTS = ("milan", "genoa", "turin")
+SNP_ROLES = ("ark", "ask", "asvk")
 
 
 def _copy_of_the_tree(dest: Path) -> Path:
@@ -113,6 +115,9 @@ def _offences(members: Iterator[tuple[str, bytes]]) -> tuple[list[str], list[str
 def test_wheel_has_no_private_key_and_no_test_pki(wheel: Path) -> None:
     names, keys, bad_paths = _offences(_wheel_members(wheel))
     assert "cocoverify/__init__.py" in names  # the wheel is really the package
+    # AMD's ARK/ASK/ASVK per product (tee/snp/bundled.py): a report plus its VCEK verifies
+    shipped = {f"cocoverify/tee/snp/_data/{p}_{r}.der" for p in SNP_PRODUCTS for r in SNP_ROLES}
+    assert shipped <= set(names), shipped - set(names)
     assert not keys, f"files with a private key: {keys}"
     assert not bad_paths, f"test-only paths: {bad_paths}"
 
