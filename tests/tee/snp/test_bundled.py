@@ -306,3 +306,17 @@ def test_debug_report_with_only_the_vcek_is_authentic() -> None:
     with pytest.raises(PolicyRejected) as exc:
         verify(data, collateral=[folder / "vcek.der"], at=c["verification_time"])
     assert exc.value.reason is Reason.DEBUG_ENABLED
+
+
+def test_v2_report_names_no_product_and_no_url() -> None:
+    folder, c = _case("gsg-milan-v2-vcek")
+    data = (folder / "report.bin").read_bytes()
+    with pytest.raises(CollateralUnavailable) as exc:
+        verify(data, at=c["verification_time"])
+    (item,) = exc.value.missing
+    ids = dict(item.ids)
+    assert item.item == "VCEK" and item.url is None and "Milan or Genoa" in item.note
+    assert ids["hwid"] == c["claims"]["chip_id"] and "ucode_spl" in ids
+    # with the VCEK, the issuer names the product and the shipped Milan chain completes it
+    with pytest.raises(PolicyRejected):  # a debug guest: authentic, rejected by policy
+        verify(data, collateral=[folder / "vcek.der"], at=c["verification_time"])

@@ -238,8 +238,12 @@ def _vek_missing(
         ids = [("product", "unknown (v2 report: Milan or Genoa)")]
         ids += [("hwid", report.chip_id.hex())] if kind == "vcek" else []
         ids += [(SPL_NAMES[k], str(v)) for k, v in tcb.items()]
-        url = f"{KDS}/vcek/v1/{{Milan|Genoa}}/{report.chip_id.hex()}" if kind == "vcek" else None
-        return MissingCollateral(label, "snp", tuple(ids), url)
+        # Milan and Genoa share the TCB_VERSION layout (SEV-SNP ABI "TCB_VERSION")
+        note = (
+            "a v2 report names no CPUID: the product is Milan or Genoa, "
+            f"{KDS}/vcek/v1/Milan/... or {KDS}/vcek/v1/Genoa/..."
+        )
+        return MissingCollateral(label, "snp", tuple(ids), None, note=note)
     spl = _reported_spl(report, product)
     ids = [("product", product)]
     if kind == "vlek":
