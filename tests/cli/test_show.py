@@ -177,6 +177,23 @@ def test_trustee_json_with_cc_eventlog(capsys: pytest.CaptureFixture[str], tmp_p
     assert "rtmr0 DIFFERS" in out
 
 
+def test_legacy_aa_event_log(capsys: pytest.CaptureFixture[str]) -> None:
+    base = require_shared("tdx-eventlog") / "trustee-legacy-aael-text"
+    quote = base / "AAEL_quote_tdx"
+    out = _text(capsys, quote, "--aa-event-log", str(base / "AAEL_data_1"))
+    assert "AA event log (legacy text)" in out and "match yes" in out
+    rc, doc = run_cli_json(capsys, "show", str(quote), "--aa-event-log", str(base / "AAEL_data_2"))
+    assert rc == 0 and doc["aa_event_log"]["rtmr3"]["match"] is False
+
+
+def test_sm3_log_is_listed_not_replayed(capsys: pytest.CaptureFixture[str]) -> None:
+    quote, _log = _cos()
+    sm3 = require_shared("tdx-eventlog") / "trustee-ccel-csv-sm3" / "CCEL_data_csv"
+    rc, doc = run_cli_json(capsys, "show", str(quote), "--event-log", str(sm3))
+    assert rc == 0 and doc["event_log"]["algorithms"] == ["SM3"]
+    assert doc["rtmr_replay"]["not_replayed"].startswith("unsupported_algorithm")
+
+
 def test_event_log_on_other_evidence_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     _quote, log = _cos()
     report = require_shared("amd") / "ms-genoa-v3-vcek" / "report.bin"

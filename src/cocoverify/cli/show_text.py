@@ -28,6 +28,8 @@ _GROUPS = (
     ("flags", "Decoded flags"),
     ("event_log", "Event log"),
     ("rtmr_replay", "RTMRs: replayed from the event log vs the quote"),
+    ("aa_event_log", "AA event log (legacy text): its lines and RTMR3 replayed"),
+    ("hardware_report", "Hardware report inside the wrapper"),
 )
 _SKIP = {"kind", "verified"}
 #: keys printed besides the groups even when a ``body`` group exists
