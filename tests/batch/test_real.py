@@ -13,6 +13,7 @@ import pytest
 import cocoverify
 from cocoverify._core.text import decode_text
 from cocoverify.batch import BatchConfig, BatchItem, InlineExecutor, record_for, verify_many
+from cocoverify.collateral import load_collateral
 from cocoverify.errors import CocoverifyError
 from cocoverify.registry import peek_tee
 
@@ -26,17 +27,14 @@ def _direct(
     """What one ``verify()`` call says, as a batch record."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        coll = load_collateral(list(cfg.collateral) + list(extra))
         try:
             result = cocoverify.verify(
-                data,
-                collateral=list(cfg.collateral) + list(extra),
-                policy=cfg.policy(),
-                trust=cfg.trust(),
-                at=cfg.at,
+                data, collateral=coll, policy=cfg.policy(), trust=cfg.trust(), at=cfg.at
             )
         except CocoverifyError as exc:
-            return record_for(path, exc, tee=peek_tee(decode_text(data)))
-        return record_for(path, result)
+            return record_for(path, exc, tee=peek_tee(decode_text(data)), collateral=coll)
+        return record_for(path, result, collateral=coll)
 
 
 def _intel_items() -> Iterator[tuple[BatchItem, bytes]]:

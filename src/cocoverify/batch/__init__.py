@@ -34,6 +34,8 @@ from cocoverify.batch.config import (
 )
 from cocoverify.batch.inputs import clean_path, expand_inputs, looks_like_evidence
 from cocoverify.batch.lifetime import worker_init
+from cocoverify.batch.manifest import MANIFEST_KEYS, manifest_item, parse_manifest, read_manifest
+from cocoverify.batch.platform import platform_facts
 from cocoverify.batch.worker import (
     Stamp,
     _internal_error,
@@ -48,16 +50,22 @@ __all__ = [
     "CHUNK_MAX",
     "COLLATERAL_SUFFIX",
     "KEY_CLAIMS",
+    "MANIFEST_KEYS",
     "BatchConfig",
     "BatchItem",
     "InlineExecutor",
+    "ItemLike",
     "Skipped",
     "batch_exit_code",
     "clean_path",
     "collateral_stamp",
     "expand_inputs",
     "looks_like_evidence",
+    "manifest_item",
+    "parse_manifest",
+    "platform_facts",
     "preload",
+    "read_manifest",
     "record_exit_code",
     "record_for",
     "verify_many",
@@ -104,12 +112,20 @@ def _chunks(
         yield tuple(buf.popleft() for _ in range(size))
 
 
-def _as_item(raw: BatchItem | str | os.PathLike[str]) -> BatchItem:
-    return raw if isinstance(raw, BatchItem) else BatchItem(path=os.fspath(raw))
+#: What ``verify_many`` takes as an item: a manifest line may come as its decoded dict.
+ItemLike = BatchItem | str | os.PathLike[str] | Mapping[str, Any]
+
+
+def _as_item(raw: ItemLike) -> BatchItem:
+    if isinstance(raw, BatchItem):
+        return raw
+    if isinstance(raw, Mapping):
+        return manifest_item(dict(raw))  # validated like a manifest line (docs/batch.md)
+    return BatchItem(path=os.fspath(raw))
 
 
 def verify_many(
-    items: Iterable[BatchItem | str | os.PathLike[str]],
+    items: Iterable[ItemLike],
     *,
     config: BatchConfig | None = None,
     executor: Executor | Any | None = None,
@@ -118,6 +134,10 @@ def verify_many(
     chunksize: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Verify every item on ``executor``; yield one record per item, in input order.
+
+    An item is a :class:`BatchItem`, a path, or a manifest line as a dict (``path``, ``at``,
+    ``report_data``, ``collateral``, ``id``; relative paths from the working directory;
+    a bad one raises ``ConfigurationError`` when reached). ``read_manifest`` reads a file.
 
     ``executor``: None for a ``ProcessPoolExecutor`` with ``max_workers`` (default: the CPU
     count) whose workers die with this process, shut down when the iterator is exhausted or

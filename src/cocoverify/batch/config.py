@@ -108,9 +108,14 @@ class BatchItem:
     ``collateral`` adds paths to the config's shared collateral; ``collateral_dir`` adds the
     collateral files directly in that folder (not its sub-folders, so no other evidence
     file's ``<file>.collateral/`` or case folder leaks in); ``config`` overrides the batch
-    config for this item (e.g. its own ``at``). ``only_evidence``: a file found in a folder
-    or by a glob; the worker, which reads it anyway, skips it (a :class:`Skipped` record)
-    unless its content is evidence, or when it cannot be read.
+    config for this item. ``only_evidence``: a file found in a folder or by a glob; the
+    worker, which reads it anyway, skips it (a :class:`Skipped` record) unless its content
+    is evidence, or when it cannot be read.
+
+    From a manifest line (docs/batch.md "Manifest"): ``at`` (ISO 8601 text) replaces the
+    config's time for this item only, ``report_data`` is the expected report data (nonce;
+    a mismatch is a policy rejection), ``id`` is copied into the record. Items that differ
+    only in these share the config's loaded collateral.
     """
 
     path: str
@@ -119,11 +124,14 @@ class BatchItem:
     config: BatchConfig | None = None
     collateral_dir: str | None = None
     only_evidence: bool = False
+    at: str | None = None
+    report_data: bytes | None = None
+    id: str | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # the fields as arguments: 5x cheaper to pickle than a slots dataclass's state
         fields = (self.path, self.data, self.collateral, self.config, self.collateral_dir)
-        return (BatchItem, (*fields, self.only_evidence))
+        return (BatchItem, (*fields, self.only_evidence, self.at, self.report_data, self.id))
 
     def read(self) -> bytes:
         """``data``, or the file's bytes: four system calls (``open``, ``fstat``, ``read``,
@@ -153,7 +161,8 @@ class BatchItem:
     def wire(self) -> BatchItem | str:
         """What travels to a worker: the bare path when that is all there is."""
         plain = self.data is None and not self.collateral and self.config is None
-        if plain and self.collateral_dir is None and not self.only_evidence:
+        manifest = self.at is not None or self.report_data is not None or self.id is not None
+        if plain and not manifest and self.collateral_dir is None and not self.only_evidence:
             return self.path
         return self
 

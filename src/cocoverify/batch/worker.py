@@ -17,6 +17,7 @@ from cocoverify._core.text import decode_text
 from cocoverify.api import Verifier, as_time
 from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem, Skipped
 from cocoverify.batch.inputs import looks_like_evidence
+from cocoverify.batch.platform import platform_facts
 from cocoverify.collateral import Collateral, load_collateral
 from cocoverify.errors import (
     CocoverifyError,
@@ -88,10 +89,6 @@ def _when(at: str) -> _dt.datetime:
     return as_time(at)  # parsed once per config text, not per item
 
 
-def _item_collateral(paths: tuple[str, ...]) -> Collateral:
-    return _cached_item_collateral(paths, collateral_stamp(paths))
-
-
 @functools.lru_cache(maxsize=64)
 def _cached_item_collateral(paths: tuple[str, ...], stamp: Stamp) -> Collateral:
     del stamp  # part of the cache key only
@@ -114,10 +111,6 @@ def _claims_collateral(data: bytes) -> bool:
             return False
         return True
     return _KNOWN_PEM.search(stripped) is not None
-
-
-def _dir_collateral(folder: str) -> Collateral:
-    return _cached_dir_collateral(folder, collateral_stamp([folder], flat=True))
 
 
 @functools.lru_cache(maxsize=64)
@@ -155,23 +148,30 @@ def record_for(
     outcome: VerificationResult | CocoverifyError,
     *,
     tee: str | None = None,
+    collateral: Collateral | None = None,
+    item_id: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON line for one verification outcome (same facts as ``verify --format json``)."""
+    """The JSON line for one verification outcome (same facts as ``verify --format json``).
+
+    ``collateral``: the bag the verification used, for ``platform.update``
+    (:func:`~cocoverify.batch.platform.platform_facts`); ``item_id``: a manifest line's id.
+    """
     result = outcome if isinstance(outcome, VerificationResult) else outcome.result
     claims = {}
     if result is not None:
         claims = {k: to_jsonable(result.claims[k]) for k in KEY_CLAIMS if k in result.claims}
     accepted = isinstance(outcome, VerificationResult) and outcome.accepted
-    rec: dict[str, Any] = {
-        "path": path,
-        "accepted": accepted,
-        "tee": result.tee if result is not None else tee,
-        "reason": None,
-        "exit_code": 0,
-        "tcb_status": result.tcb_status if result is not None else None,
-        "advisory_ids": list(result.advisory_ids) if result is not None else [],
-        "claims": claims if result is not None else None,
-    }
+    rec: dict[str, Any] = {"path": path}
+    if item_id is not None:
+        rec["id"] = item_id
+    rec["accepted"] = accepted
+    rec["tee"] = result.tee if result is not None else tee
+    rec["reason"] = None
+    rec["exit_code"] = 0
+    rec["tcb_status"] = result.tcb_status if result is not None else None
+    rec["advisory_ids"] = list(result.advisory_ids) if result is not None else []
+    rec["claims"] = claims if result is not None else None
+    rec["platform"] = platform_facts(result, collateral) if result is not None else None
     if isinstance(outcome, CocoverifyError):
         rec["reason"] = outcome.reason.value
         rec["exit_code"] = outcome.exit_code
@@ -185,9 +185,10 @@ def record_for(
     return rec
 
 
-def _internal_error(path: str, exc: BaseException) -> dict[str, Any]:
+def _internal_error(path: str, exc: BaseException, item_id: str | None = None) -> dict[str, Any]:
+    head: dict[str, Any] = {"path": path} if item_id is None else {"path": path, "id": item_id}
     return {
-        "path": path,
+        **head,
         "accepted": False,
         "tee": None,
         "reason": None,
@@ -195,6 +196,7 @@ def _internal_error(path: str, exc: BaseException) -> dict[str, Any]:
         "tcb_status": None,
         "advisory_ids": [],
         "claims": None,
+        "platform": None,
         "error": type(exc).__name__,
         "message": str(exc),
     }
@@ -218,20 +220,49 @@ def _verify_item(
         if item.only_evidence and not looks_like_evidence(data):
             return Skipped(item.path).record()
         data = decode_text(data)
+        verifier: Verifier | None = None
         try:
-            verifier = _verifier(cfg, stamp)
-            extra = _item_collateral(item.collateral) if item.collateral else None
-            if item.collateral_dir is not None:
-                here = _dir_collateral(item.collateral_dir)
-                extra = here if extra is None else extra + here
-            result = verifier.verify(data, at=_when(cfg.at), collateral=extra)
+            verifier = _item_verifier(item, cfg, stamp)
+            result = verifier.verify(
+                data, at=_when(item.at or cfg.at), expected_report_data=item.report_data
+            )
         except CocoverifyError as exc:
-            return record_for(item.path, exc, tee=peek_tee(data))
-        return record_for(item.path, result)
-    except OSError as exc:
-        return _internal_error(item.path, exc)
-    except Exception as exc:  # one bad file never stops the batch
-        return _internal_error(item.path, exc)
+            coll = verifier.collateral if verifier is not None else None
+            return record_for(item.path, exc, tee=peek_tee(data), collateral=coll, item_id=item.id)
+        return record_for(item.path, result, collateral=verifier.collateral, item_id=item.id)
+    except Exception as exc:  # OSError included: one bad file never stops the batch
+        return _internal_error(item.path, exc, item.id)
+
+
+def _item_verifier(item: BatchItem, config: BatchConfig, stamp: Stamp | None) -> Verifier:
+    """The config's Verifier, or one that also holds the item's own collateral: cached per
+    (config, item collateral, their stamps), so a folder named by many items (a manifest's
+    ``collateral``) is loaded once per worker, and its merged bag keeps one digest (the
+    TEE packages' per-collateral caches then hit). ``at`` and ``report_data`` are per call,
+    never part of the key."""
+    if not item.collateral and item.collateral_dir is None:
+        return _verifier(config, stamp)
+    base = collateral_stamp(config.collateral) if stamp is None else stamp
+    own = collateral_stamp(item.collateral) if item.collateral else ""
+    folder = item.collateral_dir
+    here = collateral_stamp([folder], flat=True) if folder is not None else ""
+    return _cached_item_verifier(config, base, item.collateral, own, folder, here)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_item_verifier(
+    config: BatchConfig,
+    stamp: Stamp,
+    paths: tuple[str, ...],
+    own: Stamp,
+    folder: str | None,
+    here: Stamp,
+) -> Verifier:
+    shared = _cached_verifier(config, stamp)
+    extra = _cached_item_collateral(paths, own) if paths else Collateral()
+    if folder is not None:
+        extra = extra + _cached_dir_collateral(folder, here)
+    return Verifier(trust=shared.trust, collateral=shared.collateral + extra, policy=shared.policy)
 
 
 def _verify_chunk(

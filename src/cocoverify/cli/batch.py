@@ -24,10 +24,13 @@ from cocoverify.batch import (
     batch_exit_code,
     expand_inputs,
     preload,
+    read_manifest,
     record_exit_code,
     verify_many,
 )
 from cocoverify.batch.cluster import connect
+from cocoverify.batch.report import FleetReport
+from cocoverify.batch.report_html import write_report
 from cocoverify.cli.verify import _trust
 from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
 from cocoverify.policy import Policy
@@ -47,11 +50,25 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "batch",
         help="verify many evidence files in parallel (JSON lines)",
-        description="Verify files, folders (recursive; evidence recognised by content) and "
-        "globs. Collateral: --collateral (shared by all), plus <file>.collateral/ beside a "
-        "file, plus the file's own directory with --collateral-from-dir.",
+        description="Verify files, folders (recursive; evidence recognised by content), "
+        "globs and JSON-lines manifests. Collateral: --collateral (shared by all), plus "
+        "<file>.collateral/ beside a file, plus the file's own directory with "
+        "--collateral-from-dir, plus a manifest line's own collateral.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory or glob")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="file, directory or glob")
+    p.add_argument(
+        "--manifest",
+        action="append",
+        default=[],
+        metavar="FILE.jsonl",
+        help="JSON lines, one object per file: path (relative to the manifest's folder), "
+        "optional at, report_data (hex), collateral, id; '-' reads stdin (repeatable)",
+    )
+    p.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="also write a self-contained HTML fleet posture report to FILE.html",
+    )
     p.add_argument(
         "--collateral",
         action="append",
@@ -67,7 +84,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--at",
         metavar="ISO8601",
-        help="verification time for every file (default: now, taken once)",
+        help="verification time for every file without its own manifest 'at' "
+        "(default: now, taken once)",
     )
     p.add_argument("--policy", metavar="FILE", help="policy file (JSON or YAML)")
     p.add_argument(
@@ -264,6 +282,10 @@ def _open_output(path: str, resume: bool) -> TextIO:
 
 def run(args: argparse.Namespace) -> int:
     """Expand inputs, verify in parallel, write JSON lines, print the summary."""
+    if not args.paths and not args.manifest:
+        raise ConfigurationError(
+            "batch: give at least one PATH or --manifest FILE", reason=Reason.INVALID_ARGUMENT
+        )
     if args.resume and not args.output:
         raise ConfigurationError("--resume needs --output FILE", reason=Reason.INVALID_ARGUMENT)
     if args.jobs < 0:
@@ -276,6 +298,9 @@ def run(args: argparse.Namespace) -> int:
     policy = Policy.from_file(args.policy) if args.policy else None
     trust = _trust(args.trust_root)
     config = BatchConfig.create(collateral=args.collateral, policy=policy, trust=trust, at=args.at)
+    listed: list[BatchItem] = []  # manifests first: a bad line stops before anything runs
+    for manifest in args.manifest:
+        listed += read_manifest(manifest, collateral_from_dir=args.collateral_from_dir)
     try:
         # fail fast on unreadable shared collateral; forked workers inherit what it loaded
         preload(config)
@@ -286,20 +311,36 @@ def run(args: argparse.Namespace) -> int:
     entries = expand_inputs(
         args.paths, collateral_from_dir=args.collateral_from_dir, check_content=False
     )
+    entries += listed
     codes: dict[str, int] = {}  # path -> exit code of its latest line (--resume)
     resumed = 0
+    report = FleetReport() if args.report else None
     if args.resume:
         done, previous = _done_paths(args.output)
         kept = [e for e in entries if e.path not in done]
         resumed = len(entries) - len(kept)
         entries = kept
         codes = {str(r.get("path")): record_exit_code(r) for r in previous if "skipped" not in r}
+        if report is not None:  # the report covers the whole batch: the finished lines too
+            report.add_all(_latest_finished(previous, done))
     client = connect(args.scheduler) if args.scheduler else None
     try:
-        return _run(args, config, entries, codes, resumed, client)
+        rc = _run(args, config, entries, codes, resumed, client, report)
     finally:
         if client is not None:
             client.close()
+    if report is not None:
+        write_report(report, args.report)
+    return rc
+
+
+def _latest_finished(records: list[dict[str, Any]], done: set[str]) -> list[dict[str, Any]]:
+    """The newest finished line per path (the one ``--resume`` keeps)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        if _finished(rec) and rec["path"] in done:
+            latest[rec["path"]] = rec
+    return list(latest.values())
 
 
 def _run(
@@ -309,6 +350,7 @@ def _run(
     codes: dict[str, int],
     resumed: int,
     client: Any,
+    report: FleetReport | None = None,
 ) -> int:
     out = _open_output(args.output, args.resume) if args.output else sys.stdout
     progress = Progress(len(entries), sys.stderr)
@@ -333,6 +375,8 @@ def _run(
                     out.flush()
                     last_flush = now
             summary.add(rec)
+            if report is not None:
+                report.add(rec)
             progress.update(rec)
     finally:
         out.flush()
