@@ -2,8 +2,9 @@
 
     python vectors/generate.py [--out vectors] [--vendors intel,snp,cca]
 
-Each TEE package of :mod:`cocoverify_testing` (intel, snp, cca) writes its files under
-``<out>/<tee>/`` with ``generate_vectors(outdir)`` and returns its manifest entries; this
+Each TEE package of :mod:`cocoverify_testing` (intel, snp, cca; nvidia, azure and eventlog
+through their ``vectors`` modules) writes its files under ``<out>/<tee>/`` with
+``generate_vectors(outdir)`` and returns its manifest entries; this
 script collects them into ``<out>/manifest.json``, writes ``<out>/README.md`` and the demo
 samples in ``<out>/sample/``. Deterministic: run on ``vectors/``, it leaves ``git diff``
 empty. SNP's RSA-PSS signatures reuse the salts recorded from the committed files
@@ -20,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from cocoverify_testing import cca, intel, snp
+from cocoverify_testing.azure import vectors as azure
+from cocoverify_testing.eventlog import vectors as eventlog
+from cocoverify_testing.nvidia import vectors as nvidia
 from cocoverify_testing.snp import salts
 
 HERE = Path(__file__).resolve().parent
@@ -38,6 +42,9 @@ GENERATORS: dict[str, Callable[[Path], list[dict[str, Any]]]] = {
     "intel": intel.generate_vectors,
     "snp": snp.generate_vectors,
     "cca": cca.generate_vectors,
+    "nvidia": nvidia.generate_vectors,
+    "azure": azure.generate_vectors,
+    "eventlog": eventlog.generate_vectors,
 }
 VENDORS = tuple(GENERATORS)
 
@@ -65,11 +72,12 @@ store never pins these roots, so none of this evidence verifies without the `tru
 in the manifest.
 
 * `manifest.json`: {{"about", "cases"}}; {len(cases)} cases ({counts}).
-  Entry: `id`, `platform` (sgx/tdx/snp/cca), `evidence`, `collateral` (files, relative to
-  this directory), `trust` (`cocoverify.TrustStore` keyword arguments, null = real roots),
-  `policy` (`Policy.from_dict` form, null = default), `at` (verification time),
-  `expected` (`accept` or the `Reason` code), `exit_code` (CLI: 0/2/3/4/5),
-  optional `expected_tcb_status`, `features`, `description`.
+  Entry: `id`, `platform` (sgx/tdx/snp/cca/gpu/az-snp-vtpm), `evidence`, `collateral`
+  (files, relative to this directory), `trust` (`cocoverify.TrustStore` keyword arguments,
+  null = real roots), `policy` (`Policy.from_dict` form, null = default), `at` (verification
+  time), `expected` (`accept` or the `Reason` code), `exit_code` (CLI: 0/2/3/4/5),
+  optional `expected_tcb_status`, `features`, `description`, `trust_files` (the pinned roots
+  as PEM files, for the CLI's `--trust-root`; nvidia, azure and eventlog cases).
 * One defect per negative case; collateral shared by cases lives in `<vendor>/common/`,
   case-specific files in `<vendor>/cases/<id>/`, evidence in `<vendor>/quotes/` (Intel).
 * `sample/`: one good SGX and one good TDX quote with their collateral, for the demo below.
@@ -101,6 +109,26 @@ or with the CLI, pinning the fake root in `sample/trust/` (exit code 0 = accepte
 cocoverify verify vectors/sample/sgx/quote.bin --collateral vectors/sample/sgx/collateral \\
     --trust-root vectors/sample/trust/intel_root_ca.pem --at 2025-06-01T00:00:00Z
 ```
+
+## NVIDIA, Azure and event-log vectors
+
+* `nvidia/`: raw SPDM reports (`report.bin` + `chain.pem`) and trustee's `nvidia` evidence
+  JSON, from `cocoverify_testing.nvidia` (fake device PKI, P-384, RFC 6979): every report and
+  chain negative of `NEGATIVES`, CRL and OCSP revocation (`*.ocsp.der`, deterministic
+  responses), RIMs (`driver.swidtag`; their signature is not verified), arch and policy cases.
+  No case gives report data (the manifest has no such field): the nonce binding is tested in
+  `tests/tee/nvidia/`.
+* `azure/`: trustee `az-snp-vtpm` evidence JSON whose HCL report carries a real fake SNP report
+  (`FakeAmdPKI("Milan")`, VCEK in the `vcek` field, ASK/ARK in `azure/common/`), the vTPM
+  quote signed by a fixed RSA-2048 key (`cocoverify_testing/keys/azure-ak-*.pem`): every SNP
+  defect of `cocoverify_testing.azure.DEFECTS`, an unpinned ARK, policy cases. No report data
+  (the TPM nonce is not compared; `tests/wrappers/azure/` does).
+* `eventlog/`: trustee TDX evidence JSON `{{quote, cc_eventlog}}` (fake Intel PKI, collateral in
+  `eventlog/common/`) with the log of `LogBuilder.typical()` or one defect of
+  `cocoverify_testing.eventlog.DEFECTS`, logs that do not replay (`event_log_mismatch`), an
+  SM3-only log and event-log policies.
+
+Tests: `tests/vectors/test_new_vendors.py` runs these cases through `verify()` and the CLI.
 
 ## Intel vectors: choices made where the reference sources (QVL, PCS) are silent
 

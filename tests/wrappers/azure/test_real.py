@@ -130,7 +130,8 @@ def test_cli_gives_manifest_outcome(
     assert code == 0, out
     assert out["accepted"] is True and out["tee"] == case["kind"]
     assert out["claims"]["report_data"] == case["expected"]["peer_claims_asserted"]["report_data"]
-    argv[4] = "00" + argv[4]  # --report-data: another nonce
+    # --report-data: another nonce of the same length (a longer one is a usage error, exit 1)
+    argv[4] = argv[4][:-2] + ("01" if argv[4][-2:] == "00" else "00")
     code, _ = run_cli(capsys, "verify", *argv)
     assert code == 5
 

@@ -1,8 +1,12 @@
 """A fake Azure confidential VM: HCL report + vTPM quote under its own attestation key.
 
-The hardware report is not built here: the wrapper receives it through its ``inner``
+By default the hardware report is not built: the wrapper receives it through its ``inner``
 callable, so :meth:`AzureBuilder.inner` returns a stand-in appraisal whose REPORT_DATA is
-whatever the builder bound (one-defect negatives change exactly one thing).
+whatever the builder bound (one-defect negatives change exactly one thing). With ``amd`` (a
+:class:`~cocoverify_testing.snp.FakeAmdPKI`), ``az-snp-vtpm`` evidence carries a real fake
+SNP report signed by that PKI's VCEK (and the VCEK in its ``vcek`` field), so it verifies end
+to end through ``cocoverify.verify`` (the generated vectors, ``vectors/azure``). The RSA keys
+are fixed files (``keys/azure-ak-<n>.pem``), so the evidence is the same bytes every run.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from cocoverify.result import Appraisal
+from cocoverify_testing.pki import pem
+from cocoverify_testing.snp import FakeAmdPKI, SnpReportBuilder
 
 __all__ = ["DEFECTS", "AzureBuilder", "attestation_key"]
 
@@ -49,11 +56,16 @@ DEFECTS = {
 }
 
 
+_KEYS = Path(__file__).resolve().parent.parent / "keys"
+
+
 @cache
 def attestation_key(seed: int = 0) -> rsa.RSAPrivateKey:
-    """An RSA-2048 key, one per seed for the process (key generation is slow)."""
-    del seed
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """A fixed RSA-2048 key per seed (0: the AK, 1: the EK, 2: another key)."""
+    text = (_KEYS / f"azure-ak-{seed}.pem").read_bytes()
+    key = serialization.load_pem_private_key(text[text.index(b"-----BEGIN") :], password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
 
 
 def _b64url(data: bytes) -> str:
@@ -83,6 +95,8 @@ class AzureBuilder:
             "vmUniqueId": "00000000-0000-0000-0000-000000000001",
         }
     )
+    #: sign a real SNP report into the HCL (az-snp-vtpm) with this fake AMD PKI
+    amd: FakeAmdPKI | None = None
 
     # --- pieces -----------------------------------------------------------------------------
 
@@ -108,6 +122,14 @@ class AzureBuilder:
     def hcl(self, var: bytes, defect: str | None = None) -> bytes:
         tdx = self.kind == "az-tdx-vtpm"
         hw = bytearray(1184)
+        if not tdx and self.amd is not None:
+            vmpl = 1 if defect == "vmpl_1" else 0
+            report_data = self.hw_report_data(var, defect)
+            hw = bytearray(
+                SnpReportBuilder.for_product(self.amd.product)
+                .set(report_data=report_data, vmpl=vmpl)
+                .sign(self.amd)
+            )
         if tdx:
             hw[0] = 0x81
             hw[128:192] = self.hw_report_data(var, defect)
@@ -191,7 +213,10 @@ class AzureBuilder:
                 },
                 "hcl_report": base64.urlsafe_b64encode(hcl).decode(),
             }
-            obj["td_quote" if tdx else "vcek"] = base64.urlsafe_b64encode(b"\x01").decode()
+            vcek = b"\x01"
+            if not tdx and self.amd is not None:
+                vcek = pem(self.amd.vcek_for(hcl[32 : 32 + 1184]))
+            obj["td_quote" if tdx else "vcek"] = base64.urlsafe_b64encode(vcek).decode()
         return json.dumps(obj).encode()
 
     def tpm_evidence(self, defect: str | None = None) -> bytes:

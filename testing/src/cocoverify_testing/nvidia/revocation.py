@@ -111,14 +111,22 @@ def ocsp_response(
     if nonce is not None:
         b = b.add_extension(x509.OCSPNonce(nonce), critical=False)
     built = b.sign(signer, hashes.SHA384())
-    return _resign(built, forged_by or signer, certs)
+    return _resign(built, forged_by or signer, certs, produced_at=this)
 
 
 def _resign(
-    built: ocsp.OCSPResponse, key: ec.EllipticCurvePrivateKey, certs: Sequence[x509.Certificate]
+    built: ocsp.OCSPResponse,
+    key: ec.EllipticCurvePrivateKey,
+    certs: Sequence[x509.Certificate],
+    *,
+    produced_at: _dt.datetime,
 ) -> bytes:
-    """The same response with a deterministic ECDSA signature (RFC 6960 §4.2.1 layout)."""
-    tbs = built.tbs_response_bytes
+    """The same response with ``producedAt`` fixed (the builder writes the wall clock) and a
+    deterministic ECDSA signature (RFC 6960 §4.2.1 layout)."""
+    fmt = "%Y%m%d%H%M%SZ"
+    now = b"\x18\x0f" + built.produced_at_utc.strftime(fmt).encode()
+    fixed = b"\x18\x0f" + produced_at.strftime(fmt).encode()
+    tbs = built.tbs_response_bytes.replace(now, fixed, 1)
     sig = key.sign(tbs, ec.ECDSA(hashes.SHA384(), deterministic_signing=True))
     parts = [tbs, der_seq(der_oid(_ECDSA_SHA384)), tlv(0x03, b"\x00" + sig)]
     if certs:
