@@ -145,11 +145,13 @@ def test_default_policy_refuses_out_of_date_td_quote() -> None:
         )  # fmt: skip
 
 
-def test_without_ask_and_ark_is_collateral_missing() -> None:
+def test_without_ask_and_ark_the_shipped_amd_certificates_serve() -> None:
+    # the VCEK travels in the evidence; AMD's ASK and ARK ship with cocoverify
+    # (docs/trust-and-collateral.md), so no collateral file is needed
     path, case, _ = _case("trustee-az-snp-vtpm-v1")
-    with pytest.raises(CocoverifyError) as exc:
-        cocoverify.verify(path.read_bytes(), at=case["at"])
-    assert exc.value.reason is Reason.COLLATERAL_MISSING
+    nonce = case["inputs"]["expected_report_data_hex"]
+    result = cocoverify.verify(path.read_bytes(), at=case["at"], expected_report_data=nonce)
+    assert result.accepted and result.tee == "az-snp-vtpm"
 
 
 @pytest.mark.parametrize("case_id", _FULL)
