@@ -9,9 +9,12 @@ when the verification produced a TCB status, i.e. after that TCB Info was authen
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final
 
 from cocoverify.collateral import Collateral
@@ -32,26 +35,43 @@ ID_CLAIMS: Final = (
 #: Claims shown beside the identifier (same search), with their prefix.
 _LABEL_CLAIMS: Final = (("product", ""), ("ca", "PCK CA "), ("tdx_module_id", "module "))
 
+#: Times repeat across a fleet (one collateral set, few TCB dates): formatted once each.
+_format_time = functools.lru_cache(maxsize=256)(format_time)
+
 #: TCB Info ``id`` per ``tee`` value (Intel PCS API, TCB Info v3 "id").
 _TCB_INFO_ID: Final = {"sgx": "SGX", "tdx": "TDX"}
 
 
-def _find(claims: Mapping[str, Any], name: str) -> Any:
-    if name in claims:
-        return claims[name]
-    for value in claims.values():
-        if isinstance(value, Mapping) and name in value:
-            return value[name]
-    return None
+#: Mapping types claims are built from (concrete: an isinstance against them is cheap).
+_MAPPINGS: Final = (dict, MappingProxyType)
 
 
-def _identifier(claims: Mapping[str, Any]) -> tuple[str, str] | None:
+class _Claims:
+    """Claims and their nested objects, for lookups by name (one pass over the values)."""
+
+    __slots__ = ("claims", "nested")
+
+    def __init__(self, claims: Mapping[str, Any]) -> None:
+        self.claims = claims
+        self.nested = [v for v in claims.values() if isinstance(v, _MAPPINGS)]
+
+    def find(self, name: str) -> Any:
+        value = self.claims.get(name)
+        if value is not None:
+            return value
+        for sub in self.nested:
+            if name in sub:
+                return sub[name]
+        return None
+
+
+def _identifier(claims: _Claims) -> tuple[str, str] | None:
     for name, label in ID_CLAIMS:
-        value = _find(claims, name)
+        value = claims.find(name)
         if value is None:
             continue
         text = to_jsonable(value)
-        if name == "chip_id" and (_find(claims, "chip_id_masked") or not str(text).strip("0")):
+        if name == "chip_id" and (claims.find("chip_id_masked") or not str(text).strip("0")):
             return label, "masked"  # MASK_CHIP_ID: every such platform reads as zeros
         return label, str(text)
     return None
@@ -67,8 +87,12 @@ def _reported_tcb(claims: Mapping[str, Any]) -> dict[str, int] | None:
 
 
 def _next_update(collateral: Mapping[str, Any]) -> str | None:
-    dates = [str(to_jsonable(v)) for k, v in collateral.items() if k.endswith("next_update")]
-    return min(dates) if dates else None  # ISO 8601 UTC text sorts by time
+    dates = [v for k, v in collateral.items() if k.endswith("next_update") and v is not None]
+    if not dates:
+        return None
+    if all(isinstance(d, _dt.datetime) for d in dates):
+        return _format_time(min(dates))  # one formatting, not one per date
+    return min(str(to_jsonable(d)) for d in dates)  # ISO 8601 UTC text sorts by time
 
 
 def platform_facts(
@@ -81,17 +105,16 @@ def platform_facts(
     (TCB components, PCESVN, a QE or TDX module level that is not UpToDate); ``tcb``:
     SNP's reported TCB components (None for other evidence)."""
     claims = result.claims
-    ident = _identifier(claims)
+    found = _Claims(claims)
+    ident = _identifier(found)
     labels = [
-        f"{title}{to_jsonable(v)}"
-        for n, title in _LABEL_CLAIMS
-        if (v := _find(claims, n)) is not None
+        f"{title}{to_jsonable(v)}" for n, title in _LABEL_CLAIMS if (v := found.find(n)) is not None
     ]
     facts: dict[str, Any] = {
         "kind": ident[0] if ident else None,
         "id": ident[1] if ident else None,
         "label": ", ".join(labels) or None,
-        "tcb_date": format_time(result.tcb_date) if result.tcb_date is not None else None,
+        "tcb_date": _format_time(result.tcb_date) if result.tcb_date is not None else None,
         "next_update": _next_update(result.collateral),
         "update": None,
         "tcb": _reported_tcb(claims),
@@ -116,10 +139,19 @@ def _intel_update(result: VerificationResult, collateral: Collateral) -> dict[st
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Level:
+    """A TCB Info level, parsed once: date, status and component SVNs."""
+
+    date: str | None
+    status: str | None
+    sgx: tuple[int, ...]
+    pcesvn: int | None
+    tdx: tuple[int, ...] | None
+
+
 @functools.lru_cache(maxsize=64)
-def _best_level(
-    raw: bytes, fmspc: str, tcb_id: str, issued: Any, number: Any
-) -> dict[str, Any] | None:
+def _best_level(raw: bytes, fmspc: str, tcb_id: str, issued: Any, number: Any) -> _Level | None:
     """The first (newest, best) level of this TCB Info, if it is the one described (Intel
     PCS API, TCB Info: ``tcbLevels`` sorted from the highest TCB down). It is UpToDate
     unless the platform type has no UpToDate level at all."""
@@ -131,44 +163,50 @@ def _best_level(
             return None
         if number is not None and info.get("tcbEvaluationDataNumber") != number:
             return None
-        return dict(info["tcbLevels"][0])
+        level = info["tcbLevels"][0]
+        tcb = level["tcb"]
+        pcesvn = tcb.get("pcesvn")
+        return _Level(
+            date=level.get("tcbDate"),
+            status=level.get("tcbStatus"),
+            sgx=_svns(tcb, "sgx"),
+            pcesvn=pcesvn if isinstance(pcesvn, int) else None,
+            tdx=_svns(tcb, "tdx") if "tdxtcbcomponents" in tcb else None,
+        )
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
 
 
-def _svns(tcb: Mapping[str, Any], prefix: str) -> list[int]:
+def _svns(tcb: Mapping[str, Any], prefix: str) -> tuple[int, ...]:
     comps = tcb.get(f"{prefix}tcbcomponents")
     if isinstance(comps, list):  # TCB Info v3
-        return [int(c.get("svn", 0)) for c in comps]
-    return [int(tcb.get(f"{prefix}tcbcomp{i:02d}svn", 0)) for i in range(1, 17)]  # v2
+        return tuple(int(c.get("svn", 0)) for c in comps)
+    return tuple(int(tcb.get(f"{prefix}tcbcomp{i:02d}svn", 0)) for i in range(1, 17))  # v2
 
 
-def _delta(
-    level: Mapping[str, Any], claims: Mapping[str, Any], pck: Mapping[str, Any]
-) -> dict[str, Any]:
-    tcb = level.get("tcb", {})
+def _delta(level: _Level, claims: Mapping[str, Any], pck: Mapping[str, Any]) -> dict[str, Any]:
     below: list[str] = []
-    have = [int(x) for x in pck.get("tcb_components") or []]
-    for i, (want, got) in enumerate(zip(_svns(tcb, "sgx"), have, strict=False)):
+    have = pck.get("tcb_components") or ()
+    for i, (want, got) in enumerate(zip(level.sgx, have, strict=False)):
         if got < want:
             below.append(f"SGX component {i}: {got} -> {want}")
-    if "pcesvn" in tcb and isinstance(pck.get("pce_svn"), int) and pck["pce_svn"] < tcb["pcesvn"]:
-        below.append(f"PCESVN: {pck['pce_svn']} -> {tcb['pcesvn']}")
+    pce_svn = pck.get("pce_svn")
+    if level.pcesvn is not None and isinstance(pce_svn, int) and pce_svn < level.pcesvn:
+        below.append(f"PCESVN: {pce_svn} -> {level.pcesvn}")
     tee_svn = claims.get("tee_tcb_svn")  # bytes in results, hex in JSON
     if isinstance(tee_svn, str):
         tee_svn = bytes.fromhex(tee_svn)
-    if "tdxtcbcomponents" in tcb and isinstance(tee_svn, bytes):
-        got_tdx = tee_svn
+    if level.tdx is not None and isinstance(tee_svn, bytes):
         # Intel TCB level matching: with a TDX module major version (byte 1) of 1 or more,
         # bytes 0 and 1 are judged by the TDX module identity instead
-        skip = 2 if len(got_tdx) > 1 and got_tdx[1] >= 1 else 0
-        for i, (want, got) in enumerate(zip(_svns(tcb, "tdx"), got_tdx, strict=False)):
+        skip = 2 if len(tee_svn) > 1 and tee_svn[1] >= 1 else 0
+        for i, (want, got) in enumerate(zip(level.tdx, tee_svn, strict=False)):
             if i >= skip and got < want:
                 below.append(f"TDX component {i}: {got} -> {want}")
     tcb_claims = claims.get("tcb")
-    if isinstance(tcb_claims, Mapping):  # the QE and TDX module have levels of their own
+    if isinstance(tcb_claims, _MAPPINGS):  # the QE and TDX module have levels of their own
         for key, name in (("qe_level", "Quoting Enclave"), ("tdx_module_level", "TDX module")):
             part = tcb_claims.get(key)
-            if isinstance(part, Mapping) and part.get("status") not in (None, "UpToDate"):
+            if isinstance(part, _MAPPINGS) and part.get("status") not in (None, "UpToDate"):
                 below.append(f"{name}: {part['status']}")
-    return {"tcb_date": level.get("tcbDate"), "status": level.get("tcbStatus"), "below": below}
+    return {"tcb_date": level.date, "status": level.status, "below": below}
