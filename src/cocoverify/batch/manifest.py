@@ -18,6 +18,10 @@ from cocoverify.result import format_time
 
 __all__ = ["MANIFEST_KEYS", "manifest_item", "parse_manifest", "read_manifest"]
 
+#: The longest binding field of any evidence kind, as for ``verify --report-data``: a Nitro
+#: nonce (docs/nitro.md).
+MAX_REPORT_DATA: Final = 1024
+
 #: Every key a manifest line may have; any other key is an error.
 MANIFEST_KEYS: Final = frozenset({"path", "at", "report_data", "collateral", "id"})
 
@@ -71,8 +75,8 @@ def _item(obj: Any, folder: str, fail: Any, *, collateral_from_dir: bool) -> Bat
             report_data = bytes.fromhex(hex_text.removeprefix("0x"))
         except ValueError:
             raise fail("report_data: not hex") from None
-        if not report_data:
-            raise fail("report_data: empty")
+        if not report_data or len(report_data) > MAX_REPORT_DATA:
+            raise fail(f"report_data: {len(report_data)} bytes (1 to {MAX_REPORT_DATA})")
     coll = obj.get("collateral")
     named: list[str] = []
     if isinstance(coll, str) and coll:
