@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from cocoverify._core.x509 import check_validity, signature_valid
+from cocoverify._core.x509 import PARSE_ERRORS, check_validity, signature_valid
 from cocoverify.collateral import Collateral
 from cocoverify.errors import CollateralInvalid, Reason, Revoked
 
@@ -75,10 +75,27 @@ def ocsp_responses(collateral: Collateral) -> list[tuple[int, ocsp.OCSPResponse]
         n = len(out)
         try:
             der = base64.b64decode(doc[DOCUMENT_KEY], validate=True)
-            out.append((n, ocsp.load_der_ocsp_response(der)))
-        except (binascii.Error, TypeError, ValueError):
+            resp = ocsp.load_der_ocsp_response(der)
+            _force(resp)
+        except (binascii.Error, UnsupportedAlgorithm, *PARSE_ERRORS):
             raise _invalid(f"#{n} is not a DER OCSPResponse") from None
+        out.append((n, resp))
     return out
+
+
+def _force(resp: ocsp.OCSPResponse) -> None:
+    """Read every field now: ``cryptography`` decodes lazily, and a damaged field must be a
+    collateral error here, not an exception later."""
+    if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return
+    _ = (resp.responder_name, resp.responder_key_hash, resp.tbs_response_bytes, resp.signature)
+    _ = (resp.signature_hash_algorithm, resp.produced_at_utc, list(resp.extensions))
+    for cert in resp.certificates:
+        _ = (cert.subject, cert.issuer, cert.public_key(), list(cert.extensions))
+    for single in resp.responses:
+        _ = (single.serial_number, single.issuer_key_hash, single.issuer_name_hash)
+        _ = (single.hash_algorithm, single.certificate_status, single.this_update_utc)
+        _ = (single.next_update_utc, single.revocation_time_utc)
 
 
 def _key_hash(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> bytes:

@@ -136,8 +136,8 @@ def parse_rim(data: bytes | str, *, source: str = "<rim>") -> Rim:
         raise _bad(source, "DOCTYPE or entity declarations are refused")
     try:
         root = ET.fromstring(raw)
-    except ET.ParseError as exc:
-        raise _bad(source, f"not XML ({exc})") from None
+    except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: unknown encoding
+        raise _bad(source, f"not XML ({type(exc).__name__})") from None
     if root.tag != f"{{{_SWID_NS}}}SoftwareIdentity":
         raise _bad(source, f"root element {root.tag!r} is not a SWID SoftwareIdentity")
     version = root.attrib.get("version", "")
