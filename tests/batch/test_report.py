@@ -140,7 +140,7 @@ def test_counts_advisories_platforms_and_rejections() -> None:
     assert bb.tcb_date == "2022-01-01T00:00:00Z"  # the oldest
     hints = bb.what_to_update()
     assert hints[:3] == [
-        "raise to the best TCB level (UpToDate, 2024-03-13T00:00:00Z):",
+        "raise to the best TCB level (UpToDate, 2024-03-13):",
         "SGX component 0: 5..6 -> 7",
         "TDX module: OutOfDate",
     ]
@@ -149,9 +149,13 @@ def test_counts_advisories_platforms_and_rejections() -> None:
     assert rows[2].what_to_update() == []  # UpToDate: nothing
     # SNP: compared with the newest reported TCB of the same product in the fleet
     assert rows[3].what_to_update() == [
-        "below the newest reported TCB of this product in the fleet: snp 21 -> 23"
+        "below the newest reported TCB of this product in the fleet: snp 21 -> 23",
+        "reported TCB: bootloader 10, snp 21",
     ]
-    assert rows[4].what_to_update() == []
+    assert rows[4].what_to_update() == [
+        "at the newest reported TCB of this product in the fleet",
+        "reported TCB: bootloader 10, snp 23",
+    ]
     groups = [(g.reason, g.exit_class, g.count) for g in rep.rejection_groups()]
     assert groups == [("tcb_status_rejected", 5, 3), ("signature_invalid", 3, 2), ("OSError", 1, 1)]
 

@@ -135,7 +135,8 @@ class PlatformRow:
         worst = self.worst
         out: list[str] = []
         if self.raise_to and self.update_to is not None:
-            out.append(f"raise to the best TCB level ({self.update_status}, {self.update_to}):")
+            day = self.update_to[:10]
+            out.append(f"raise to the best TCB level ({self.update_status}, {day}):")
         for (what, want), (lo, hi) in sorted(self.raise_to.items()):
             out.append(f"{what}: {lo if lo == hi else f'{lo}..{hi}'} -> {want}")
         out.extend(sorted(self.below))
@@ -149,6 +150,9 @@ class PlatformRow:
                 out.append(
                     "below the newest reported TCB of this product in the fleet: " + ", ".join(low)
                 )
+            else:
+                out.append("at the newest reported TCB of this product in the fleet")
+            out.append("reported TCB: " + ", ".join(f"{k} {v}" for k, v in self.tcb.items()))
         if worst == "UpToDate" and not out:
             return []
         out.extend(text for key, text in _STATUS_HINTS if key in worst)

@@ -86,6 +86,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums;width:7%}
 details.mono{display:inline-block;vertical-align:top}
 summary{cursor:pointer}
 #advisory-table td:first-child{width:16%}
+#platform-table td:first-child{min-width:190px}
+.day{white-space:nowrap}
 code,.mono{font-family:"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;
 white-space:nowrap}
@@ -112,7 +114,7 @@ def _date(value: str | None) -> str:
     """An ISO 8601 time as its date, the full text in a tooltip; '-' for None."""
     if value is None:
         return "-"
-    return f'<span title="{_e(value)}">{_e(value[:10])}</span>'
+    return f'<span class="day" title="{_e(value)}">{_e(value[:10])}</span>'
 
 
 def _long(value: str, keep: int = 16) -> str:
