@@ -140,3 +140,19 @@ def test_resume_keeps_the_report_whole(capsys: pytest.CaptureFixture[str], tmp_p
     page = report.read_text()
     assert 'data-key="verified"><span class="num">6<' in page  # 3 resumed + 3 verified now
     assert 'data-key="accepted"><span class="num">5<' in page
+
+
+def test_unwritable_report_is_exit_1_before_anything_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    manifest, _ = _fleet(tmp_path)
+    out = tmp_path / "out.jsonl"
+    argv = _args(manifest, "-o", str(out), "--report", str(tmp_path / "absent" / "r.html"))
+    assert main(argv) == 1
+    assert "--report" in capsys.readouterr().err and not out.exists()
+    # a report that exists is replaced only once the new one is complete
+    report = tmp_path / "r.html"
+    report.write_text("old")
+    assert main(_args(manifest, "--report", str(report), "-j", "1")) == 4
+    assert report.read_text().startswith("<!DOCTYPE html>")
+    assert not (tmp_path / "r.html.tmp").exists()

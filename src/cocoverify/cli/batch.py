@@ -8,6 +8,7 @@ file was accepted, else the smallest non-zero per-file exit code seen (1 > 2 > 3
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -30,7 +31,7 @@ from cocoverify.batch import (
 )
 from cocoverify.batch.cluster import connect
 from cocoverify.batch.report import FleetReport
-from cocoverify.batch.report_html import write_report
+from cocoverify.batch.report_html import render
 from cocoverify.cli.verify import _trust
 from cocoverify.errors import CocoverifyError, ConfigurationError, Reason
 from cocoverify.policy import Policy
@@ -323,15 +324,34 @@ def run(args: argparse.Namespace) -> int:
         codes = {str(r.get("path")): record_exit_code(r) for r in previous if "skipped" not in r}
         if report is not None:  # the report covers the whole batch: the finished lines too
             report.add_all(_latest_finished(previous, done))
+    # the page is written to FILE.tmp, renamed at the end: an unwritable place fails before
+    # anything runs, and an interrupted run leaves an older report as it was
+    page = _open_report(args.report) if report is not None else None
     client = connect(args.scheduler) if args.scheduler else None
     try:
         rc = _run(args, config, entries, codes, resumed, client, report)
+        if report is not None and page is not None:
+            page.write(render(report))
+            page.close()
+            os.replace(page.name, args.report)
+            page = None
     finally:
         if client is not None:
             client.close()
-    if report is not None:
-        write_report(report, args.report)
+        if page is not None:
+            page.close()
+            with contextlib.suppress(OSError):
+                os.unlink(page.name)
     return rc
+
+
+def _open_report(path: str) -> TextIO:
+    try:
+        return open(path + ".tmp", "w", encoding="utf-8")  # closed by run()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--report {path}: cannot write ({exc.strerror})", reason=Reason.INVALID_ARGUMENT
+        ) from None
 
 
 def _latest_finished(records: list[dict[str, Any]], done: set[str]) -> list[dict[str, Any]]:
