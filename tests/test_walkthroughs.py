@@ -1,0 +1,115 @@
+"""The walk-throughs (docs/walkthrough-*.md) run as written on the real samples (vectors/real).
+
+Every line of a ```sh block that starts with ``cocoverify`` must end with ``# exit N``; it is run
+in a copy of vectors/real, in page order (later lines use files earlier lines wrote), and must
+exit with N. ``cocoverify fetch`` lines reach a loopback PCCS serving the sample's own collateral
+(COCOVERIFY_PCCS_URL), never the network. The samples match the SHA-256 in their PROVENANCE.md
+and each folder has its LICENSE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cocoverify.cli import main
+
+from _shared import PROJECT_VECTORS, ROOT
+from _shared.vendors import VendorServer
+
+REAL = PROJECT_VECTORS / "real"
+PAGES = sorted((ROOT / "docs").glob("walkthrough-*.md"))
+FENCE = re.compile(r"^```(\w*)\s*$")
+EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
+SHA_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*`([0-9a-f]{64})`\s*\|")
+
+
+def commands(page: Path) -> list[tuple[int, str, int]]:
+    """(line number, command, expected exit) of every ``cocoverify`` line in ```sh blocks."""
+    found: list[tuple[int, str, int]] = []
+    lang: str | None = None
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+        fence = FENCE.match(line)
+        if fence:
+            lang = None if lang is not None else fence.group(1)
+            continue
+        if lang != "sh" or not line.startswith("cocoverify"):
+            continue
+        marker = EXIT.search(line)
+        assert marker, f"{page.name}:{number}: a command without '# exit N'"
+        found.append((number, line[: marker.start()], int(marker.group(1))))
+    return found
+
+
+def test_the_pages_exist_and_have_commands() -> None:
+    names = {p.name for p in PAGES}
+    assert {"walkthrough-intel.md", "walkthrough-snp.md", "walkthrough-cca.md"} <= names
+    for page in PAGES:
+        assert len(commands(page)) >= 5, page.name
+
+
+def test_a_command_without_its_exit_code_is_refused(tmp_path: Path) -> None:
+    page = tmp_path / "walkthrough-x.md"
+    page.write_text("```sh\ncocoverify show a   # exit 0\ncocoverify verify a\n```\n")
+    with pytest.raises(AssertionError, match=r"walkthrough-x\.md:3"):
+        commands(page)
+    page.write_text("```text\ncocoverify verify a\n```\n```sh\ncocoverify show b  # exit 2\n```\n")
+    assert commands(page) == [(5, "cocoverify show b", 2)]
+
+
+@pytest.fixture
+def pccs() -> Iterator[VendorServer]:
+    """A loopback PCCS serving the TDX sample's own collateral."""
+    server = VendorServer()
+    server.serve_intel(REAL / "intel-tdx", tee="tdx", fmspc="B0C06F000000", ca="platform")
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_every_command_exits_as_the_page_says(
+    page: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pccs: VendorServer,
+) -> None:
+    work = tmp_path / "real"
+    shutil.copytree(REAL, work)
+    monkeypatch.chdir(work)
+    for name in ("COCOVERIFY_KDS_URL", "COCOVERIFY_OFFLINE", "COCOVERIFY_PCS_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COCOVERIFY_PCCS_URL", pccs.url)
+    monkeypatch.setenv("COCOVERIFY_CACHE_DIR", str(tmp_path / "cache"))
+    wrong = []
+    for number, command, want in commands(page):
+        argv = shlex.split(command)[1:]
+        got = main(argv)
+        out = capsys.readouterr()
+        if got != want:
+            wrong.append(f"{page.name}:{number}: exit {got}, page says {want}: {command}\n{out}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _samples() -> list[Path]:
+    return sorted(p for p in REAL.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("sample", _samples(), ids=lambda p: p.name)
+def test_samples_match_their_provenance(sample: Path) -> None:
+    assert (sample / "LICENSE").is_file()
+    rows = dict(
+        m.groups()
+        for m in map(SHA_ROW.match, (sample / "PROVENANCE.md").read_text().splitlines())
+        if m
+    )
+    data = {p.name for p in sample.iterdir()} - {"LICENSE", "PROVENANCE.md"}
+    assert set(rows) == data, "every file listed, and only those"
+    for name, digest in rows.items():
+        assert hashlib.sha256((sample / name).read_bytes()).hexdigest() == digest, name
