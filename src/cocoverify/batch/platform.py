@@ -65,12 +65,22 @@ class _Claims:
         return None
 
 
+def _text(value: Any) -> str:
+    """A claim as JSON text would show it; the common types without the generic walk."""
+    kind = type(value)
+    if kind is str:
+        return str(value)
+    if kind is bytes:
+        return bytes(value).hex()
+    return str(to_jsonable(value))
+
+
 def _identifier(claims: _Claims) -> tuple[str, str] | None:
     for name, label in ID_CLAIMS:
         value = claims.find(name)
         if value is None:
             continue
-        text = to_jsonable(value)
+        text = _text(value)
         if name == "chip_id" and (claims.find("chip_id_masked") or not str(text).strip("0")):
             return label, "masked"  # MASK_CHIP_ID: every such platform reads as zeros
         return label, str(text)
@@ -108,7 +118,7 @@ def platform_facts(
     found = _Claims(claims)
     ident = _identifier(found)
     labels = [
-        f"{title}{to_jsonable(v)}" for n, title in _LABEL_CLAIMS if (v := found.find(n)) is not None
+        f"{title}{_text(v)}" for n, title in _LABEL_CLAIMS if (v := found.find(n)) is not None
     ]
     facts: dict[str, Any] = {
         "kind": ident[0] if ident else None,
@@ -131,7 +141,7 @@ def _intel_update(result: VerificationResult, collateral: Collateral) -> dict[st
         return None
     issued = result.collateral.get("tcb_info_issue_date")
     number = result.collateral.get("tcb_evaluation_data_number")
-    want = (str(to_jsonable(pck["fmspc"])).lower(), tcb_id, issued, number)
+    want = (_text(pck["fmspc"]).lower(), tcb_id, issued, number)
     for raw in collateral.tcb_infos:
         level = _best_level(raw, *want)
         if level is not None:
