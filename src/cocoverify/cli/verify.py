@@ -356,6 +356,7 @@ def _run_composite(args: argparse.Namespace, data: bytes) -> int:
             trust=_trust(args.trust_root),
             at=args.at,
             expected_report_data=args.report_data,
+            collateral_source=fetch.source_from_args(args) if args.online else None,
             primary=composite_primary,  # trustee's SNP / quote objects as primary evidence
         )
     except CocoverifyError as exc:
