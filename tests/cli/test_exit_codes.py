@@ -81,6 +81,16 @@ class Files:
         self.write("damaged/chain.pem", chain[: len(chain) - 40])  # no END line
         return str(self.tmp / "damaged")
 
+    def case_with_truncated_json(self) -> str:
+        """A copy of the case folder whose TCB Info was cut short (a download that stopped)."""
+        for item in INTEL.iterdir():
+            data = item.read_bytes()
+            self.write(
+                f"case/{item.name}",
+                data[: len(data) // 2] if item.name == "tcb_info.json" else data,
+            )
+        return str(self.tmp / "case" / QUOTE.name)
+
     def deep_json(self) -> str:
         return self.write("deep.json", "[" * 100_000 + "]" * 100_000)
 
@@ -412,6 +422,35 @@ ROWS: list[Row] = [
         lambda f: ["batch", str(QUOTE), "--trust-root", f.write("r.pem", "garbage\n")],
         1,
         "invalid_trust_store",
+    ),
+    Row(
+        "batch-evidence-dev-zero",
+        lambda f: ["batch", "/dev/zero", "--jobs", "1", "--quiet"],
+        2,
+        "malformed",
+    ),
+    Row("batch-evidence-fifo", lambda f: ["batch", f.fifo, "--jobs", "1", "--quiet"], 2, None),
+    Row("batch-evidence-2gb", lambda f: ["batch", f.sparse, "--jobs", "1", "--quiet"], 2, None),
+    Row(
+        "batch-folder-collateral-truncated-json",
+        lambda f: [
+            "batch",
+            f.case_with_truncated_json(),
+            "--collateral-from-dir",
+            "--at",
+            AT,
+            "--jobs",
+            "1",
+            "--quiet",
+        ],
+        4,
+        "collateral_malformed",
+    ),
+    Row(
+        "batch-manifest-dev-zero",
+        lambda f: ["batch", "--manifest", "/dev/zero", "--jobs", "1", "--quiet"],
+        1,
+        "invalid_argument",
     ),
     Row("batch-resume-without-output", lambda f: ["batch", str(QUOTE), "--resume"], 1, None),
     Row("batch-bad-at", lambda f: ["batch", str(QUOTE), "--at", "yesterday"], 1, None),

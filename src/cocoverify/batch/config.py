@@ -7,14 +7,15 @@ import datetime as _dt
 import errno
 import json
 import os
-import stat
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, Final
 
 from cocoverify import registry
+from cocoverify._core.io import EVIDENCE_LIMIT, read_capped
 from cocoverify.api import as_time
+from cocoverify.errors import MalformedEvidence
 from cocoverify.policy import Policy
 from cocoverify.result import format_time
 from cocoverify.trust import TrustStore
@@ -135,28 +136,22 @@ class BatchItem:
 
     def read(self) -> bytes:
         """``data``, or the file's bytes: four system calls (``open``, ``fstat``, ``read``,
-        ``close``) where ``open(path, "rb").read()`` makes six or more; same errors, same
-        messages (the path in each)."""
+        ``close``), at most ``EVIDENCE_LIMIT`` (docs/security.md "Input limits"); a larger
+        or special file (FIFO, device) is MalformedEvidence. OSError names the path."""
         if self.data is not None:
             return self.data
-        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         try:
-            st = os.fstat(fd)
-            if stat.S_ISDIR(st.st_mode):
-                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), self.path)
-            data = os.read(fd, st.st_size + 1)  # one byte more: shows a file that grew
-            if len(data) == st.st_size:
-                return data
-            parts = [data]  # grew, a short read, or no size (/proc): read to the end
-            while chunk := os.read(fd, 1 << 16):
-                parts.append(chunk)
-            return b"".join(parts)
+            return read_capped(self.path, EVIDENCE_LIMIT, kind="evidence")
         except OSError as exc:
             if exc.filename is None:
                 raise type(exc)(exc.errno, exc.strerror, self.path) from None
             raise
-        finally:
-            os.close(fd)
+        except MalformedEvidence:
+            if os.path.isdir(self.path):  # as open() says it (an unreadable input, exit 1)
+                raise IsADirectoryError(
+                    errno.EISDIR, os.strerror(errno.EISDIR), self.path
+                ) from None
+            raise
 
     def wire(self) -> BatchItem | str:
         """What travels to a worker: the bare path when that is all there is."""

@@ -4,12 +4,13 @@ against (its own time, expected report data and collateral)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
+from cocoverify._core.io import LIST_LIMIT, read_capped
 from cocoverify.api import as_time
 from cocoverify.batch.config import COLLATERAL_SUFFIX, BatchItem
 from cocoverify.batch.inputs import clean_path
@@ -150,18 +151,17 @@ def parse_manifest(
 def read_manifest(path: str, *, collateral_from_dir: bool = False) -> list[BatchItem]:
     """Every item of the manifest file ``path`` (``-``: standard input, paths relative to
     the working directory); paths in it are relative to the manifest's folder."""
-    try:
+    try:  # capped, a regular file or stdin (docs/security.md "Input limits")
+        text = read_capped(path, LIST_LIMIT, kind="argument", stdin=True).decode("utf-8")
+        lines = io.StringIO(text, newline=None)  # line ends as a text file reads them
         if path == "-":
-            items = parse_manifest(
-                sys.stdin, name="<stdin>", collateral_from_dir=collateral_from_dir
-            )
+            items = parse_manifest(lines, name="<stdin>", collateral_from_dir=collateral_from_dir)
             return list(items)
-        with open(path, encoding="utf-8") as fh:
-            folder = os.path.dirname(path) or "."
-            items = parse_manifest(
-                fh, folder=folder, name=path, collateral_from_dir=collateral_from_dir
-            )
-            return list(items)
+        folder = os.path.dirname(path) or "."
+        items = parse_manifest(
+            lines, folder=folder, name=path, collateral_from_dir=collateral_from_dir
+        )
+        return list(items)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(
             f"--manifest {path}: cannot read ({exc})", reason=Reason.INVALID_ARGUMENT

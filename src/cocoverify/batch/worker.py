@@ -6,22 +6,24 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-import json
 import os
-import re
 import stat
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from typing import Any
 
 from cocoverify._core.text import decode_text
 from cocoverify.api import Verifier, as_time
 from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem, Skipped
 from cocoverify.batch.inputs import looks_like_evidence
 from cocoverify.batch.platform import platform_facts
-from cocoverify.collateral import Collateral, load_collateral
+from cocoverify.collateral import (
+    Collateral,
+    classify_file,
+    load_collateral,
+    read_collateral_file,
+)
 from cocoverify.errors import (
     CocoverifyError,
-    CollateralError,
     PolicyRejected,
     Reason,
 )
@@ -95,24 +97,6 @@ def _cached_item_collateral(paths: tuple[str, ...], stamp: Stamp) -> Collateral:
     return load_collateral(paths)
 
 
-_KNOWN_PEM: Final = re.compile(
-    rb"-----BEGIN (CERTIFICATE|TRUSTED CERTIFICATE|X509 CRL|PUBLIC KEY)-"
-)
-
-
-def _claims_collateral(data: bytes) -> bool:
-    """Content that ``load_collateral`` would recognise, so a failure to load it is an error
-    (JSON, or PEM with a certificate, CRL or public key); anything else is skipped."""
-    stripped = data.strip()
-    if stripped[:1] in (b"{", b"["):
-        try:
-            json.loads(stripped)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return False
-        return True
-    return _KNOWN_PEM.search(stripped) is not None
-
-
 @functools.lru_cache(maxsize=64)
 def _cached_dir_collateral(folder: str, stamp: Stamp) -> Collateral:
     """The collateral files directly in ``folder`` (docs/batch.md "Collateral convention").
@@ -127,15 +111,12 @@ def _cached_dir_collateral(folder: str, stamp: Stamp) -> Collateral:
         full = os.path.join(folder, name)
         if name.startswith(".") or not os.path.isfile(full):
             continue
-        with open(full, "rb") as fh:
-            data = fh.read()
+        data = read_collateral_file(full)  # capped (docs/security.md "Input limits")
         if looks_like_evidence(data):
             continue
-        try:
-            total = total + Collateral.from_bytes(data, source=full)
-        except CollateralError:
-            if _claims_collateral(data):
-                raise
+        item = classify_file(data, full)  # None: no collateral; damaged: CollateralInvalid
+        if item is not None:
+            total = total + item
     return total
 
 
@@ -217,6 +198,10 @@ def _verify_item(
             if item.only_evidence:  # as expand_inputs(check_content=True) would skip it
                 return Skipped(item.path).record()
             raise
+        except CocoverifyError as exc:  # too large or a special file: not evidence (exit 2)
+            if item.only_evidence:
+                return Skipped(item.path).record()
+            return record_for(item.path, exc, item_id=item.id)
         if item.only_evidence and not looks_like_evidence(data):
             return Skipped(item.path).record()
         data = decode_text(data)
