@@ -8,11 +8,14 @@
 #     the same quotes plus NATIVE_VERIFY_MUTATIONS mutations each.
 #  2. When clang with libFuzzer is available, runs fuzz_dcap.c and fuzz_dcap_verify.c for
 #     NATIVE_FUZZ_SECONDS/2 each (default 60 in all; 0 skips them).
+# A libFuzzer crash/hang input is kept in tests/fuzz/regressions/native-<target>/ (replayed by
+# tests/fuzz/test_regressions.py, and as seeds of the corpus runs here).
 # Skips (exit 0) with a message when no C compiler, or no libcrypto >= 3.0 headers
 # (Debian: libssl-dev, which scripts/test.sh installs), is available. Uses .venv/bin/python
 # (or python3) only to decode the real quotes and extract seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$(pwd)
 MUTATIONS=${NATIVE_MUTATIONS:-2000}        # per corpus file
 VERIFY_MUTATIONS=${NATIVE_VERIFY_MUTATIONS:-100}  # per quote, through the signature path
 FUZZ_SECONDS=${NATIVE_FUZZ_SECONDS:-60}
@@ -73,6 +76,10 @@ PYEOF
 else
   echo "native-checks: $SHARED/intel absent, project vectors only"
 fi
+# inputs a libFuzzer run kept (tests/fuzz/regressions/native-fuzz_dcap*/) replay as seeds
+for f in tests/fuzz/regressions/native-fuzz_dcap*/*; do
+  [ -f "$f" ] && cp "$f" "$TMP/seeds/regression-$(basename "$f")"
+done
 NSEEDS=$(ls "$TMP/seeds" | wc -l)
 
 echo "native-checks: [1] $CC_SAN ASan+UBSan build, $NSEEDS seeds x $MUTATIONS mutations"
@@ -98,8 +105,10 @@ else
     clang $FLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
       "csrc/fuzz/$target.c" $SRC $CRYPTO -o "$TMP/$target"
     mkdir -p "$TMP/corpus_$target"
+    mkdir -p "tests/fuzz/regressions/native-$target"
     (cd "$TMP" && "./$target" -max_total_time=$((FUZZ_SECONDS / 2)) -max_len=16384 \
-        -timeout=10 -print_final_stats=1 "corpus_$target" seeds 2>"$target.log") \
+        -timeout=10 -print_final_stats=1 -artifact_prefix="$REPO/tests/fuzz/regressions/native-$target/" \
+        "corpus_$target" seeds 2>"$target.log") \
       || { tail -60 "$TMP/$target.log"; exit 1; }
     grep -E "^(stat::number_of_executed_units|Done)" "$TMP/$target.log" \
       || tail -3 "$TMP/$target.log"
@@ -122,6 +131,11 @@ n=0
 for f in vectors/snp/*/report.bin "$SHARED"/amd/*/report.bin; do
   [ -f "$f" ] || continue
   n=$((n + 1)); cp "$f" "$TMP/seeds_snp/report-$n.bin"
+done
+for t in snp sgxext; do  # kept libFuzzer findings replay as seeds
+  for f in tests/fuzz/regressions/native-fuzz_$t/*; do
+    [ -f "$f" ] && cp "$f" "$TMP/seeds_$t/regression-$(basename "$f")"
+  done
 done
 "$PY" - "$TMP/seeds_sgxext" vectors/intel "$SHARED/intel" <<'PYEOF' || echo "native-checks: SGX extensions not extracted"
 import binascii, hashlib, re, sys
@@ -165,9 +179,12 @@ for t in snp sgxext; do
   clang $FLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     "csrc/fuzz/fuzz_$t.c" csrc/cv_reader.c "csrc/cv_$t.c" -o "$TMP/fuzz_$t"
   mkdir -p "$TMP/corpus_$t"
+  mkdir -p "tests/fuzz/regressions/native-fuzz_$t"
   (cd "$TMP" && "./fuzz_$t" -max_total_time="$EXT_FUZZ_SECONDS" -max_len=8192 -timeout=10 \
-      -print_final_stats=1 "corpus_$t" "seeds_$t" 2>"fuzz_$t.log") \
+      -print_final_stats=1 -artifact_prefix="$REPO/tests/fuzz/regressions/native-fuzz_$t/" \
+      "corpus_$t" "seeds_$t" 2>"fuzz_$t.log") \
     || { tail -60 "$TMP/fuzz_$t.log"; exit 1; }
   grep -E "^(stat::number_of_executed_units|Done)" "$TMP/fuzz_$t.log" || tail -3 "$TMP/fuzz_$t.log"
 done
+rmdir tests/fuzz/regressions/native-fuzz_* 2>/dev/null || true  # the empty ones
 echo "native-checks: OK"
