@@ -175,3 +175,22 @@ def test_offline_environment(
     monkeypatch.setenv("COCOVERIFY_OFFLINE", "1")
     assert _verify(capsys, snp.evidence, snp.at, "--online")[0] == 0
     assert len(server.seen) == n
+
+
+def test_kbs_composite_online(
+    capsys: pytest.CaptureFixture[str], server: VendorServer, snp: SnpCase, tmp_path: Path
+) -> None:
+    """KBS tee-evidence whose primary is trustee's SNP JSON without certificates: --online
+    fetches the VCEK for that part."""
+    report = snp.evidence.read_bytes()
+    kbs = {
+        "primary_evidence": {"attestation_report": list(report), "cert_chain": []},
+        "additional_evidence": "{}",
+    }
+    path = tmp_path / "kbs.json"
+    path.write_text(json.dumps(kbs))
+    rc, doc, _ = _verify(capsys, path, snp.at)
+    assert rc == 4 and server.seen == []
+    rc, doc, _ = _verify(capsys, path, snp.at, "--online")
+    assert rc == 0 and doc["accepted"] is True
+    assert server.paths()[0] == f"/vcek/v1/Milan/{snp.hwid}"
