@@ -119,7 +119,7 @@ def test_tdx_fetch_then_verify_offline(
     out = tmp_path / "out"
     rc, stdout, _ = _fetch(capsys, server, tdx.evidence, out, tdx.at)
     assert rc == EXIT_ACCEPTED
-    assert "FMSPC B0C06F000000" in stdout
+    assert "FMSPC B0C06F000000" in stdout and f"from {server.url}:" in stdout
     # exactly what this quote needs: TDX TCB Info for its FMSPC, TD_QE identity, the
     # Platform CA's PCK CRL, the Root CA CRL and the issuer chains
     assert _files(out) == {
@@ -256,9 +256,10 @@ def test_server_failure_uses_the_cached_copy(
     doc["fetched"] = 0.0
     cache_files[0].write_text(json.dumps(doc))
     server.fail("/vcek/", failure)
-    rc, _, err = _fetch(capsys, server, snp.evidence, tmp_path / "second", snp.at)
+    rc, out, err = _fetch(capsys, server, snp.evidence, tmp_path / "second", snp.at)
     assert rc == EXIT_ACCEPTED, err
     assert len(server.seen) > n  # it did ask
+    assert f"stale copy: {server.url} failed" in out
     assert _files(tmp_path / "second") == _files(tmp_path / "first")
     assert _verify_folder(capsys, snp.evidence, tmp_path / "second", snp.at)["rc"] == 0
 
@@ -307,8 +308,9 @@ def test_offline_uses_the_cache_and_never_the_network(
     assert _fetch(capsys, server, tdx.evidence, tmp_path / "first", tdx.at)[0] == 0
     n = len(server.seen)
     monkeypatch.setenv("COCOVERIFY_OFFLINE", "1")
-    rc, _, _ = _fetch(capsys, server, tdx.evidence, tmp_path / "second", tdx.at)
+    rc, out, _ = _fetch(capsys, server, tdx.evidence, tmp_path / "second", tdx.at)
     assert rc == EXIT_ACCEPTED and len(server.seen) == n
+    assert f"from the cache {tmp_path / 'cache'}" in out
     assert _verify_folder(capsys, tdx.evidence, tmp_path / "second", tdx.at)["rc"] == 0
     # another cache: nothing cached, a clear error, still no request
     monkeypatch.setenv("COCOVERIFY_CACHE_DIR", str(tmp_path / "empty"))

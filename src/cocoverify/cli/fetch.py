@@ -127,11 +127,12 @@ def _one(
     if not requests:
         record["note"] = "no collateral service: " + "; ".join(spec.collateral)
     for req in requests:
-        files = write_folder(args.output, req, source.fetch(req, at=at))
+        got, origin = source.fetch_traced(req, at=at)
+        files = write_folder(args.output, req, got)
         record["requests"].append(
             {
                 "what": req.describe(),
-                "from": source.where(req),
+                "from": origin,
                 "files": [os.fspath(f) for f in files],
             }
         )

@@ -212,6 +212,25 @@ class DefaultSource(SourceBase):
             return self.config.pccs_url or INTEL_PCS
         return self.config.kds_url
 
+    def fetch_traced(
+        self, request: CollateralRequest, *, at: _dt.datetime
+    ) -> tuple[Collateral, str]:
+        """:meth:`fetch`, and where the answer came from, for people: the server, the cache,
+        or a stale cached copy because the server failed (read from the cache's counters:
+        exact for one caller at a time)."""
+        src = self.intel_source if isinstance(request, IntelRequest) else self.amd_source
+        before = src.stats
+        got = self.fetch(request, at=at)
+        after = src.stats
+        folder = src.directory or "memory"
+        if after.stale > before.stale:
+            origin = f"the cache {folder} (stale copy: {self.where(request)} failed)"
+        elif after.fetches > before.fetches:
+            origin = self.where(request)
+        else:
+            origin = f"the cache {folder}"
+        return got, origin
+
     def fetch(self, request: CollateralRequest, *, at: _dt.datetime) -> Collateral:
         """The cached or fetched answer; CollateralUnavailable names what and where."""
         at = check_at(at)
