@@ -59,7 +59,7 @@ def _missing_lines(error: CollateralUnavailable, source: str) -> list[str]:
             lines.append(f"      ({m.note})")
     lines.append(
         f"  fetch it all: cocoverify fetch {source} -o DIR, "
-        f"then: cocoverify verify {source} --collateral DIR"
+        f"then: cocoverify verify {source} --collateral DIR (or: verify --online)"
     )
     return lines
 
