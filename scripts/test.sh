@@ -26,4 +26,11 @@ if [ "${CI:-}" = true ] && [ "$NATIVE_FUZZ_SECONDS" != 0 ] && ! libfuzzer; then
   libfuzzer || echo "native-checks: no clang with libFuzzer, the libFuzzer steps are skipped"
 fi
 timeout 300 bash scripts/native-checks.sh
-echo "== pytest"; .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+echo "== pytest (python $(.venv/bin/python -c 'import platform; print(platform.python_version())'))"
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# The suite again on every other CPython present (3.12, 3.13; an absent one is skipped with a
+# message), each in .venv-X.Y, two at a time. COCOVERIFY_PYTHONS="" skips this step.
+echo "== pytest on the other CPythons (scripts/pythons.sh)"
+bash scripts/pythons.sh "$@"
+
+# == further CI steps (e.g. the bounded fuzzing run) go below this line ==
