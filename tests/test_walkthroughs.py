@@ -2,9 +2,9 @@
 
 Every line of a ```sh block that starts with ``cocoverify`` must end with ``# exit N``; it is run
 in a copy of vectors/real, in page order (later lines use files earlier lines wrote), and must
-exit with N. ``cocoverify fetch`` lines reach a loopback PCCS serving the sample's own collateral
-(COCOVERIFY_PCCS_URL), never the network. The samples match the SHA-256 in their PROVENANCE.md
-and each folder has its LICENSE.
+exit with N. ``cocoverify fetch`` lines reach a loopback PCCS and KDS serving the samples' own
+collateral (COCOVERIFY_PCCS_URL, COCOVERIFY_KDS_URL), never the network. The samples match
+the SHA-256 in their PROVENANCE.md and each folder has its LICENSE.
 """
 
 from __future__ import annotations
@@ -17,16 +17,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from cocoverify.cli import main
 
 from _shared import PROJECT_VECTORS, ROOT
-from _shared.vendors import VendorServer
+from _shared.vendors import Reply, VendorServer
 
 REAL = PROJECT_VECTORS / "real"
 PAGES = sorted((ROOT / "docs").glob("walkthrough-*.md"))
 FENCE = re.compile(r"^```(\w*)\s*$")
 EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
+# the SNP sample's identifiers (cocoverify show amd-snp-milan/report.bin)
+SNP_HWID = (
+    "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f"
+    "8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e"
+)
+SNP_SPL = "blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115"
 SHA_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*`([0-9a-f]{64})`\s*\|")
 
 
@@ -64,10 +72,24 @@ def test_a_command_without_its_exit_code_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pccs() -> Iterator[VendorServer]:
-    """A loopback PCCS serving the TDX sample's own collateral."""
+def vendors() -> Iterator[VendorServer]:
+    """A loopback PCCS and KDS serving the samples' own collateral, with the real URL shapes."""
     server = VendorServer()
     server.serve_intel(REAL / "intel-tdx", tee="tdx", fmspc="B0C06F000000", ca="platform")
+    snp = REAL / "amd-snp-milan"
+    server.route(
+        f"/vcek/v1/Milan/{SNP_HWID}?{SNP_SPL}",
+        Reply(200, (snp / "vcek.der").read_bytes(), {"Content-Type": "application/x-x509-ca-cert"}),
+    )
+    chain = (snp / "ask.pem").read_bytes() + (snp / "ark.pem").read_bytes()
+    server.route(
+        "/vcek/v1/Milan/cert_chain", Reply(200, chain, {"Content-Type": "application/x-pem-file"})
+    )
+    crl = x509.load_pem_x509_crl((REAL / "amd-kds-milan" / "crl.pem").read_bytes())
+    server.route(
+        "/vcek/v1/Milan/crl",
+        Reply(200, crl.public_bytes(Encoding.DER), {"Content-Type": "application/pkix-crl"}),
+    )
     yield server
     server.close()
 
@@ -78,14 +100,15 @@ def test_every_command_exits_as_the_page_says(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    pccs: VendorServer,
+    vendors: VendorServer,
 ) -> None:
     work = tmp_path / "real"
     shutil.copytree(REAL, work)
     monkeypatch.chdir(work)
-    for name in ("COCOVERIFY_KDS_URL", "COCOVERIFY_OFFLINE", "COCOVERIFY_PCS_API_KEY"):
+    for name in ("COCOVERIFY_OFFLINE", "COCOVERIFY_PCS_API_KEY", "COCOVERIFY_UPDATE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COCOVERIFY_PCCS_URL", pccs.url)
+    monkeypatch.setenv("COCOVERIFY_PCCS_URL", vendors.url)
+    monkeypatch.setenv("COCOVERIFY_KDS_URL", vendors.url)
     monkeypatch.setenv("COCOVERIFY_CACHE_DIR", str(tmp_path / "cache"))
     wrong = []
     for number, command, want in commands(page):
