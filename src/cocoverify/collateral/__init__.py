@@ -13,6 +13,7 @@ what it needs. Files are recognised by their content, never their names:
 
 from __future__ import annotations
 
+import base64
 import binascii
 import hashlib
 import importlib
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.x509 import ocsp
 
 from cocoverify._core.io import COLLATERAL_LIMIT, read_capped
 from cocoverify._core.pem import PemError, read_pem
@@ -239,6 +241,8 @@ def _classify(data: bytes, source: str) -> Collateral | None:
     stripped = data.strip()
     if not stripped:
         return None
+    if stripped[:1] == b"<":  # XML: a SWID tag (NVIDIA RIMs; docs/nvidia.md)
+        return _classify_swid(stripped, source)
     if _JSON_START.match(stripped):
         return _classify_json(stripped, source)
     if b"-----BEGIN " in stripped or b"-----END " in stripped:
@@ -270,6 +274,28 @@ _DER_STARTS = (b"\x30\x82", b"\x30\x83")
 _DER_HEX_STARTS = (b"3082", b"3083")
 
 
+def _classify_swid(data: bytes, source: str) -> Collateral | None:
+    """A SWID tag (ISO/IEC 19770-2 ``SoftwareIdentity``, e.g. an NVIDIA RIM), kept as the
+    document ``{"swid_tag": text}``; the pipeline that needs it parses it."""
+    if b"SoftwareIdentity" not in data[:4096]:
+        return None
+    try:
+        return Collateral(documents=({"swid_tag": data.decode("utf-8")},))
+    except UnicodeDecodeError:
+        raise CollateralInvalid(
+            f"{source}: XML that is not UTF-8", reason=Reason.COLLATERAL_MALFORMED
+        ) from None
+
+
+def _classify_ocsp(der: bytes) -> Collateral | None:
+    """A DER OCSPResponse (RFC 6960), kept as ``{"ocsp_response": base64}``."""
+    try:
+        ocsp.load_der_ocsp_response(der)
+    except PARSE_ERRORS:
+        return None
+    return Collateral(documents=({"ocsp_response": base64.b64encode(der).decode("ascii")},))
+
+
 def _classify_der(der: bytes, source: str) -> Collateral | None:
     if not der.startswith(b"\x30"):
         return None
@@ -283,6 +309,8 @@ def _classify_der(der: bytes, source: str) -> Collateral | None:
         return Collateral(chains=(load_certificates(der),))
     except MalformedEvidence:
         pass
+    if (answer := _classify_ocsp(der)) is not None:
+        return answer
     try:
         return Collateral(public_keys=(serialization.load_der_public_key(der),))
     except PARSE_ERRORS:
