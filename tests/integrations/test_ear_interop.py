@@ -275,3 +275,15 @@ def test_cli_veraison_profile(capsys: pytest.CaptureFixture[str], tmp_path: Path
     other = ec_key("ear-signer-other", "P-256").public_key()
     with pytest.raises(SignatureInvalid):
         ear.verify_ear(token, other, at=claims["iat"])
+
+
+def test_composite_ear_under_the_draft_profile() -> None:
+    """One submodule per device (CPU + GPU style), each a draft-conformant appraisal."""
+    claims = ear.to_composite_ear(
+        {"cpu0": _accepted_tdx(), "gpu0": _policy_rejected()}, profile=ear.VERAISON_PROFILE
+    )
+    token = ear.sign_ear(claims, P256, "ES256")
+    got = _decode(token, P256, "ES256")
+    draft_rules(got)
+    assert got["submods"]["cpu0"]["ear.status"] == "affirming"
+    assert got["submods"]["gpu0"]["ear.status"] == "contraindicated"
