@@ -229,3 +229,19 @@ def test_every_real_collateral_folder_still_loads() -> None:
 def test_der_certificate_files_still_load(tmp_path: Path) -> None:
     (tmp_path / "root.der").write_bytes(PKI.root_cert.public_bytes(Encoding.DER))
     assert len(load_collateral([tmp_path]).chains) == 1
+
+
+def test_pem_loader_keeps_its_own_checks() -> None:
+    """Blocks go to ``cryptography`` with their own base64 text (not re-encoded), so its
+    check of the base64 pad bits (RFC 4648 3.5) still refuses a changed last character."""
+    first_end = _line_of(CHAIN, b"END", 0)
+    last = _lines(CHAIN)[first_end - 2]
+    stem = last.rstrip(b"=")
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    flipped = bytes([alphabet[alphabet.index(stem[-1]) ^ 1]])
+    if last == stem:
+        pytest.skip("the first block needs no padding")
+    data = _replace_line(CHAIN, first_end - 1, stem[:-1] + flipped + last[len(stem) :])
+    with pytest.raises(CollateralInvalid) as ei:
+        Collateral.from_bytes(data)
+    assert ei.value.reason is Reason.COLLATERAL_MALFORMED

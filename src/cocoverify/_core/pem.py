@@ -43,11 +43,13 @@ class PemError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PemBlock:
-    """One block: its label, the decoded bytes and the line of its BEGIN."""
+    """One block: its label, the decoded bytes, the line of its BEGIN, and the block in
+    canonical layout with its own base64 lines (for a PEM loader's own checks)."""
 
     label: str
     der: bytes
     line: int
+    text: bytes
 
 
 def _boundaries(line: bytes) -> list[tuple[bytes, bytes]] | None:
@@ -102,7 +104,8 @@ def read_pem(data: bytes) -> list[PemBlock]:
                 raise PemError(begin, f"bad base64 in the block ({exc})") from None
             if not der:
                 raise PemError(begin, "empty PEM block")
-            blocks.append(PemBlock(label.decode(), der, begin))
+            text = b"-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, b"\n".join(body), label)
+            blocks.append(PemBlock(label.decode(), der, begin, text))
             label = None
     if label is not None:
         raise PemError(begin, f"BEGIN {label.decode()} has no END line (truncated?)")

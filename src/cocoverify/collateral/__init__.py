@@ -338,17 +338,10 @@ def _checked(item: X, source: str) -> X:
     return item
 
 
-def _pem_block(label: str, der: bytes) -> bytes:
-    """A block in canonical form (what the ``cryptography`` PEM loaders read)."""
-    body = binascii.b2a_base64(der, newline=False)
-    lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-    return b"-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label.encode(), lines, label.encode())
-
-
 def _classify_pem(data: bytes, source: str) -> Collateral | None:
     """PEM text, read block by block: a damaged block is an error naming its line."""
     try:
-        blocks = [(b.label, _pem_block(b.label, b.der), b.line) for b in read_pem(data)]
+        blocks = [(b.label, b.text, b.line) for b in read_pem(data)]
     except PemError as exc:
         raise CollateralInvalid(
             f"{source}:{exc.line}: damaged PEM ({str(exc.args[0]).split(': ', 1)[1]})",
