@@ -72,7 +72,7 @@ store never pins these roots, so none of this evidence verifies without the `tru
 in the manifest.
 
 * `manifest.json`: {{"about", "cases"}}; {len(cases)} cases ({counts}).
-  Entry: `id`, `platform` (sgx/tdx/snp/cca/gpu/az-snp-vtpm), `evidence`, `collateral`
+  Entry: `id`, `platform` (sgx/tdx/snp/cca/gpu/az-snp-vtpm/tdx-eventlog), `evidence`, `collateral`
   (files, relative to this directory), `trust` (`cocoverify.TrustStore` keyword arguments,
   null = real roots), `policy` (`Policy.from_dict` form, null = default), `at` (verification
   time), `expected` (`accept` or the `Reason` code), `exit_code` (CLI: 0/2/3/4/5),

@@ -123,7 +123,7 @@ def generate_vectors(outdir: str | Path) -> list[dict[str, Any]]:
         entries.append(
             {
                 "id": case_id,
-                "platform": "tdx",
+                "platform": "tdx-eventlog",
                 "evidence": write_file(out, f"eventlog/{case_id}/{name}", evidence),
                 "collateral": common,
                 "trust": trust,
