@@ -72,7 +72,7 @@ store never pins these roots, so none of this evidence verifies without the `tru
 in the manifest.
 
 * `manifest.json`: {{"about", "cases"}}; {len(cases)} cases ({counts}).
-  Entry: `id`, `platform` (sgx/tdx/snp/cca/gpu/az-snp-vtpm/tdx-eventlog), `evidence`, `collateral`
+  Entry: `id`, `platform` (sgx/tdx/snp/cca/gpu/az-snp-vtpm/az-tdx-vtpm/tdx-eventlog), `evidence`, `collateral`
   (files, relative to this directory), `trust` (`cocoverify.TrustStore` keyword arguments,
   null = real roots), `policy` (`Policy.from_dict` form, null = default), `at` (verification
   time), `expected` (`accept` or the `Reason` code), `exit_code` (CLI: 0/2/3/4/5),
@@ -119,10 +119,12 @@ cocoverify verify vectors/sample/sgx/quote.bin --collateral vectors/sample/sgx/c
   No case gives report data (the manifest has no such field): the nonce binding is tested in
   `tests/tee/nvidia/`.
 * `azure/`: trustee `az-snp-vtpm` evidence JSON whose HCL report carries a real fake SNP report
-  (`FakeAmdPKI("Milan")`, VCEK in the `vcek` field, ASK/ARK in `azure/common/`), the vTPM
-  quote signed by a fixed RSA-2048 key (`cocoverify_testing/keys/azure-ak-*.pem`): every SNP
-  defect of `cocoverify_testing.azure.DEFECTS`, an unpinned ARK, policy cases. No report data
-  (the TPM nonce is not compared; `tests/wrappers/azure/` does).
+  (`FakeAmdPKI("Milan")`, VCEK in the `vcek` field, ASK/ARK in `azure/common/`), and
+  `az-tdx-vtpm` evidence JSON with a real fake TD quote (`FakeIntelPKI`, Intel collateral in
+  `azure/common-tdx/`); the vTPM quote signed by a fixed RSA-2048 key
+  (`cocoverify_testing/keys/azure-ak-*.pem`): every defect of
+  `cocoverify_testing.azure.DEFECTS` that applies to the kind, an unpinned root, policy
+  cases. No report data (the TPM nonce is not compared; `tests/wrappers/azure/` does).
 * `eventlog/`: trustee TDX evidence JSON `{{quote, cc_eventlog}}` (fake Intel PKI, collateral in
   `eventlog/common/`) with the log of `LogBuilder.typical()` or one defect of
   `cocoverify_testing.eventlog.DEFECTS`, logs that do not replay (`event_log_mismatch`), an

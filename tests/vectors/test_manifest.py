@@ -20,7 +20,7 @@ CASES: list[dict[str, Any]] = (
 
 def test_manifest_present_and_covers_every_tee() -> None:
     assert {c["platform"] for c in CASES} == {
-        "sgx", "tdx", "snp", "cca", "gpu", "az-snp-vtpm", "tdx-eventlog"
+        "sgx", "tdx", "snp", "cca", "gpu", "az-snp-vtpm", "az-tdx-vtpm", "tdx-eventlog"
     }  # fmt: skip
     ids = [c["id"] for c in CASES]
     assert len(ids) == len(set(ids))

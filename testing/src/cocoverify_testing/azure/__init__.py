@@ -5,7 +5,9 @@ callable, so :meth:`AzureBuilder.inner` returns a stand-in appraisal whose REPOR
 whatever the builder bound (one-defect negatives change exactly one thing). With ``amd`` (a
 :class:`~cocoverify_testing.snp.FakeAmdPKI`), ``az-snp-vtpm`` evidence carries a real fake
 SNP report signed by that PKI's VCEK (and the VCEK in its ``vcek`` field), so it verifies end
-to end through ``cocoverify.verify`` (the generated vectors, ``vectors/azure``). The RSA keys
+to end through ``cocoverify.verify`` (the generated vectors, ``vectors/azure``); with ``intel`` (a
+:class:`~cocoverify_testing.intel.FakeIntelPKI`), ``az-tdx-vtpm`` evidence carries a real fake
+TD quote whose REPORTDATA binds the var data. The RSA keys
 are fixed files (``keys/azure-ak-<n>.pem``), so the evidence is the same bytes every run.
 """
 
@@ -26,6 +28,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from cocoverify.result import Appraisal
+from cocoverify_testing.intel.pki import FakeIntelPKI
+from cocoverify_testing.intel.quotes import QuoteBuilder
 from cocoverify_testing.pki import pem
 from cocoverify_testing.snp import FakeAmdPKI, SnpReportBuilder
 
@@ -97,6 +101,8 @@ class AzureBuilder:
     )
     #: sign a real SNP report into the HCL (az-snp-vtpm) with this fake AMD PKI
     amd: FakeAmdPKI | None = None
+    #: sign a real TD quote (az-tdx-vtpm ``td_quote``) with this fake Intel PKI
+    intel: FakeIntelPKI | None = None
 
     # --- pieces -----------------------------------------------------------------------------
 
@@ -213,11 +219,19 @@ class AzureBuilder:
                 },
                 "hcl_report": base64.urlsafe_b64encode(hcl).decode(),
             }
-            vcek = b"\x01"
+            extra = b"\x01"
             if not tdx and self.amd is not None:
-                vcek = pem(self.amd.vcek_for(hcl[32 : 32 + 1184]))
-            obj["td_quote" if tdx else "vcek"] = base64.urlsafe_b64encode(vcek).decode()
+                extra = pem(self.amd.vcek_for(hcl[32 : 32 + 1184]))
+            if tdx and self.intel is not None:
+                extra = self.td_quote(var, defect)
+            obj["td_quote" if tdx else "vcek"] = base64.urlsafe_b64encode(extra).decode()
         return json.dumps(obj).encode()
+
+    def td_quote(self, var: bytes, defect: str | None = None) -> bytes:
+        """A TD quote from :attr:`intel` whose REPORTDATA binds ``var`` (SHA-256, zeros)."""
+        assert self.intel is not None
+        report_data = self.hw_report_data(var, defect)
+        return QuoteBuilder.tdx().report_data(report_data).sign(self.intel)
 
     def tpm_evidence(self, defect: str | None = None) -> bytes:
         """trustee's generic ``tpm`` evidence: base64 SPKI AK, TPMT_SIGNATURE, TPMS_ATTEST."""

@@ -1,10 +1,14 @@
-"""TEST ONLY. ``vectors/azure/``: generated ``az-snp-vtpm`` vectors for ``vectors/generate.py``.
+"""TEST ONLY. ``vectors/azure/``: generated ``az-snp-vtpm`` and ``az-tdx-vtpm`` vectors for
+``vectors/generate.py``.
 
 The evidence is trustee's ``az-snp-vtpm`` JSON built by :class:`AzureBuilder` with a real fake
 SNP report (``FakeAmdPKI("Milan")``) in its HCL report and the VCEK in its ``vcek`` field; the
 ASK and ARK are collateral (``azure/common/``), the fake ARK pinned through ``trust``.
 Negatives carry exactly one defect each: every defect of :data:`DEFECTS` that applies to SNP,
-plus an unpinned ARK and policy rejections. Deterministic: fixed RSA keys
+plus an unpinned ARK and policy rejections. ``az-tdx-vtpm`` evidence carries a real fake TD
+quote (``FakeIntelPKI``, Intel collateral in ``azure/common-tdx/``) whose REPORTDATA binds the
+var data; its negatives are every defect that applies to TDX and an unpinned root.
+Deterministic: fixed RSA keys
 (``keys/azure-ak-<n>.pem``), PKCS#1 v1.5 and RFC 6979 signatures, the AMD certificates'
 RSA-PSS salts from one ``pss_signing_run``.
 """
@@ -15,8 +19,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from cocoverify.trust import fingerprint
 from cocoverify_testing.azure import DEFECTS, AzureBuilder
+from cocoverify_testing.intel.collateral import td_qe_identity, tdx_tcb_info
+from cocoverify_testing.intel.pki import NOW as INTEL_NOW
+from cocoverify_testing.intel.pki import FakeIntelPKI
 from cocoverify_testing.manifest import write_file
 from cocoverify_testing.pki import iso, pem, pss_signing_run
 from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, salts
@@ -24,7 +33,10 @@ from cocoverify_testing.snp import VECTOR_TIME, FakeAmdPKI, salts
 __all__ = ["generate_vectors"]
 
 AMD = FakeAmdPKI("Milan")
+INTEL = FakeIntelPKI()
 _TDX_ONLY = ("tdreport_report_data",)
+_SNP_ONLY = ("vmpl_1",)
+_DER = serialization.Encoding.DER
 #: CLI exit code of each reason the Azure vectors expect
 _EXIT = {
     "accept": 0,
@@ -97,6 +109,37 @@ def _cases() -> list[tuple[str, bytes, str, dict[str, Any] | None, bool, str]]:
     return out
 
 
+def _tdx_cases() -> list[tuple[str, bytes, str, dict[str, Any] | None, bool, str]]:
+    """az-tdx-vtpm: (id, evidence, expected, policy, pinned, description)."""
+    good = AzureBuilder(kind="az-tdx-vtpm", intel=INTEL)
+    out: list[tuple[str, bytes, str, dict[str, Any] | None, bool, str]] = [
+        ("azure.tdx.good.v2", good.evidence(), "accept", None, True, "version 2 evidence"),
+        (
+            "azure.tdx.good.v1",
+            AzureBuilder(kind="az-tdx-vtpm", intel=INTEL, version=1).evidence(),
+            "accept",
+            None,
+            True,
+            "version 1 evidence",
+        ),
+    ]
+    for defect, reason in DEFECTS.items():
+        if defect in _SNP_ONLY:
+            continue
+        out.append((f"azure.tdx.{defect}", good.evidence(defect), reason, None, True, defect))
+    out.append(
+        (
+            "azure.tdx.untrusted_root",
+            good.evidence(),
+            "untrusted_root",
+            None,
+            False,
+            "the real Intel root pinned: the fake one is not",
+        )
+    )
+    return out
+
+
 def generate_vectors(outdir: str | Path) -> list[dict[str, Any]]:
     """Write ``<outdir>/azure/`` and return the manifest entries (paths relative to
     ``outdir``); ``<outdir>/azure`` is recreated."""
@@ -112,22 +155,40 @@ def _write(out: Path) -> list[dict[str, Any]]:
         write_file(out, "azure/common/ask.pem", pem(AMD.ask)),
         write_file(out, "azure/common/ark.pem", pem(AMD.ark)),
     ]
-    pinned = {"amd_arks": {"Milan": [fingerprint(AMD.ark)]}}
-    entries = []
-    for case_id, evidence, expected, policy, is_pinned, description in _cases():
-        entries.append(
-            {
-                "id": case_id,
-                "platform": "az-snp-vtpm",
-                "evidence": write_file(out, f"azure/{case_id}/evidence.json", evidence),
-                "collateral": common,
-                "trust": pinned if is_pinned else None,
-                "trust_files": [common[1]] if is_pinned else [],
-                "policy": policy,
-                "at": iso(VECTOR_TIME),
-                "expected": expected,
-                "exit_code": _EXIT[expected],
-                "description": description,
-            }
+    intel = [
+        write_file(out, f"azure/common-tdx/{name}", data)
+        for name, data in (
+            ("tcb_info.json", INTEL.tcb_info_body(tdx_tcb_info())),
+            ("qe_identity.json", INTEL.qe_identity_body(td_qe_identity())),
+            ("tcb_info_issuer_chain.pem", INTEL.tcb_signing_chain_pem()),
+            ("pck_crl.der", INTEL.pck_crl("platform").public_bytes(_DER)),
+            ("pck_crl_issuer_chain.pem", INTEL.pck_crl_issuer_chain_pem("platform")),
+            ("root_ca_crl.der", INTEL.root_crl.public_bytes(_DER)),
         )
+    ]
+    intel_root = write_file(out, "azure/common-tdx/intel_root_ca.pem", pem(INTEL.root_cert))
+    kinds = (
+        ("az-snp-vtpm", _cases(), common, {"amd_arks": {"Milan": [fingerprint(AMD.ark)]}},
+         [common[1]], iso(VECTOR_TIME)),
+        ("az-tdx-vtpm", _tdx_cases(), intel, {"intel_roots": [fingerprint(INTEL.root_cert)]},
+         [intel_root], iso(INTEL_NOW)),
+    )  # fmt: skip
+    entries = []
+    for kind, cases, collateral, pinned, roots, at in kinds:
+        for case_id, evidence, expected, policy, is_pinned, description in cases:
+            entries.append(
+                {
+                    "id": case_id,
+                    "platform": kind,
+                    "evidence": write_file(out, f"azure/{case_id}/evidence.json", evidence),
+                    "collateral": collateral,
+                    "trust": pinned if is_pinned else None,
+                    "trust_files": roots if is_pinned else [],
+                    "policy": policy,
+                    "at": at,
+                    "expected": expected,
+                    "exit_code": _EXIT[expected],
+                    "description": description,
+                }
+            )
     return entries
