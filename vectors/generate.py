@@ -72,10 +72,11 @@ store never pins these roots, so none of this evidence verifies without the `tru
 in the manifest.
 
 * `manifest.json`: {{"about", "cases"}}; {len(cases)} cases ({counts}).
-  Entry: `id`, `platform` (sgx/tdx/snp/cca/gpu/az-snp-vtpm/az-tdx-vtpm/tdx-eventlog), `evidence`, `collateral`
-  (files, relative to this directory), `trust` (`cocoverify.TrustStore` keyword arguments,
-  null = real roots), `policy` (`Policy.from_dict` form, null = default), `at` (verification
-  time), `expected` (`accept` or the `Reason` code), `exit_code` (CLI: 0/2/3/4/5),
+  Entry: `id`, `platform` (sgx/tdx/snp/cca/gpu/az-snp-vtpm/az-tdx-vtpm/tdx-eventlog),
+  `evidence`, `collateral` (files, relative to this directory), `trust`
+  (`cocoverify.TrustStore` keyword arguments, null = real roots), `policy`
+  (`Policy.from_dict` form, null = default), `at` (verification time), `expected`
+  (`accept` or the `Reason` code), `exit_code` (CLI: 0/2/3/4/5),
   optional `expected_tcb_status`, `features`, `description`, `trust_files` (the pinned roots
   as PEM files, for the CLI's `--trust-root`; nvidia, azure and eventlog cases).
 * One defect per negative case; collateral shared by cases lives in `<vendor>/common/`,
