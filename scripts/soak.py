@@ -41,6 +41,7 @@ sys.path[:0] = [str(FUZZ), str(ROOT / "tests")]
 
 import runner  # noqa: E402  (tests/fuzz, after the path above)
 import seeds  # noqa: E402
+import sweep  # noqa: E402
 
 C_TARGETS = {
     "fuzz_dcap": ("dcap", ["cv_reader.c", "cv_dcap.c", "cv_crypto.c"], True),
@@ -115,13 +116,15 @@ def part_libfuzzer(deadline: float, turn: int, work: Path) -> dict[str, Any]:
             if left < 5:
                 break
             try:
-                execs[name] += run_libfuzzer(
+                runs = run_libfuzzer(
                     exes[name],
                     work / f"corpus_{name}",
                     work / f"seeds_{name}",
                     min(turn, left),
                     name,
                 )
+                execs[name] += runs
+                print(f"soak: libfuzzer {name} +{runs} ({execs[name]})", flush=True)
             except runner.Finding as f:
                 execs[name] += f.runs
                 findings.append(f"{name}: {f.detail[-400:]}")
@@ -142,6 +145,7 @@ def part_atheris(deadline: float, turn: int, work: Path) -> dict[str, Any]:
                 break
             res = runner.run_target(name, min(turn, left), work / "atheris")
             execs[name] += res.runs
+            print(f"soak: atheris {name} +{res.runs} ({execs[name]})", flush=True)
             if res.finding:
                 findings.append(f"{name}: {res.finding[-400:]}")
                 live.remove(name)
@@ -149,21 +153,27 @@ def part_atheris(deadline: float, turn: int, work: Path) -> dict[str, Any]:
 
 
 def part_sweep(deadline: float, turn: int, work: Path) -> dict[str, Any]:
-    import sweep  # tests/fuzz; imports cocoverify and the vectors (only this part needs them)
-
-    mutants = accepted = rounds = 0
-    findings: list[str] = []
+    total = sweep.Report()
+    rounds = 0
+    workers = int(os.environ.get("SWEEP_WORKERS", "2"))
     while time.time() < deadline - 30:
-        report = sweep.run(seed=rounds, workers=1, deadline=deadline)
-        mutants += report.mutants
-        accepted += report.unsigned_accepted
-        findings += [f.describe() for f in report.findings]
+        report = sweep.run(seed=rounds, workers=workers, deadline=deadline)
+        total.add(report)
         rounds += 1
+        print(
+            f"soak: sweep round {rounds}: {report.mutants} mutants, total {total.mutants}, "
+            f"{len(total.findings)} findings",
+            flush=True,
+        )
     return {
-        "mutants": mutants,
+        "mutants": total.mutants,
+        "evidence_mutants": total.evidence_mutants,
+        "collateral_mutants": total.collateral_mutants,
+        "by_backend": dict(total.by_backend),
         "rounds": rounds,
-        "accepted_unsigned": accepted,
-        "findings": findings,
+        "accepted_unsigned": dict(total.by_rule),
+        "open": dict(total.open),
+        "findings": [f.describe() for f in total.findings],
     }
 
 
