@@ -136,3 +136,28 @@ def test_samples_match_their_provenance(sample: Path) -> None:
     assert set(rows) == data, "every file listed, and only those"
     for name, digest in rows.items():
         assert hashlib.sha256((sample / name).read_bytes()).hexdigest() == digest, name
+
+
+def demo_commands() -> list[tuple[int, list[str]]]:
+    """(expected exit, argv) of each ``demo N "title" ARGS...`` line of scripts/demo.sh on the
+    real samples (``$R``); the loop over the test-PKI samples is left to the demo itself."""
+    text = (ROOT / "scripts" / "demo.sh").read_text().replace("\\\n", " ")
+    found = []
+    for line in text.splitlines():
+        if line.startswith("demo ") and "$R" in line:
+            _, want, _title, *argv = shlex.split(line.replace("$R", "vectors/real"))
+            found.append((int(want), argv))
+    return found
+
+
+def test_the_demo_states_the_right_exit_codes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README's first command (scripts/demo.sh) checks these exit codes; so does the suite."""
+    monkeypatch.chdir(ROOT)
+    found = demo_commands()
+    assert len(found) >= 4
+    assert not any("--trust-root" in argv for _, argv in found)  # the real roots only
+    for want, argv in found:
+        assert main(argv) == want, argv
+        capsys.readouterr()
