@@ -47,6 +47,15 @@ class Memo(Generic[K, V]):
             data[key] = value
             return value
 
+    def set(self, key: K, value: V) -> None:
+        """Store ``value`` for ``key``, replacing what was there."""
+        with self._lock:
+            data = self._data
+            if key not in data:
+                while len(data) >= self.maxsize:
+                    del data[next(iter(data))]
+            data[key] = value
+
     def get_or_build(self, key: K, build: Callable[[], V]) -> V:
         """The value for ``key``, built (outside the lock) and stored when absent."""
         value = self._data.get(key)

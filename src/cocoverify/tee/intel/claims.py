@@ -14,13 +14,20 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cocoverify.errors import Reason
 from cocoverify.result import Appraisal, freeze
 from cocoverify.tee.intel.documents import EnclaveIdentity, SimpleLevel, TcbInfo, TcbLevel
-from cocoverify.tee.intel.parse import Quote, SgxReportBody, TdReportBody
+from cocoverify.tee.intel.parse import (
+    SGX_REPORT_SIZE,
+    TD15_SIZE,
+    Quote,
+    SgxReportBody,
+    TdReportBody,
+)
 from cocoverify.tee.intel.tcb import IntelTcbResult
 
 if TYPE_CHECKING:
@@ -29,10 +36,14 @@ if TYPE_CHECKING:
 __all__ = [
     "SGX_ATTRIBUTE_FLAGS",
     "TD_ATTRIBUTE_FLAGS",
+    "StaticParts",
     "appraisal",
+    "body_claims",
     "collateral_claims",
     "pck_claims",
     "quote_claims",
+    "raw_body_claims",
+    "static_parts",
     "tcb_claims",
 ]
 
@@ -50,15 +61,24 @@ SGX_ATTRIBUTE_FLAGS = {
 TD_ATTRIBUTE_FLAGS = {0: "debug", 28: "sept_ve_disable", 30: "pks", 31: "kl", 63: "perfmon"}
 
 
+#: (flag table, value) -> read-only flag map: bounded (cleared when full).
+_FLAG_MAPS: dict[tuple[int, int], Mapping[str, bool]] = {}
+
+
 def _flags(value: int, names: dict[int, str]) -> Mapping[str, bool]:
-    return MappingProxyType({name: bool(value >> bit & 1) for bit, name in names.items()})
+    key = (id(names), value)
+    found = _FLAG_MAPS.get(key)
+    if found is None:
+        found = MappingProxyType({name: bool(value >> bit & 1) for bit, name in names.items()})
+        if len(_FLAG_MAPS) >= 256:
+            _FLAG_MAPS.clear()
+        _FLAG_MAPS[key] = found
+    return found
 
 
-def quote_claims(quote: Quote) -> dict[str, Any]:
-    """Every header and body field, snake_case (no verification implied); the nested maps
-    are read-only already (as ``result.freeze`` makes them)."""
+def _header_claims(quote: Quote) -> dict[str, Any]:
     h = quote.header
-    claims: dict[str, Any] = {
+    return {
         "quote_version": h.version,
         "attestation_key_type": h.attestation_key_type,
         "tee_type": h.tee_type,
@@ -68,61 +88,81 @@ def quote_claims(quote: Quote) -> dict[str, Any]:
         "user_data": h.user_data,
         "body_type": {1: "sgx", 2: "td10", 3: "td15"}[quote.body_type],
     }
-    body = quote.body
-    if isinstance(body, SgxReportBody):
-        claims.update(
-            cpu_svn=body.cpu_svn,
-            misc_select=body.misc_select,
-            attributes=body.attributes,
-            attributes_flags=_flags(body.flags, SGX_ATTRIBUTE_FLAGS),
-            xfrm=body.xfrm,
-            mr_enclave=body.mr_enclave,
-            mr_signer=body.mr_signer,
-            isv_prod_id=body.isv_prod_id,
-            isv_svn=body.isv_svn,
-            config_id=body.config_id,
-            config_svn=body.config_svn,
-            isv_ext_prod_id=body.isv_ext_prod_id,
-            isv_family_id=body.isv_family_id,
-            report_data=body.report_data,
-        )
-    else:
-        assert isinstance(body, TdReportBody)
-        claims.update(
-            tee_tcb_svn=body.tee_tcb_svn,
-            mr_seam=body.mr_seam,
-            mr_signer_seam=body.mr_signer_seam,
-            seam_attributes=body.seam_attributes,
-            td_attributes=body.td_attributes,
-            td_attributes_flags=_flags(
-                int.from_bytes(body.td_attributes, "little"), TD_ATTRIBUTE_FLAGS
-            ),
-            xfam=body.xfam,
-            mr_td=body.mr_td,
-            mr_config_id=body.mr_config_id,
-            mr_owner=body.mr_owner,
-            mr_owner_config=body.mr_owner_config,
-            rtmr0=body.rtmrs[0],
-            rtmr1=body.rtmrs[1],
-            rtmr2=body.rtmrs[2],
-            rtmr3=body.rtmrs[3],
-            report_data=body.report_data,
-        )
-        if body.tee_tcb_svn2 is not None:
-            claims["tee_tcb_svn2"] = body.tee_tcb_svn2
-            claims["mr_service_td"] = body.mr_service_td
-    qe = quote.qe_report
-    claims["qe"] = MappingProxyType(
-        {
-            "isv_svn": qe.isv_svn,
-            "isv_prod_id": qe.isv_prod_id,
-            "mr_enclave": qe.mr_enclave,
-            "mr_signer": qe.mr_signer,
-            "misc_select": qe.misc_select,
-            "attributes": qe.attributes,
+
+
+def body_claims(body: SgxReportBody | TdReportBody) -> dict[str, Any]:
+    """The claims of the report body (the part of a quote that changes per quote)."""
+    return raw_body_claims(body.raw)
+
+
+def raw_body_claims(raw: bytes) -> dict[str, Any]:
+    """``body_claims`` from the body's bytes: an SGX report body (384 bytes) or a TD report
+    body (584 or 648), sliced as ``parse.py`` slices them (QVL ``QuoteStructures.h``)."""
+    if len(raw) == SGX_REPORT_SIZE:
+        attributes = raw[48:64]
+        return {
+            "cpu_svn": raw[0:16],
+            "misc_select": int.from_bytes(raw[16:20], "little"),
+            "attributes": attributes,
+            "attributes_flags": _flags(int.from_bytes(raw[48:56], "little"), SGX_ATTRIBUTE_FLAGS),
+            "xfrm": raw[56:64],
+            "mr_enclave": raw[64:96],
+            "mr_signer": raw[128:160],
+            "isv_prod_id": int.from_bytes(raw[256:258], "little"),
+            "isv_svn": int.from_bytes(raw[258:260], "little"),
+            "config_id": raw[192:256],
+            "config_svn": int.from_bytes(raw[260:262], "little"),
+            "isv_ext_prod_id": raw[32:48],
+            "isv_family_id": raw[304:320],
+            "report_data": raw[320:384],
         }
-    )
-    claims["certification_data_type"] = quote.certification.type
+    claims = {
+        "tee_tcb_svn": raw[0:16],
+        "mr_seam": raw[16:64],
+        "mr_signer_seam": raw[64:112],
+        "seam_attributes": raw[112:120],
+        "td_attributes": raw[120:128],
+        "td_attributes_flags": _flags(int.from_bytes(raw[120:128], "little"), TD_ATTRIBUTE_FLAGS),
+        "xfam": raw[128:136],
+        "mr_td": raw[136:184],
+        "mr_config_id": raw[184:232],
+        "mr_owner": raw[232:280],
+        "mr_owner_config": raw[280:328],
+        "rtmr0": raw[328:376],
+        "rtmr1": raw[376:424],
+        "rtmr2": raw[424:472],
+        "rtmr3": raw[472:520],
+        "report_data": raw[520:584],
+    }
+    if len(raw) == TD15_SIZE:
+        claims["tee_tcb_svn2"] = raw[584:600]
+        claims["mr_service_td"] = raw[600:648]
+    return claims
+
+
+def _tail_claims(quote: Quote) -> dict[str, Any]:
+    qe = quote.qe_report
+    return {
+        "qe": MappingProxyType(
+            {
+                "isv_svn": qe.isv_svn,
+                "isv_prod_id": qe.isv_prod_id,
+                "mr_enclave": qe.mr_enclave,
+                "mr_signer": qe.mr_signer,
+                "misc_select": qe.misc_select,
+                "attributes": qe.attributes,
+            }
+        ),
+        "certification_data_type": quote.certification.type,
+    }
+
+
+def quote_claims(quote: Quote) -> dict[str, Any]:
+    """Every header and body field, snake_case (no verification implied); the nested maps
+    are read-only already (as ``result.freeze`` makes them)."""
+    claims = _header_claims(quote)
+    claims.update(body_claims(quote.body))
+    claims.update(_tail_claims(quote))
     return claims
 
 
@@ -196,6 +236,67 @@ def collateral_claims(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class StaticParts:
+    """What an appraisal takes from everything but the report body: the claims before and
+    after the body's, the TCB verdict, the collateral facts and the warnings."""
+
+    tee: str
+    head: dict[str, Any]
+    tail: dict[str, Any]
+    verdict: IntelTcbResult
+    collateral: Mapping[str, Any]
+    warnings: tuple[str, ...]
+
+    def appraisal(self, raw: bytes) -> Appraisal:
+        """The appraisal of a quote with these static parts and this report body (bytes)."""
+        claims = self.head.copy()
+        body = raw_body_claims(raw)
+        claims.update(body)
+        claims.update(self.tail)
+        if len(raw) == SGX_REPORT_SIZE:
+            debug = bool(raw[48] & 0x2)  # ATTRIBUTES.DEBUG (SGX SDK arch.h)
+            init_data = body["config_id"]
+        else:
+            debug = bool(raw[120] & 0x1)  # TDATTRIBUTES.DEBUG (TUD bit 0)
+            init_data = body["mr_config_id"]
+        verdict = self.verdict
+        return Appraisal(
+            tee=self.tee,
+            claims=MappingProxyType(claims),
+            tcb_status=verdict.status,
+            advisory_ids=verdict.advisory_ids,
+            tcb_date=verdict.tcb_date,
+            tcb_error=Reason.TCB_NOT_SUPPORTED if verdict.status is None else None,
+            collateral=self.collateral,
+            warnings=self.warnings,
+            report_data=body["report_data"],
+            init_data=init_data,
+            debug=debug,
+        )
+
+
+def static_parts(
+    quote: Quote,
+    verdict: IntelTcbResult,
+    *,
+    pck: Mapping[str, Any],
+    tcb: Mapping[str, Any],
+    collateral: Mapping[str, Any],
+) -> StaticParts:
+    """The ``StaticParts`` of an authenticated quote (see ``appraisal``)."""
+    tail = _tail_claims(quote)
+    tail["pck"] = pck
+    tail["tcb"] = tcb
+    tail["collateral"] = collateral
+    warnings = []
+    if quote.trailing:
+        warnings.append(f"{quote.trailing} bytes after the quote were ignored (not signed)")
+    if verdict.not_supported:
+        warnings.append(verdict.not_supported)
+    return StaticParts(quote.tee, _header_claims(quote), tail, verdict, collateral, tuple(warnings))
+
+
 def appraisal(
     quote: Quote,
     verdict: IntelTcbResult,
@@ -209,32 +310,5 @@ def appraisal(
     ``pck``, ``tcb`` and ``collateral`` are the read-only parts of ``pck_claims``,
     ``tcb_claims`` and ``collateral_claims``; the claims equal ``freeze`` of the whole.
     """
-    claims = quote_claims(quote)
-    claims["pck"] = pck
-    claims["tcb"] = tcb
-    claims["collateral"] = collateral
-    warnings = []
-    if quote.trailing:
-        warnings.append(f"{quote.trailing} bytes after the quote were ignored (not signed)")
-    if verdict.not_supported:
-        warnings.append(verdict.not_supported)
-    body = quote.body
-    if isinstance(body, SgxReportBody):
-        debug = bool(body.flags & 0x2)  # ATTRIBUTES.DEBUG (SGX SDK arch.h)
-        init_data = body.config_id
-    else:
-        debug = bool(body.td_attributes[0] & 0x1)  # TDATTRIBUTES.DEBUG (TUD bit 0)
-        init_data = body.mr_config_id
-    return Appraisal(
-        tee=quote.tee,
-        claims=MappingProxyType(claims),
-        tcb_status=verdict.status,
-        advisory_ids=verdict.advisory_ids,
-        tcb_date=verdict.tcb_date,
-        tcb_error=Reason.TCB_NOT_SUPPORTED if verdict.status is None else None,
-        collateral=collateral,
-        warnings=tuple(warnings),
-        report_data=body.report_data,
-        init_data=init_data,
-        debug=debug,
-    )
+    parts = static_parts(quote, verdict, pck=pck, tcb=tcb, collateral=collateral)
+    return parts.appraisal(quote.body.raw)

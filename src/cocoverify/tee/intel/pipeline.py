@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from cocoverify import _backend
 from cocoverify._core.x509 import common_name, epoch_us
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.requests import IntelRequest, intel_request
@@ -31,11 +32,15 @@ from cocoverify.errors import (
     with_at_hint,
 )
 from cocoverify.result import Appraisal
-from cocoverify.tee.intel.claims import appraisal
+from cocoverify.tee.intel.claims import static_parts
 from cocoverify.tee.intel.collateral import Document, check_document_window
-from cocoverify.tee.intel.parse import parse_and_verify_quote
+from cocoverify.tee.intel.parse import (
+    _parse_fields_python,
+    quote_from_fields,
+)
 from cocoverify.tee.intel.prepared import Context, prepare
 from cocoverify.tee.intel.verify import check_quote_signatures, pick_crls
+from cocoverify.tee.intel.warm import TimeProbe, WarmEntry, warm_key
 from cocoverify.trust import TrustStore
 
 __all__ = ["PCS", "ROOT_CA_CRL_URL", "appraise_quote", "missing_collateral"]
@@ -116,9 +121,20 @@ def _appraise(
     del require_crl  # the Root CA CRL and the PCK CRL are always required (QVL)
     # 1. parse (QVL Quote::parse, Quote::validate); the quote signature is checked in the
     #    same native call, its result used at step 2
-    quote, signature_valid = parse_and_verify_quote(data)
-    at_us = epoch_us(at)
+    fields, signature_valid = _backend.parse_and_verify_quote(data, _parse_fields_python)
+    at_us: int = epoch_us(at)
     prepared = prepare(collateral, trust)
+    # warm: every byte but the body and the quote signature verified before, and every
+    # time check answers as it did then (warm.py); a collateral source may add collateral
+    warm = source is None and signature_valid
+    if warm:
+        key = warm_key(data, fields)
+        entry = prepared.warm.get(key)
+        if entry is not None and entry.matches(data, fields, at_us):
+            b = fields.body_offset
+            return entry.parts.appraisal(data[b : b + fields.body_size])
+        at_us = probe = TimeProbe(at_us)
+    quote = quote_from_fields(data, fields)
     # 2. PCK chain, quote and QE report signatures (QVL QuoteVerifier::verify steps 1, 7, 9)
     plan = prepared.pck_plan(quote)
     info = plan.check(prepared.pinned, at_us)
@@ -176,10 +192,15 @@ def _appraise(
     #    (step 6), TCB level matching and merging (step 10)
     verdict, tcb_part = prepared.verdict(quote, info, tcb, qe_ident).value()
     assert plan.claims is not None
-    return appraisal(
+    parts = static_parts(
         quote,
         verdict,
         pck=plan.claims,
         tcb=tcb_part,
         collateral=context.collateral_claims(tcb, qe_ident, root_crl, pck_crl),
     )
+    if warm:
+        interval = probe.interval()
+        if interval is not None:
+            prepared.warm.set(key, WarmEntry.of(data, fields, interval, parts))
+    return parts.appraisal(quote.body.raw)

@@ -46,9 +46,39 @@ _TDX_PINS = (
     "mr_seam",
     "mr_signer_seam",
 )
+#: The fields whose rules a section may set (pins, minimums, masks).
+_SGX_RULES = (*_SGX_PINS, "min_isv_svn", "min_config_svn", "attributes_mask", "misc_select_mask")
+_TDX_RULES = (*_TDX_PINS, "td_attributes_mask", "xfam_mask")
 
 #: TDATTRIBUTES.SEPT_VE_DISABLE (bit 28).
 TD_ATTR_SEPT_VE_DISABLE = 1 << 28
+
+# The verdicts that carry nothing of the quote but one bit (immutable, shared).
+_SEPT_SET = RuleVerdict("sept_ve_disable", True, actual=True)
+_SEPT_ALLOWED = RuleVerdict("sept_ve_disable", True, actual=False)
+_SEPT_MISSING = RuleVerdict(
+    "sept_ve_disable",
+    False,
+    "TD attribute SEPT_VE_DISABLE is not set",
+    reason=Reason.ATTRIBUTE_REJECTED,
+    expected=True,
+    actual=False,
+)
+
+#: id(section) -> (section, the names of ``names`` it sets): which rules a section has,
+#: read once per section (sections are immutable); bounded, cleared when full.
+_SET_FIELDS: dict[int, tuple[object, tuple[str, ...]]] = {}
+
+
+def _set_fields(section: object, names: tuple[str, ...]) -> tuple[str, ...]:
+    found = _SET_FIELDS.get(id(section))
+    if found is not None and found[0] is section:
+        return found[1]
+    value = tuple(n for n in names if getattr(section, n) is not None)
+    if len(_SET_FIELDS) >= 256:
+        _SET_FIELDS.clear()
+    _SET_FIELDS[id(section)] = (section, value)
+    return value
 
 
 def _pairs(section: object, names: tuple[str, ...]) -> None:
@@ -99,19 +129,22 @@ class SgxPolicy:
 
     def rules(self, a: Appraisal) -> list[RuleVerdict]:
         """Verdicts for the pinned enclave identity."""
-        out = allowed_claims(self, a.claims, _SGX_PINS)
+        claims = a.claims
+        chosen = _set_fields(self, _SGX_RULES)
+        out = allowed_claims(self, claims, [n for n in _SGX_PINS if n in chosen])
         for name, claim in (("min_isv_svn", "isv_svn"), ("min_config_svn", "config_svn")):
-            v = rule_min(
-                name, int(a.claims[claim]), getattr(self, name), reason=Reason.MEASUREMENT_MISMATCH
-            )
-            if v is not None:
+            actual = int(claims[claim])
+            if name in chosen:
+                v = rule_min(name, actual, getattr(self, name), reason=Reason.MEASUREMENT_MISMATCH)
+                assert v is not None
                 out.append(v)
-        misc = int(a.claims["misc_select"]).to_bytes(4, "little")
-        for name, actual in (("attributes", a.claims["attributes"]), ("misc_select", misc)):
-            m = masked_rule(
-                name, actual, getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
-            )
-            if m is not None:
+        misc = int(claims["misc_select"]).to_bytes(4, "little")
+        for name, actual_b in (("attributes", claims["attributes"]), ("misc_select", misc)):
+            if f"{name}_mask" in chosen:
+                m = masked_rule(
+                    name, actual_b, getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
+                )
+                assert m is not None
                 out.append(m)
         return out
 
@@ -157,32 +190,28 @@ class TdxPolicy:
 
     def rules(self, a: Appraisal) -> list[RuleVerdict]:
         """Verdicts for TD measurements, SEPT_VE_DISABLE and MRSERVICETD."""
-        out = allowed_claims(self, a.claims, _TDX_PINS)
-        attrs = int.from_bytes(a.claims["td_attributes"], "little")
-        sept = bool(attrs & TD_ATTR_SEPT_VE_DISABLE)
-        if sept or self.unsafe_allow_sept_ve_disabled:
-            out.append(RuleVerdict("sept_ve_disable", True, actual=sept))
+        claims = a.claims
+        chosen = _set_fields(self, _TDX_RULES)
+        out = allowed_claims(self, claims, [n for n in _TDX_PINS if n in chosen])
+        attrs = int.from_bytes(claims["td_attributes"], "little")
+        if attrs & TD_ATTR_SEPT_VE_DISABLE:
+            out.append(_SEPT_SET)
+        elif self.unsafe_allow_sept_ve_disabled:
+            out.append(_SEPT_ALLOWED)
         else:
-            out.append(
-                RuleVerdict(
-                    "sept_ve_disable",
-                    False,
-                    "TD attribute SEPT_VE_DISABLE is not set",
-                    reason=Reason.ATTRIBUTE_REJECTED,
-                    expected=True,
-                    actual=False,
-                )
-            )
+            out.append(_SEPT_MISSING)
         for name in ("td_attributes", "xfam"):
-            m = masked_rule(
-                name, a.claims[name], getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
-            )
-            if m is not None:
+            actual = claims[name]
+            if f"{name}_mask" in chosen:
+                m = masked_rule(
+                    name, actual, getattr(self, f"{name}_mask"), getattr(self, f"{name}_value")
+                )
+                assert m is not None
                 out.append(m)
-        svc = a.claims.get("mr_service_td")
+        svc = claims.get("mr_service_td")
         if isinstance(svc, bytes):
             if self.mr_service_td is not None:
-                out.extend(allowed_claims(self, a.claims, ("mr_service_td",)))
+                out.extend(allowed_claims(self, claims, ("mr_service_td",)))
             elif any(svc):
                 out.append(
                     RuleVerdict(

@@ -28,6 +28,8 @@ fetched again, finds the work done. Each holds:
   (``DocumentChoice``), which TCB Signing certificates verify each (``SignaturePlan``), and
   the frozen ``collateral`` claims per documents and CRLs used (bounded by the set's size);
 * the PCK chain of quotes that carry none (certification data types 1-4), 256;
+* ``warm``: the ``warm.WarmEntry`` of each platform (attestation key and TD TCB fields)
+  verified under this set, 1024: the whole warm path of ``pipeline.py``;
 * the QE identity match and TCB verdict, keyed by the documents, the PCK's TCB and every
   quote field they read (``tcb.tcb_inputs``), with the frozen ``tcb`` claims, 1024.
 
@@ -74,6 +76,7 @@ from cocoverify.tee.intel.pck import (
 )
 from cocoverify.tee.intel.tcb import IntelTcbResult, appraise_tcb, check_qe_identity, tcb_inputs
 from cocoverify.tee.intel.verify import CrlCandidate, CrlChoice, crl_choice, other_issuers
+from cocoverify.tee.intel.warm import WARM_SIZE, WarmEntry
 from cocoverify.trust import TrustStore
 
 __all__ = [
@@ -159,6 +162,8 @@ class PreparedCollateral:
         self._contexts: Memo[tuple[str, str, bytes, str], Context] = Memo("contexts", 64)
         self._chains: Memo[tuple[object, ...], PckPlan] = Memo("collateral-chains", 256)
         self._verdicts: Memo[tuple[object, ...], Verdict] = Memo("verdicts", 1024)
+        #: warm_key -> WarmEntry (``warm.py``)
+        self.warm: Memo[bytes, WarmEntry] = Memo("intel-warm", WARM_SIZE)
 
     def pck_plan(self, quote: Quote) -> PckPlan:
         """The plan of the quote's PCK chain (``pck.pck_chain_for``): type 5 from
