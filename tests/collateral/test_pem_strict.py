@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cocoverify import Collateral, CollateralInvalid, Reason, load_collateral
 from cocoverify.cli import main
@@ -245,3 +245,23 @@ def test_pem_loader_keeps_its_own_checks() -> None:
     with pytest.raises(CollateralInvalid) as ei:
         Collateral.from_bytes(data)
     assert ei.value.reason is Reason.COLLATERAL_MALFORMED
+
+
+@pytest.mark.parametrize("byte", [0x1F, 0x00, 0xAD, 0x80])
+def test_a_non_text_byte_on_a_boundary_line_is_damage(byte: int) -> None:
+    """The sweep's mutant (tests/fuzz): ``\\x1f----END CERTIFICATE-----`` made the file look
+    binary and the block was dropped; a non-text byte cuts the block instead."""
+    end = CHAIN.index(b"-----END CERTIFICATE-----")
+    data = bytearray(CHAIN)
+    data[end] = byte
+    with pytest.raises(CollateralInvalid) as ei:
+        Collateral.from_bytes(bytes(data), source="chain.pem")
+    assert ei.value.reason is Reason.COLLATERAL_MALFORMED
+    assert "chain.pem:1:" in str(ei.value)  # the block begun on line 1 has no END line
+
+
+def test_pem_inside_binary_data_is_read() -> None:
+    """A PEM key inside a CBOR text string: binary bytes on the boundary lines' far sides."""
+    key = PKI.root_cert.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    data = b"\x81\xd9\x02*x\xb1" + key.rstrip(b"\n") + b"\x03\xd8 x#tag:rest\x00"
+    assert len(Collateral.from_bytes(data).public_keys) == 1

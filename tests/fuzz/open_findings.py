@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from unsigned import Mutant, _pem_blocks, json_changes
+from unsigned import Mutant, json_changes
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,6 @@ def _event_data(m: Mutant, why: str) -> bool:
     )
 
 
-def _pem_block_dropped(m: Mutant, why: str) -> bool:
-    """A PEM file that lost a block (damaged BEGIN or END line) and was still accepted."""
-    before, after = _pem_blocks(m.orig), _pem_blocks(m.mut)
-    return (
-        m.where.endswith(".pem")
-        and "accepted" in why
-        and before is not None
-        and after is not None
-        and len(after[0]) < len(before[0])
-    )
-
-
 OPEN: tuple[Open, ...] = (
     Open(
         "eventlog-event-data-not-bound",
@@ -47,13 +35,6 @@ OPEN: tuple[Open, ...] = (
         "still matches) is accepted, and the claims and the eventlog: policy read the changed "
         "data (e.g. a forged kernel command line passes kernel_cmdline_contains)",
         _event_data,
-    ),
-    Open(
-        "pem-damaged-block-dropped",
-        "collateral PEM: a block whose BEGIN or END line is damaged (a letter or the first "
-        "dash replaced) is dropped silently instead of refused as collateral_malformed "
-        "(issue 11 item 3)",
-        _pem_block_dropped,
     ),
 )
 

@@ -1,9 +1,9 @@
 """PEM text read block by block, refusing damaged blocks (RFC 7468 section 2 and 3).
 
-Used for collateral files (docs/trust-and-collateral.md "Damaged files"). A lenient regular
-expression finds the well-formed blocks and silently passes over a block without its END
-line (a truncated download) or with a damaged BEGIN line; this reader names the line of
-any such damage instead:
+Used for collateral files (docs/trust-and-collateral.md "Damaged collateral files"). A
+lenient regular expression finds the well-formed blocks and silently passes over a block
+without its END line (a truncated download) or with a damaged BEGIN line; this reader names
+the line of any such damage instead:
 
 * a boundary line is ``-----BEGIN <label>-----`` or ``-----END <label>-----`` exactly
   (surrounding whitespace allowed); any other line that holds ``BEGIN`` or ``END`` next to
@@ -61,14 +61,40 @@ def _boundaries(line: bytes) -> list[tuple[bytes, bytes]] | None:
     return None
 
 
+#: A run of text: printable ASCII and whitespace (PEM text never holds other bytes).
+_TEXT_RUN = re.compile(rb"[\x20-\x7e\t\n\r\f\v]+")
+_MARKER = re.compile(rb"-----(?:BEGIN|END) ")
+
+
 def read_pem(data: bytes) -> list[PemBlock]:
-    """Every PEM block of ``data`` in order; PemError on the first damaged one."""
+    """Every PEM block of ``data`` in order; PemError on the first damaged one.
+
+    ``data`` may be binary with PEM text inside (a quote's certification data, a CBOR text
+    string): each run of text bytes holding a boundary is read from its first boundary to
+    the end of its last one; bytes around a run are not PEM text. A byte that is not text
+    inside a block ends the run there, so the block has no END line: damaged.
+    """
+    blocks: list[PemBlock] = []
+    for run in _TEXT_RUN.finditer(data):
+        text = run.group()
+        first = _MARKER.search(text)
+        if first is None:
+            continue
+        last = list(_MARKER.finditer(text))[-1]
+        closed = _BOUNDARY.match(text, last.start())
+        end = closed.end() if closed else len(text)
+        lines_before = data.count(b"\n", 0, run.start() + first.start())
+        blocks += _read_run(text[first.start() : end], lines_before)
+    return blocks
+
+
+def _read_run(data: bytes, lines_before: int) -> list[PemBlock]:
     blocks: list[PemBlock] = []
     label: bytes | None = None  # inside a block: its label
     begin = 0
     body: list[bytes] = []
     in_base64 = False
-    for number, raw in enumerate(data.split(b"\n"), 1):
+    for number, raw in enumerate(data.split(b"\n"), lines_before + 1):
         line = raw.strip()
         marks = _boundaries(line)
         if marks is None:

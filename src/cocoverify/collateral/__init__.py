@@ -44,10 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Collateral", "default_source", "load_collateral"]
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
-#: Bytes that never occur in PEM text (RFC 7468 section 3): such a file is binary.
-_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
-
 
 @dataclass(frozen=True, slots=True)
 class Collateral:
@@ -246,9 +242,7 @@ def _classify(data: bytes, source: str) -> Collateral | None:
     if _JSON_START.match(stripped):
         return _classify_json(stripped, source)
     if b"-----BEGIN " in stripped or b"-----END " in stripped:
-        if _BINARY.search(stripped) is None:
-            return _classify_pem(stripped, source)
-        return _classify_embedded_pem(stripped, source)
+        return _classify_pem(stripped, source)
     der = data if data[:1] == b"\x30" else stripped  # DER may end in a whitespace byte
     if re.fullmatch(rb"(0x)?[0-9a-fA-F\s]+", stripped):
         digits = re.sub(rb"\s", b"", stripped.removeprefix(b"0x"))
@@ -348,13 +342,6 @@ def _classify_pem(data: bytes, source: str) -> Collateral | None:
             reason=Reason.COLLATERAL_MALFORMED,
             line=exc.line,
         ) from None
-    return _pem_items(blocks, source)
-
-
-def _classify_embedded_pem(data: bytes, source: str) -> Collateral | None:
-    """A binary file holding PEM text (e.g. a quote with its PCK chain): its complete
-    certificate, CRL and key blocks, as before; no damage is reported for binary files."""
-    blocks = [(m.group(1).decode(), m.group(0), 0) for m in _PEM_BLOCK.finditer(data)]
     return _pem_items(blocks, source)
 
 
