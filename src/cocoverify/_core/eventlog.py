@@ -189,6 +189,19 @@ class Event:
                 return d.value
         return None
 
+    def measures(self, *candidates: bytes) -> bool | None:
+        """Whether every digest of a supported algorithm is the hash of one of ``candidates``;
+        None when no digest has an algorithm this Python can hash (SM3)."""
+        checked = False
+        for d in self.digests:
+            name = _HASHES.get(d.alg)
+            if name is None or name not in hashlib.algorithms_available:
+                continue
+            checked = True
+            if all(hashlib.new(name, c).digest() != d.value for c in candidates):
+                return False
+        return True if checked else None
+
 
 @dataclass(frozen=True, slots=True)
 class EventLog:

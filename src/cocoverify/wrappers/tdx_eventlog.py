@@ -9,6 +9,8 @@ from ``inner`` (the TDX pipeline, passed in by ``cocoverify.api``). Checks, in o
 4. It declares SHA-384 (TDX RTMRs are SHA-384; an SM3-only log is ``unsupported_algorithm``).
 5. CC MR 1..4 replayed from zero equal RTMR0..3, in that order; the first that differs is
    ``event_log_mismatch`` (exit 3) naming it.
+5b. Event data that claims and policy read is what its digest measured (``unbound_event``:
+   PFP data-hashed types, AAEL tagged events, GRUB strings), else ``event_log_mismatch``.
 6. A legacy text AA event log replays (``INIT sha384/<hex>`` then one line per event) to RTMR3.
 
 Claims added: ``uefi_event_logs`` (trustee's shape, drop-in), ``event_log`` (typed events,
@@ -54,6 +56,7 @@ __all__ = [
     "replay_rtmrs",
     "trustee_evidence",
     "uefi_event_logs",
+    "unbound_event",
 ]
 
 #: the most lines read from a legacy text AA event log
@@ -78,12 +81,60 @@ def uefi_event_logs(log: EventLog) -> list[dict[str, Any]]:
     ]
 
 
+#: event types whose digest the TCG PC Client PFP defines as the hash of the event data itself
+#: (PFP "Event Types": EV_SEPARATOR, EV_EFI_ACTION, EV_EFI_VARIABLE_DRIVER_CONFIG,
+#: EV_EFI_VARIABLE_AUTHORITY (UEFI_VARIABLE_DATA), EV_EFI_GPT_EVENT (UEFI_GPT_DATA))
+DATA_HASHED_TYPES = frozenset(
+    {
+        "EV_SEPARATOR",
+        "EV_EFI_ACTION",
+        "EV_EFI_VARIABLE_DRIVER_CONFIG",
+        "EV_EFI_VARIABLE_AUTHORITY",
+        "EV_EFI_GPT_EVENT",
+    }
+)
+#: GRUB's string events: the digest is of the text after the prefix, with its NUL (RHEL's
+#: "grub_cmd ") or without (upstream's "grub_cmd: ", "grub_kernel_cmdline ")
+_GRUB_PREFIXES = ("grub_cmd: ", "grub_cmd ", "grub_kernel_cmdline ", "kernel_cmdline: ")
+
+
+def _grub_text(event: Event) -> tuple[str, str] | None:
+    """(prefix, text) of a GRUB string event (EV_IPL), else None."""
+    text = event.details.get("string")
+    if event.type_name != "EV_IPL" or not isinstance(text, str):
+        return None
+    for prefix in _GRUB_PREFIXES:
+        if text.startswith(prefix):
+            return prefix, text[len(prefix) :]
+    return None
+
+
+def unbound_event(event: Event) -> str | None:
+    """Why ``event``'s data is not what its digests measured, else None.
+
+    Replaying the log binds only the digests; the data that claims and policy read is bound
+    only where the digest is defined as its hash: the PFP types above, the attestation
+    agent's tagged events (the whole event data) and GRUB's command strings.
+    """
+    if event.type_name in DATA_HASHED_TYPES or (
+        event.type_name == "EV_EVENT_TAG" and event.details.get("unicode_name") == "AAEL"
+    ):
+        ok = event.measures(event.data)
+    elif (grub := _grub_text(event)) is not None:
+        raw = event.data[len(grub[0]) :].split(b"\0", 1)[0]
+        ok = event.measures(raw, raw + b"\0")
+    else:
+        return None
+    return None if ok is not False else "its data is not what its digest measured"
+
+
 def _kind(event: Event) -> dict[str, Any]:
     """What a boot event measures, for policy: GRUB command, kernel, command line, initrd."""
     text = event.details.get("string")
     if event.type_name == "EV_IPL" and isinstance(text, str):
-        if text.startswith("grub_cmd "):
-            command = text[len("grub_cmd ") :]
+        grub = _grub_text(event)
+        if grub is not None and grub[0] in ("grub_cmd ", "grub_cmd: "):
+            command = grub[1]
             out: dict[str, Any] = {"kind": "grub_command", "command": command}
             verb, _, rest = command.partition(" ")
             if verb in ("linux", "linuxefi"):
@@ -304,6 +355,16 @@ def appraise_with_log(
         for register, value in replayed.items():
             if value != claims[register]:
                 raise _mismatch(register, value, claims[register], "event log")
+        for event in log.events:  # the data claims and policy read must be what was measured
+            why = unbound_event(event)
+            if why is not None:
+                register = REGISTERS.get(event.mr_index, f"mr{event.mr_index}")
+                raise AuthenticityError(
+                    f"event log: the {event.type_name} event at offset {event.offset} "
+                    f"({register}): {why}",
+                    reason=Reason.EVENT_LOG_MISMATCH,
+                    register=register,
+                )
         typed = event_claims(log)
         typed["replayed"] = replayed
         typed["skipped_no_action"] = sum(

@@ -22,6 +22,21 @@ def ipl(text: str) -> bytes:
     return text.encode() + b"\0"
 
 
+_GRUB_PREFIXES = (b"grub_cmd: ", b"grub_cmd ", b"grub_kernel_cmdline ", b"kernel_cmdline: ")
+
+
+def measured(event_type: int, data: bytes) -> bytes:
+    """What the digest of an event is the hash of: GRUB's string events (EV_IPL) measure the
+    text after their prefix (with the NUL for RHEL's "grub_cmd "), every other event here its
+    data."""
+    if event_type == 0xD:
+        for prefix in _GRUB_PREFIXES:
+            if data.startswith(prefix):
+                text = data[len(prefix) :]
+                return text if prefix == b"grub_cmd " else text.rstrip(b"\0")
+    return data
+
+
 def tagged_event(event_id: int, data: bytes) -> bytes:
     """TCG_PCClientTaggedEvent: id, size, data."""
     return struct.pack("<II", event_id, len(data)) + data
@@ -92,7 +107,9 @@ class LogBuilder:
 
     @staticmethod
     def _digests(e: Entry) -> list[tuple[int, bytes]]:
-        return e.digests if e.digests is not None else [(SHA384, hashlib.sha384(e.data).digest())]
+        if e.digests is not None:
+            return e.digests
+        return [(SHA384, hashlib.sha384(measured(e.event_type, e.data)).digest())]
 
     def event_bytes(self, e: Entry) -> bytes:
         digests = self._digests(e)
