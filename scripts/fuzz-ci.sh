@@ -4,9 +4,11 @@
 #     extension, CCA token, event log, Azure HCL/vTPM, NVIDIA, Nitro, IBM SE, collateral JSON,
 #     policy files, trustee JSON), FUZZ_SECONDS of wall time in all (default 240) over
 #     FUZZ_JOBS processes (default 2), FUZZ_INPUT_TIMEOUT seconds per input (default 10).
-#  2. The mutation sweep (tests/fuzz/sweep.py): every byte of every accepted case's evidence and
-#     SWEEP_COLLATERAL_SAMPLE bytes of each collateral file, on both backends; at least
-#     SWEEP_MIN mutants (default 100000), none accepted unless tests/fuzz/unsigned.py says why.
+#  2. The mutation sweep (tests/fuzz/sweep.py): every SWEEP_STRIDE-th byte (default 2; the seed,
+#     SWEEP_SEED, default the day of the year, shifts which, so two days cover every byte) of
+#     every accepted case's evidence and SWEEP_COLLATERAL_SAMPLE bytes of each collateral file,
+#     on both backends; at least SWEEP_MIN mutants (default 100000), none accepted unless
+#     tests/fuzz/unsigned.py says why (tests/fuzz/open_findings.py: reported, counted apart).
 # A finding fails the run; fuzz inputs are kept in tests/fuzz/regressions/<target>/ (replayed by
 # tests/fuzz/test_regressions.py). FUZZ_SECONDS=0 skips step 1, SWEEP_MIN=0 SWEEP=0 step 2.
 # Without atheris (not Linux, or not installed) step 1 is skipped with a message.
@@ -14,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python; [ -x "$PY" ] || PY=python3
 FUZZ_SECONDS=${FUZZ_SECONDS:-240}
-export SWEEP_MIN=${SWEEP_MIN:-100000}
+export SWEEP_MIN=${SWEEP_MIN:-100000} SWEEP_STRIDE=${SWEEP_STRIDE:-2}
+export SWEEP_SEED=${SWEEP_SEED:-$((10#$(date +%j)))}
 status=0
 start=$(date +%s)
 if [ "$FUZZ_SECONDS" = 0 ]; then

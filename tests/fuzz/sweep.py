@@ -300,7 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=int(os.environ.get("SWEEP_WORKERS", "2")))
     ap.add_argument("--collateral", type=int, default=COLLATERAL_SAMPLE, help="bytes per file")
     ap.add_argument("--only", default="", help="case id prefix, e.g. intel/ or project/sgx")
-    ap.add_argument("--stride", type=int, default=1, help="every n-th evidence byte")
+    ap.add_argument(
+        "--stride",
+        type=int,
+        default=int(os.environ.get("SWEEP_STRIDE", "1")),
+        help="every n-th evidence byte (the seed shifts which)",
+    )
     ap.add_argument("--min-mutants", type=int, default=int(os.environ.get("SWEEP_MIN", "0")))
     ap.add_argument("--findings", type=Path, help="write every finding here (JSON)")
     args = ap.parse_args(argv)
