@@ -99,13 +99,14 @@ _GRUB_PREFIXES = ("grub_cmd: ", "grub_cmd ", "grub_kernel_cmdline ", "kernel_cmd
 
 
 def _grub_text(event: Event) -> tuple[str, str] | None:
-    """(prefix, text) of a GRUB string event (EV_IPL), else None."""
-    text = event.details.get("string")
-    if event.type_name != "EV_IPL" or not isinstance(text, str):
+    """(prefix, text) of a GRUB string event (EV_IPL, recognised by its raw prefix, so text
+    that is not UTF-8 is still judged), else None."""
+    if event.type_name != "EV_IPL":
         return None
     for prefix in _GRUB_PREFIXES:
-        if text.startswith(prefix):
-            return prefix, text[len(prefix) :]
+        if event.data.startswith(prefix.encode()):
+            text = event.details.get("string")
+            return prefix, text[len(prefix) :] if isinstance(text, str) else ""
     return None
 
 
