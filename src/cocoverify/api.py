@@ -21,7 +21,7 @@ from cocoverify.errors import (
     TcbRejected,
 )
 from cocoverify.policy import Policy
-from cocoverify.result import Appraisal, VerificationResult
+from cocoverify.result import Appraisal, RuleVerdict, VerificationResult
 from cocoverify.trust import TrustStore
 from cocoverify.wrappers import composite
 
@@ -176,11 +176,12 @@ class Verifier:
             appraisal = tdx_eventlog.appraise_with_log(
                 data, event_log, inner=inner, aa_event_log=aa_event_log
             )
-        verdicts = pol.evaluate(
+        verdicts = _evaluate(
+            pol,
             appraisal,
-            at=when,
-            expected_report_data=_as_bytes("expected_report_data", expected_report_data),
-            expected_init_data=_as_bytes("expected_init_data", expected_init_data),
+            when,
+            _as_bytes("expected_report_data", expected_report_data),
+            _as_bytes("expected_init_data", expected_init_data),
         )
         failed = [v for v in verdicts if not v.passed]
         reason = failed[0].reason or Reason.POLICY_REJECTED if failed else None
@@ -197,6 +198,54 @@ class Verifier:
 
         call: Callable[[], VerificationResult] = lambda: self.verify(evidence, **kwargs)  # type: ignore[arg-type]  # noqa: E731
         return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+#: (policy, static part, body but REPORTDATA, TCB facts, debug) -> (policy, static part,
+#: collateral facts, verdicts): policy verdicts of appraisals that differ only in REPORTDATA;
+#: 4096 entries, emptied when full.
+_VERDICTS: dict[tuple[object, ...], tuple[object, object, object, tuple[RuleVerdict, ...]]] = {}
+_PLAIN = (type(None), bool, int, str, bytes)
+
+
+def _evaluate(
+    pol: Policy,
+    appraisal: Appraisal,
+    when: _dt.datetime,
+    expected_report_data: bytes | None,
+    expected_init_data: bytes | None,
+) -> tuple[RuleVerdict, ...]:
+    """``pol.evaluate``, reused for an appraisal whose claims a pipeline derived from a static
+    part and a report body (``Appraisal.policy_key``) when nothing else the policy reads can
+    differ: no binding asked, no rule on the verification time. Policy rules read
+    REPORTDATA only through ``expected_report_data`` (tests/test_api_verdicts.py)."""
+    pk = appraisal.policy_key
+    if (
+        pk is None
+        or pk[0] is not appraisal.claims
+        or expected_report_data is not None
+        or expected_init_data is not None
+        or pol.max_collateral_age_days is not None
+        or pol.out_of_date_grace_days is not None
+    ):
+        return pol.evaluate(
+            appraisal,
+            at=when,
+            expected_report_data=expected_report_data,
+            expected_init_data=expected_init_data,
+        )
+    a = appraisal
+    key: tuple[object, ...] = (id(pol), id(pk[1]), pk[2], a.tee, a.tcb_status, a.tcb_error)
+    key += (a.tcb_date, a.advisory_ids, a.debug)
+    found = _VERDICTS.get(key)
+    if found is not None and found[0] is pol and found[1] is pk[1] and found[2] is a.collateral:
+        return found[3]
+    verdicts = pol.evaluate(a, at=when)
+    # only verdicts of plain values are shared between results (nothing a caller can mutate)
+    if all(type(v.expected) in _PLAIN and type(v.actual) in _PLAIN for v in verdicts):
+        if len(_VERDICTS) >= 4096:
+            _VERDICTS.clear()
+        _VERDICTS[key] = (pol, pk[1], a.collateral, verdicts)
+    return verdicts
 
 
 def _trustee_tdx_json(data: bytes) -> tuple[bytes, bytes | None, bytes | None] | None:

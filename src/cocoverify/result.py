@@ -94,6 +94,9 @@ class Appraisal:
     report_data: bytes | None = None
     init_data: bytes | None = None
     debug: bool = False
+    #: (claims, static part, body bytes but report_data): set by a pipeline whose claims are
+    #: a function of these, so that policy verdicts can be reused (``api.py``); not data
+    policy_key: tuple[object, object, bytes] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -261,9 +261,12 @@ class StaticParts:
             debug = bool(raw[120] & 0x1)  # TDATTRIBUTES.DEBUG (TUD bit 0)
             init_data = body["mr_config_id"]
         verdict = self.verdict
+        mapping = MappingProxyType(claims)
+        # the body but REPORTDATA (SGX 320:384, TD 520:584): what the policy may read of it
+        rest = raw[:320] if len(raw) == SGX_REPORT_SIZE else raw[:520] + raw[584:]
         return Appraisal(
             tee=self.tee,
-            claims=MappingProxyType(claims),
+            claims=mapping,
             tcb_status=verdict.status,
             advisory_ids=verdict.advisory_ids,
             tcb_date=verdict.tcb_date,
@@ -273,6 +276,7 @@ class StaticParts:
             report_data=body["report_data"],
             init_data=init_data,
             debug=debug,
+            policy_key=(mapping, self, rest),
         )
 
 
