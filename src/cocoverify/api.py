@@ -202,7 +202,7 @@ class Verifier:
 
 #: (policy, static part, body but REPORTDATA, TCB facts, debug) -> (policy, static part,
 #: collateral facts, verdicts): policy verdicts of appraisals that differ only in REPORTDATA;
-#: 4096 entries, emptied when full.
+#: 1024 entries (about 1.5 KB each), emptied when full.
 _VERDICTS: dict[tuple[object, ...], tuple[object, object, object, tuple[RuleVerdict, ...]]] = {}
 _PLAIN = (type(None), bool, int, str, bytes)
 
@@ -242,7 +242,7 @@ def _evaluate(
     verdicts = pol.evaluate(a, at=when)
     # only verdicts of plain values are shared between results (nothing a caller can mutate)
     if all(type(v.expected) in _PLAIN and type(v.actual) in _PLAIN for v in verdicts):
-        if len(_VERDICTS) >= 4096:
+        if len(_VERDICTS) >= 1024:
             _VERDICTS.clear()
         _VERDICTS[key] = (pol, pk[1], a.collateral, verdicts)
     return verdicts

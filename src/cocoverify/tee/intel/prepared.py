@@ -29,7 +29,7 @@ fetched again, finds the work done. Each holds:
   the frozen ``collateral`` claims per documents and CRLs used (bounded by the set's size);
 * the PCK chain of quotes that carry none (certification data types 1-4), 256;
 * ``warm``: the ``warm.WarmEntry`` of each platform (attestation key and TD TCB fields)
-  verified under this set, 1024: the whole warm path of ``pipeline.py``;
+  verified under this set, 512: the whole warm path of ``pipeline.py``;
 * the QE identity match and TCB verdict, keyed by the documents, the PCK's TCB and every
   quote field they read (``tcb.tcb_inputs``), with the frozen ``tcb`` claims, 1024.
 

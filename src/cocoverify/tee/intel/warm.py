@@ -18,7 +18,7 @@ appraisal. Any other use of the probe (hashing, arithmetic, formatting, conversi
 it, and a tainted run leaves no entry.
 
 ``WARM`` (per ``PreparedCollateral``): key (attestation key, TCB-relevant TD body fields):
-1024 entries of a few KB (the stored certification data).
+512 entries of about 7 KB (the stored quote bytes and claims).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from cocoverify.tee.intel.claims import StaticParts
 
 __all__ = ["WARM_SIZE", "TimeProbe", "WarmEntry", "warm_key"]
 
-#: Entries per collateral set.
-WARM_SIZE = 1024
+#: Entries per collateral set (each holds the quote bytes it compares, about 5 KB, and its
+#: claims: at most ~4 MB per set).
+WARM_SIZE = 512
 
 
 def _tainting(name: str) -> Any:
