@@ -190,8 +190,9 @@ def _evidence_job(sc: SweepCase, seed: int, start: int, stop: int, stride: int) 
     for i in range(start, min(stop, len(ev))):
         if (i - seed) % stride:
             continue
-        backend = BACKENDS[(i + seed) % len(BACKENDS)]
-        mut = _mutated(ev, i, rng, flip=(i + seed) % 2 == 0)
+        k = i // stride + seed  # alternates over the offsets this round mutates
+        backend = BACKENDS[k % len(BACKENDS)]
+        mut = _mutated(ev, i, rng, flip=(k // len(BACKENDS)) % 2 == 0)
         with selected(backend):
             claims = _accepted(verifier, mut, sc.case.at)
         rep.mutants += 1

@@ -34,7 +34,20 @@ def _mutated(path: Path, offset: int, value: int) -> bytes:
 
 def test_every_open_entry_has_a_test() -> None:
     names = {e.name for e in open_findings.OPEN}
-    assert names == set()
+    assert names == {"eventlog-unrecognised-event-data"}
+
+
+@pytest.mark.xfail(strict=True, reason="open: eventlog-unrecognised-event-data (reported)")
+def test_unrecognised_event_data_changed_under_its_digest_is_refused() -> None:
+    logging.disable(logging.WARNING)
+    case = _cases.project("eventlog.good.policy")
+    doc = json.loads(case.evidence)
+    log = bytearray(base64.b64decode(doc["cc_eventlog"]))
+    i = bytes(log).find(b"grub_cmd linux")  # the EV_IPL event at offset 360
+    log[i + 7] ^= 0x01  # 'grub_cmd' -> 'grub_cme': the digest is unchanged, replay matches
+    doc["cc_eventlog"] = base64.b64encode(bytes(log)).decode()
+    with pytest.raises(CocoverifyError):
+        case.verifier().verify(json.dumps(doc).encode(), at=case.at)
 
 
 # found by the sweep as eventlog-event-data-not-bound, fixed in 1226087 (unbound_event)

@@ -155,16 +155,26 @@ def _payloads(change: tuple[Any, Any]) -> tuple[bytes, bytes] | None:
     return None
 
 
-def _eventlog_unmeasured(a: bytes, b: bytes) -> bool:
-    """Differences only inside the Spec ID event (EV_NO_ACTION, not extended) or after the
-    log's end (the unused 0xFF / 0x00 tail of the CCEL area)."""
+def _eventlog_tail(a: bytes, b: bytes) -> bool:
+    """Differences only after the log's end (the unused 0xFF / 0x00 tail of the CCEL area)."""
     try:
         log = parse_event_log(a)
     except CocoverifyError:
         return False
-    spec_end = 32 + struct.unpack_from("<I", a, 28)[0] if len(a) >= 32 else 0
     diff = _diff(a, b)
-    return bool(diff) and all(i < spec_end or i >= log.end_offset for i in diff)
+    return bool(diff) and min(diff) >= log.end_offset
+
+
+def eventlog_spec_id(m: Mutant) -> bool:
+    """Only the trustee JSON's ``cc_eventlog`` changed, inside its first event (the Spec ID
+    event: EV_NO_ACTION, never extended; its register index is recorded as given)."""
+    changes = json_changes(m.orig, m.mut) or {}
+    pair = _payloads(changes[".cc_eventlog"]) if set(changes) == {".cc_eventlog"} else None
+    if pair is None or len(pair[0]) < 32:
+        return False
+    spec_end = 32 + struct.unpack_from("<I", pair[0], 28)[0]
+    diff = _diff(*pair)
+    return bool(diff) and max(diff) < spec_end
 
 
 def _hcl_unsigned(a: bytes, b: bytes) -> bool:
@@ -181,7 +191,7 @@ def _hcl_unsigned(a: bytes, b: bytes) -> bool:
 #: per JSON member (last path element): when a decoded payload may differ, and why
 _PAYLOAD_RULES: dict[str, Callable[[bytes, bytes], bool]] = {
     "quote": trailing_after_quote,
-    "cc_eventlog": _eventlog_unmeasured,
+    "cc_eventlog": _eventlog_tail,
 }
 
 
@@ -367,12 +377,21 @@ RULES: tuple[Rule, ...] = (
         "json-equivalent-encoding",
         "JSON evidence or collateral: the same values once hex and base64 strings are decoded "
         "(hex letter case, base64 pad bits, whitespace outside the signed text); decoded "
-        "payloads may differ only after a quote's end or in an event log's unmeasured parts "
-        "(Spec ID event, unused tail)",
+        "payloads may differ only after a quote's end or in an event log's unused tail",
         "trustee evidence JSON (shared docs/trustee_interface.md); TCG PC Client PFP 10.4.5 "
         "(EV_NO_ACTION not extended), docs/eventlog.md 'Parsing decisions'; shared "
         "docs/azure.md HCL layout; docs/intel.md (signature: 128 hex digits)",
         json_equivalent,
+    ),
+    Rule(
+        "eventlog-spec-id-event",
+        "the first event of a CC event log is the Spec ID event (EV_NO_ACTION): never "
+        "extended into a register; cocoverify reads its algorithm sizes and records its "
+        "register index and header as given (claim event_log.spec_id_index)",
+        "TCG PC Client PFP 10.4.5.1 (EV_NO_ACTION not extended); docs/eventlog.md 'Parsing "
+        "decisions' (the first event's register index is recorded, never checked)",
+        eventlog_spec_id,
+        same_claims=False,
     ),
     Rule(
         "nvidia-json-uuid",
