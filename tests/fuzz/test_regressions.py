@@ -41,10 +41,24 @@ def _kept() -> list[Path]:
 
 
 KEPT = _kept()
+#: kept inputs whose bug is reported and not fixed yet (strict xfail: remove once it passes)
+OPEN = {
+    "crash-15eb4c65cf1bc2d2e925e15b45172b1d49baf95c": "snp describe(): a certificate-table "
+    "entry with X.509 version 1 raises cryptography's InvalidVersion out of describe_report "
+    "(src/cocoverify/tee/snp/describe.py, `cocoverify show`: internal error); verify() "
+    "refuses it as malformed_certificate",
+}
+
+
+def _param(path: Path) -> object:
+    marks = []
+    if path.name in OPEN:
+        marks.append(pytest.mark.xfail(strict=True, reason=OPEN[path.name]))
+    return pytest.param(path, id=f"{path.parent.name}/{path.name}", marks=marks)
 
 
 @pytest.mark.skipif(not KEPT, reason="no fuzz finding kept in tests/fuzz/regressions")
-@pytest.mark.parametrize("path", KEPT, ids=[f"{p.parent.name}/{p.name}" for p in KEPT])
+@pytest.mark.parametrize("path", [_param(p) for p in KEPT])
 def test_kept_input_is_refused_cleanly(path: Path) -> None:
     _target(path.parent.name)(path.read_bytes())  # only a CocoverifyError may be raised
 
