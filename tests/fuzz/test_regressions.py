@@ -42,12 +42,8 @@ def _kept() -> list[Path]:
 
 KEPT = _kept()
 #: kept inputs whose bug is reported and not fixed yet (strict xfail: remove once it passes)
-OPEN = {
-    "crash-15eb4c65cf1bc2d2e925e15b45172b1d49baf95c": "snp describe(): a certificate-table "
-    "entry with X.509 version 1 raises cryptography's InvalidVersion out of describe_report "
-    "(src/cocoverify/tee/snp/describe.py, `cocoverify show`: internal error); verify() "
-    "refuses it as malformed_certificate",
-}
+#: (none open: snp describe() and a version-1 certificate was fixed with _core.certinfo)
+OPEN: dict[str, str] = {}
 
 
 def _param(path: Path) -> object:

@@ -9,9 +9,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from cocoverify._core.x509 import common_name
+from cocoverify._core.x509 import PARSE_ERRORS, common_name
 
-__all__ = ["certificate_summary", "crl_summary", "key_summary"]
+__all__ = ["certificate_summary", "crl_summary", "key_summary", "load_der_summary"]
 
 
 def key_summary(key: Any) -> str:
@@ -28,7 +28,23 @@ def key_summary(key: Any) -> str:
 
 
 def certificate_summary(cert: x509.Certificate) -> dict[str, Any]:
-    """Subject, issuer, validity, serial, SHA-256 fingerprint and key of ``cert``."""
+    """Subject, issuer, validity, serial, SHA-256 fingerprint and key of ``cert``; a field
+    ``cryptography`` cannot decode (it decodes lazily) gives a one-line note instead."""
+    try:
+        return _summary(cert)
+    except PARSE_ERRORS as exc:
+        return {"subject_cn": f"(a certificate whose fields cannot be decoded: {exc})"}
+
+
+def load_der_summary(der: bytes, what: str) -> dict[str, Any]:
+    """The summary of a DER certificate, or a note saying it is not one (``show``)."""
+    try:
+        return certificate_summary(x509.load_der_x509_certificate(der))
+    except PARSE_ERRORS:
+        return {"subject_cn": f"({what}, not a DER certificate, {len(der)} bytes)"}
+
+
+def _summary(cert: x509.Certificate) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():  # real VCEKs carry serial 0 (KDS spec): shown as is
             warnings.simplefilter("ignore")

@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from cryptography import x509
-
-from cocoverify._core.certinfo import certificate_summary
+from cocoverify._core.certinfo import load_der_summary
 from cocoverify.result import to_jsonable
 from cocoverify.tee.nitro.claims import document_claims, is_debug
 from cocoverify.tee.nitro.parse import looks_like, parse_document
@@ -26,10 +24,7 @@ def detect(data: bytes) -> str | None:
 
 
 def _certificate(der: bytes) -> dict[str, Any]:
-    try:
-        return certificate_summary(x509.load_der_x509_certificate(der))
-    except ValueError:
-        return {"subject_cn": f"(not a DER certificate, {len(der)} bytes)"}
+    return load_der_summary(der, "cabundle entry")
 
 
 def describe(data: bytes) -> dict[str, Any]:

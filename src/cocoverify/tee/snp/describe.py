@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptography import x509
-
-from cocoverify._core.certinfo import certificate_summary
+from cocoverify._core.certinfo import load_der_summary
 from cocoverify.collateral.requests import amd_request
 from cocoverify.errors import CocoverifyError
 from cocoverify.result import to_jsonable
@@ -46,11 +44,7 @@ def _on(flags: dict[str, Any]) -> list[str]:
 def _table(table: CertTable | None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for entry in table.entries if table is not None else ():
-        item: dict[str, Any]
-        try:
-            item = certificate_summary(x509.load_der_x509_certificate(entry.data))
-        except ValueError:
-            item = {"subject_cn": f"({entry.role or 'unknown'} entry, not a DER certificate)"}
+        item = load_der_summary(entry.data, f"{entry.role or 'unknown'} entry")
         item["note"] = f"certificate table entry {entry.guid} ({entry.role or 'unknown GUID'})"
         out.append(item)
     return out
