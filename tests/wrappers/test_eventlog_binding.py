@@ -131,3 +131,44 @@ def test_an_unsupported_digest_algorithm_is_not_checked() -> None:
     e = parse_event_log(b.build()).events[3]
     fake = dataclasses.replace(e, digests=())
     assert unbound_event(fake) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "old", "new"),
+    [
+        (3, b"grub_cmd linux", b"grub_cme linux"),  # damaged GRUB prefix
+        (4, b"grub_kernel_", b"grub_kennel_"),
+        (5, b"grub_cmd initrd", b"gsub_cmd initrd"),
+        (6, b"LEAA", b"LEAE"),  # damaged AAEL tag: the entry would vanish from aael claims
+    ],
+)
+def test_a_damaged_prefix_cannot_hide_an_event(entry: int, old: bytes, new: bytes) -> None:
+    """The digest shows the event was a GRUB string or an AAEL entry: a changed (unmeasured)
+    prefix or tag would hide it from the claims and from rules such as aael_domains."""
+    log, rtmrs = _tampered(entry, old, new)
+    with pytest.raises(AuthenticityError) as err:
+        appraise_with_log(b"q", log, inner=_inner_for(rtmrs))
+    assert err.value.reason is Reason.EVENT_LOG_MISMATCH
+
+
+@pytest.mark.parametrize("entry", [3, 4, 6])
+def test_a_changed_event_type_cannot_hide_an_event(entry: int) -> None:
+    b = LogBuilder.typical()
+    rtmrs = b.rtmrs()
+    e = b.entries[entry]
+    e.digests = LogBuilder._digests(e)
+    e.event_type = 0x1  # EV_POST_CODE: the EventType field is not measured
+    with pytest.raises(AuthenticityError) as err:
+        appraise_with_log(b"q", b.build(), inner=_inner_for(rtmrs))
+    assert err.value.reason is Reason.EVENT_LOG_MISMATCH
+
+
+def test_a_changed_type_of_an_unread_event_is_reported_as_given() -> None:
+    """EV_SEPARATOR recorded as EV_POST_CODE: nothing of cocoverify's claims or policy reads
+    it, the log replays, so it is accepted and the event shows the type it was given."""
+    b = LogBuilder.typical()
+    rtmrs = b.rtmrs()
+    b.entries[1].digests = LogBuilder._digests(b.entries[1])
+    b.entries[1].event_type = 0x1
+    a = appraise_with_log(b"q", b.build(), inner=_inner_for(rtmrs))
+    assert a.claims["event_log"]["events"][1]["type"] == "EV_POST_CODE"

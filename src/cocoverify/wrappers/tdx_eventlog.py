@@ -62,6 +62,7 @@ __all__ = [
 #: the most lines read from a legacy text AA event log
 MAX_AAEL_LINES = 1 << 16
 _AAEL_ID = 0x4141454C
+_AAEL_TAG = _AAEL_ID.to_bytes(4, "little")  # b"LEAA"
 
 Inner = Callable[[bytes], Appraisal]
 
@@ -110,21 +111,35 @@ def _grub_text(event: Event) -> tuple[str, str] | None:
     return None
 
 
+def _grub_measured(event: Event, prefix: str) -> bool | None:
+    """Whether the digest measures GRUB's text after a ``prefix``-long head of the data (None:
+    no digest of an algorithm this Python can hash)."""
+    raw = event.data[len(prefix) :].split(b"\0", 1)[0]
+    return event.measures(raw, raw + b"\0") if raw else False
+
+
 def unbound_event(event: Event) -> str | None:
     """Why ``event``'s data is not what its digests measured, else None.
 
     Replaying the log binds only the digests; the data that claims and policy read is bound
     only where the digest is defined as its hash: the PFP types above, the attestation
-    agent's tagged events (the whole event data) and GRUB's command strings.
+    agent's tagged events (the whole event data) and GRUB's command strings. The EventType
+    field and GRUB's prefix are not measured, so an event whose digest shows it was an AAEL
+    entry or a GRUB string must also be recorded as one (a changed type, tag or prefix would
+    hide it from the claims and policy).
     """
     if event.type_name in DATA_HASHED_TYPES or (
         event.type_name == "EV_EVENT_TAG" and event.details.get("unicode_name") == "AAEL"
     ):
         ok = event.measures(event.data)
     elif (grub := _grub_text(event)) is not None:
-        raw = event.data[len(grub[0]) :].split(b"\0", 1)[0]
-        ok = event.measures(raw, raw + b"\0")
+        ok = _grub_measured(event, grub[0])
     else:
+        data = event.data
+        if len(data) > 8 and event.measures(_AAEL_TAG + data[4:]) is True:
+            return "its digest measured an AA event log entry it no longer records as one"
+        if any(_grub_measured(event, prefix) is True for prefix in _GRUB_PREFIXES):
+            return "its digest measured a GRUB string it no longer records as one"
         return None
     return None if ok is not False else "its data is not what its digest measured"
 
