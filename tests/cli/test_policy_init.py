@@ -137,3 +137,23 @@ def test_evidence_that_does_not_verify_gives_its_exit_code(
     amd = require_shared("amd") / "neg-turin-tampered-measurement"
     rc, _ = run_cli(capsys, "policy", "init", str(amd / "report.bin"), "--collateral", str(amd))
     assert rc == 3
+
+
+def test_init_on_a_token_whose_components_name_their_hash_algorithm(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The real CCA sample's platform components carry hash_algo, which a policy reference
+    does not take: init pins the rest and the policy accepts the token (was exit 1)."""
+    real = Path(__file__).resolve().parents[2] / "vectors" / "real" / "arm-cca"
+    args = [str(real / "token.cbor"), "--collateral", str(real / "platform-key.pem")]
+    policy = tmp_path / "policy.yaml"
+    rc, _ = run_cli(capsys, "policy", "init", *args, "-o", str(policy))
+    assert rc == 0
+    assert "hash_algo" not in policy.read_text()
+    assert yaml.safe_load(policy.read_text())["cca"]["platform_sw_components"]
+    rc, out = run_cli(capsys, "verify", *args, "--policy", str(policy), "--format", "json")
+    assert rc == 0, out
+    tampered = tmp_path / "tampered.yaml"
+    tampered.write_text(_flip(policy.read_text(), "realm_initial_measurement"))
+    rc, out = run_cli(capsys, "verify", *args, "--policy", str(tampered), "--format", "json")
+    assert rc == 5 and json.loads(out)["reason"] == "measurement_mismatch"

@@ -101,11 +101,19 @@ def _snp(c: Mapping[str, Any]) -> list[Pin]:
     return pins
 
 
+#: the keys of a cca.platform_sw_components reference (tee/cca/policy.py SwComponentReference)
+_CCA_COMPONENT_KEYS = ("measurement", "signer_id", "type", "version")
+
+
 def _cca(c: Mapping[str, Any]) -> list[Pin]:
     realm, plat = c.get("realm") or {}, c.get("platform") or {}
     rems = [[_hex(v)] for v in realm.get("extensible_measurements") or ()]
     components = [
-        {k: _hex(v) if k in ("measurement", "signer_id") else v for k, v in sw.items()}
+        {
+            k: _hex(v) if k in ("measurement", "signer_id") else v
+            for k, v in sw.items()
+            if k in _CCA_COMPONENT_KEYS  # what a reference names (docs/cca.md); not hash_algo
+        }
         for sw in plat.get("sw_components") or ()
         if isinstance(sw, Mapping)
     ]
