@@ -64,6 +64,10 @@ def test_time_is_an_argument() -> None:
     with pytest.raises(ConfigurationError) as ei:
         verifier.verify(quote, at=dt.datetime(2025, 7, 4))  # naive: ambiguous
     assert ei.value.reason is Reason.INVALID_ARGUMENT
+    for wrong in (1751624191, 1751624191.0, dt.date(2025, 7, 4)):  # was AttributeError
+        with pytest.raises(ConfigurationError) as ei:
+            verifier.verify(quote, at=wrong)  # type: ignore[arg-type]
+        assert ei.value.reason is Reason.INVALID_ARGUMENT
     with pytest.raises(cocoverify.CollateralError):
         verifier.verify(quote)  # now (2026+): this 2025 collateral has expired
 

@@ -56,6 +56,11 @@ def as_time(at: _dt.datetime | str | None) -> _dt.datetime:
         return _dt.datetime.now(_dt.UTC)
     if isinstance(at, str):
         return parse_time(at)
+    if not isinstance(at, _dt.datetime):
+        raise ConfigurationError(
+            f"at: an aware datetime or an ISO 8601 string, not {type(at).__name__}",
+            reason=Reason.INVALID_ARGUMENT,
+        )
     if at.tzinfo is None:
         raise ConfigurationError(
             "at: a naive datetime is ambiguous; give a timezone", reason=Reason.INVALID_ARGUMENT
