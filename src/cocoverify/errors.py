@@ -269,7 +269,9 @@ class MeasurementMismatch(PolicyRejected):
 
 
 #: Expiry reasons that old evidence verified at the current time meets.
-_EXPIRED = frozenset({Reason.COLLATERAL_EXPIRED, Reason.CRL_EXPIRED, Reason.CERTIFICATE_EXPIRED})
+EXPIRY_REASONS = frozenset(
+    {Reason.COLLATERAL_EXPIRED, Reason.CRL_EXPIRED, Reason.CERTIFICATE_EXPIRED}
+)
 #: How close to the wall clock a verification time counts as "now".
 AT_NOW_WINDOW = _dt.timedelta(minutes=10)
 
@@ -279,14 +281,18 @@ def with_at_hint(exc: CocoverifyError, at: _dt.datetime) -> CocoverifyError:
     :data:`AT_NOW_WINDOW` of now) a copy whose message suggests verifying at the time the
     collateral was valid (``--at``; ``details["valid_from"]`` when the raiser knew it).
     Same class and reason: only the message changes."""
-    if exc.reason not in _EXPIRED or not exc.args:
+    if exc.reason not in EXPIRY_REASONS or not exc.args:
         return exc
     if abs(_dt.datetime.now(_dt.UTC) - at) > AT_NOW_WINDOW:
         return exc
-    valid_from = exc.details.get("valid_from")
+    valid_from, until = exc.details.get("valid_from"), exc.details.get("valid_until")
     example = "--at TIME"
     if isinstance(valid_from, _dt.datetime):
-        example = f"--at {valid_from.astimezone(_dt.UTC):%Y-%m-%dT%H:%M:%SZ} (its issue date)"
+        example = f"--at {valid_from.astimezone(_dt.UTC):%Y-%m-%dT%H:%M:%SZ} " + (
+            f"(every piece of the collateral given is valid from then to {until:%Y-%m-%d})"
+            if isinstance(until, _dt.datetime)
+            else "(its issue date)"
+        )
     hinted = copy.copy(exc)
     hinted.args = (
         f"{exc.args[0]}; verified at the current time: if the evidence is older, verify it "

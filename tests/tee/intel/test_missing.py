@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,17 @@ def test_expired_collateral_at_the_current_time_suggests_at() -> None:
     assert "--at 20" in str(now)
     later = _expired(at="2030-01-01T00:00:00Z")  # an explicit time: no hint
     assert later.reason is now.reason and "--at" not in str(later)
+
+
+def test_the_suggested_time_verifies() -> None:
+    """The hint names a time inside every supplied document's window (was the Root CA CRL's
+    issue date, at which the TCB Info was not yet valid)."""
+
+    quote, files = _files()
+    hint = re.search(r"--at (\S+Z) \(every piece", str(_expired()))
+    assert hint is not None, str(_expired())
+    r = verify(quote, collateral=load_collateral(list(files.values())), at=hint.group(1))
+    assert r.tcb_status is not None
 
 
 def test_cli_prints_the_missing_list(capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,6 +61,7 @@ __all__ = [
     "SignedJson",
     "check_document_window",
     "check_window",
+    "common_window",
     "document_choice",
     "load_signed_json",
     "plan_signature",
@@ -451,3 +452,31 @@ def _check_window(
             f"{what} issued at {format_time(issue)}, after the verification time",
             reason=Reason.COLLATERAL_NOT_YET_VALID,
         )
+
+
+def common_window(collateral: Collateral) -> tuple[_dt.datetime, _dt.datetime] | None:
+    """The span in which every TCB Info, QE Identity and CRL given is within its issue date
+    and next update, or None (for the ``--at`` hint of an expiry: errors.with_at_hint)."""
+    spans: list[tuple[_dt.datetime, _dt.datetime]] = []
+    for raw, member in [(r, "tcbInfo") for r in collateral.tcb_infos] + [
+        (r, "enclaveIdentity") for r in collateral.qe_identities
+    ]:
+        try:
+            body = loads_strict(raw)[member]
+            spans.append((_iso(body["issueDate"]), _iso(body["nextUpdate"])))
+        except (ValueError, KeyError, TypeError, RecursionError):
+            continue
+    for crl in collateral.crls:
+        if crl.next_update_utc is not None:
+            spans.append((crl.last_update_utc, crl.next_update_utc))
+    if not spans:
+        return None
+    start, end = max(s for s, _ in spans), min(e for _, e in spans)
+    return (start, end) if start <= end else None
+
+
+def _iso(text: Any) -> _dt.datetime:
+    value = _dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("no time zone")
+    return value.astimezone(_dt.UTC)

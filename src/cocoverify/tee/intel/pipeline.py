@@ -23,6 +23,7 @@ from cocoverify.collateral import Collateral
 from cocoverify.collateral.requests import IntelRequest, intel_request
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import (
+    EXPIRY_REASONS,
     CocoverifyError,
     CollateralInvalid,
     CollateralUnavailable,
@@ -33,7 +34,7 @@ from cocoverify.errors import (
 )
 from cocoverify.result import Appraisal
 from cocoverify.tee.intel.claims import static_parts
-from cocoverify.tee.intel.collateral import Document, check_document_window
+from cocoverify.tee.intel.collateral import Document, check_document_window, common_window
 from cocoverify.tee.intel.parse import (
     _parse_fields_python,
     quote_from_fields,
@@ -103,6 +104,9 @@ def appraise_quote(
             data, collateral=collateral, trust=trust, at=at, source=source, require_crl=require_crl
         )
     except CocoverifyError as exc:
+        window = common_window(collateral)
+        if window is not None and exc.reason in EXPIRY_REASONS:
+            exc.details["valid_from"], exc.details["valid_until"] = window
         hinted = with_at_hint(exc, at)
         if hinted is exc:
             raise
