@@ -59,6 +59,8 @@ def test_tdx_text_groups_and_identifiers(capsys: pytest.CaptureFixture[str]) -> 
         "pce_id 0000",
         "qe_vendor_id 939a7233f79c4ca9940a0db3957f0607 (Intel)",
         "tee_type TDX",
+        "tcb_info_url https://api.trustedservices.intel.com/tdx/certification/v4/tcb?fmspc=b0c06f000000",
+        "pck_crl_url https://api.trustedservices.intel.com/sgx/certification/v4/pckcrl?ca=platform",
         "td_attributes sept_ve_disable",
         "Intel SGX PCK Certificate (Intel PCK leaf (platform key))",
         "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7",

@@ -17,6 +17,7 @@ from cocoverify.result import to_jsonable
 from cocoverify.tee.intel.claims import quote_claims
 from cocoverify.tee.intel.parse import INTEL_QE_VENDOR_ID, Quote, SgxReportBody, parse_quote
 from cocoverify.tee.intel.pck import pck_chain_for
+from cocoverify.tee.intel.pipeline import PCS, ROOT_CA_CRL_URL
 from cocoverify.tee.intel.sgxext import parse_pck_extension
 
 __all__ = ["describe_quote"]
@@ -121,6 +122,14 @@ def describe_quote(data: bytes) -> dict[str, Any]:
     identifiers.update(
         {k: pck[k] for k in ("fmspc", "pck_ca", "pce_id", "pce_svn", "cpu_svn") if k in pck}
     )
+    if "fmspc" in pck and "pck_ca" in pck:  # where the collateral comes from (PCS API v4)
+        api = f"{PCS}/{tee.lower()}/certification/v4"
+        identifiers["tcb_info_url"] = f"{api}/tcb?fmspc={pck['fmspc']}"
+        identifiers["qe_identity_url"] = f"{api}/qe/identity"
+        identifiers["pck_crl_url"] = (
+            f"{PCS}/sgx/certification/v4/pckcrl?ca={pck['pck_ca']}&encoding=der"
+        )
+        identifiers["root_ca_crl_url"] = ROOT_CA_CRL_URL
     if why is not None:
         identifiers["pck"] = f"not read from the quote: {why}"
     elif "platform_instance_id" in pck:
