@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from cocoverify.reasons import Reason
 
 __all__ = ["Appraisal", "RuleVerdict", "VerificationResult", "freeze", "to_jsonable"]
+
+T = TypeVar("T")
 
 
 def freeze(value: Any) -> Any:
@@ -129,6 +132,20 @@ class VerificationResult:
         reason: Reason | None = None,
     ) -> VerificationResult:
         """Build a result from an appraisal and the policy verdicts."""
+        if cls is VerificationResult:  # every field, in order (``fast_constructor``)
+            return _new_result(
+                reason is None,
+                appraisal.tee,
+                at,
+                reason,
+                appraisal.tcb_status,
+                appraisal.advisory_ids,
+                appraisal.tcb_date,
+                appraisal.claims,
+                appraisal.collateral,
+                appraisal.warnings,
+                verdicts,
+            )
         return cls(
             accepted=reason is None,
             tee=appraisal.tee,
@@ -162,3 +179,27 @@ class VerificationResult:
             "warnings": list(self.warnings),
             "policy": [v.to_dict() for v in self.policy],
         }
+
+
+def fast_constructor(cls: type[T]) -> Callable[..., T]:
+    """A constructor of the frozen, slotted dataclass ``cls`` taking every field
+    positionally, in declaration order, that sets the slots directly: the object equals
+    what ``cls(...)`` builds, at about a third of the cost (no keyword parsing, no
+    ``object.__setattr__`` per field). For the per-verification hot path only; ``cls`` must
+    have no ``__post_init__``. A wrong number of values raises ValueError."""
+    assert not hasattr(cls, "__post_init__")
+    setters = tuple(cls.__dict__[f.name].__set__ for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    new = object.__new__
+
+    def make(*values: Any) -> T:
+        obj = new(cls)
+        for set_value, value in zip(setters, values, strict=True):
+            set_value(obj, value)
+        return obj
+
+    return make
+
+
+#: ``Appraisal(...)`` with every field positionally (``fast_constructor``).
+new_appraisal: Callable[..., Appraisal] = fast_constructor(Appraisal)
+_new_result: Callable[..., VerificationResult] = fast_constructor(VerificationResult)

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cocoverify.errors import Reason
-from cocoverify.result import Appraisal, freeze
+from cocoverify.result import Appraisal, freeze, new_appraisal
 from cocoverify.tee.intel.documents import EnclaveIdentity, SimpleLevel, TcbInfo, TcbLevel
 from cocoverify.tee.intel.parse import (
     SGX_REPORT_SIZE,
@@ -264,19 +264,19 @@ class StaticParts:
         mapping = MappingProxyType(claims)
         # the body but REPORTDATA (SGX 320:384, TD 520:584): what the policy may read of it
         rest = raw[:320] if len(raw) == SGX_REPORT_SIZE else raw[:520] + raw[584:]
-        return Appraisal(
-            tee=self.tee,
-            claims=mapping,
-            tcb_status=verdict.status,
-            advisory_ids=verdict.advisory_ids,
-            tcb_date=verdict.tcb_date,
-            tcb_error=Reason.TCB_NOT_SUPPORTED if verdict.status is None else None,
-            collateral=self.collateral,
-            warnings=self.warnings,
-            report_data=body["report_data"],
-            init_data=init_data,
-            debug=debug,
-            policy_key=(mapping, self, rest),
+        return new_appraisal(  # Appraisal's fields, in order
+            self.tee,
+            mapping,
+            verdict.status,
+            verdict.advisory_ids,
+            verdict.tcb_date,
+            Reason.TCB_NOT_SUPPORTED if verdict.status is None else None,
+            self.collateral,
+            self.warnings,
+            body["report_data"],
+            init_data,
+            debug,
+            (mapping, self, rest),
         )
 
 
