@@ -21,6 +21,7 @@ import _cases  # noqa: E402
 import open_findings  # noqa: E402
 
 from cocoverify import CocoverifyError, Policy, Verifier  # noqa: E402
+from cocoverify._core.eventlog import parse_event_log  # noqa: E402
 from cocoverify.collateral import Collateral  # noqa: E402
 
 PROJECT = HERE.parents[1] / "vectors"
@@ -34,10 +35,24 @@ def _mutated(path: Path, offset: int, value: int) -> bytes:
 
 def test_every_open_entry_has_a_test() -> None:
     names = {e.name for e in open_findings.OPEN}
-    assert names == {"eventlog-unrecognised-event-data"}
+    assert names == {"eventlog-event-type-changed"}
 
 
-@pytest.mark.xfail(strict=True, reason="open: eventlog-unrecognised-event-data (reported)")
+@pytest.mark.xfail(strict=True, reason="open: eventlog-event-type-changed (reported)")
+def test_aael_event_retyped_as_separator_is_refused() -> None:
+    logging.disable(logging.WARNING)
+    case = _cases.project("eventlog.good.policy")
+    doc = json.loads(case.evidence)
+    log = bytearray(base64.b64decode(doc["cc_eventlog"]))
+    event = next(e for e in parse_event_log(bytes(log)).events if b"coco.com" in e.data)
+    start = event.offset  # the AAEL EV_EVENT_TAG event
+    log[start + 4 : start + 8] = (4).to_bytes(4, "little")  # EV_EVENT_TAG -> EV_SEPARATOR
+    doc["cc_eventlog"] = base64.b64encode(bytes(log)).decode()
+    with pytest.raises(CocoverifyError):
+        case.verifier().verify(json.dumps(doc).encode(), at=case.at)
+
+
+# found by the sweep as eventlog-unrecognised-event-data, fixed in 047976f
 def test_unrecognised_event_data_changed_under_its_digest_is_refused() -> None:
     logging.disable(logging.WARNING)
     case = _cases.project("eventlog.good.policy")

@@ -53,7 +53,7 @@ class Rule:
     same_claims: bool = True
 
 
-_PEM = re.compile(rb"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.S)
+_PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 _HEX = re.compile(r"(0x)?(?:[0-9a-fA-F]{2})+")
 _B64 = re.compile(r"[A-Za-z0-9+/_\-\s]+=*")
 
