@@ -177,6 +177,24 @@ def eventlog_spec_id(m: Mutant) -> bool:
     return bool(diff) and max(diff) < spec_end
 
 
+def eventlog_event_type(m: Mutant) -> bool:
+    """Only the EventType field of one event of a trustee JSON's ``cc_eventlog`` changed, and
+    that event is neither an AAEL entry nor a GRUB string (whose retyping is refused)."""
+    changes = json_changes(m.orig, m.mut) or {}
+    pair = _payloads(changes[".cc_eventlog"]) if set(changes) == {".cc_eventlog"} else None
+    if pair is None:
+        return False
+    try:
+        log = parse_event_log(pair[0])
+    except CocoverifyError:
+        return False
+    diff = _diff(*pair)
+    for e in log.events:
+        if diff and all(e.offset + 4 <= i < e.offset + 8 for i in diff):
+            return not e.data.startswith((b"LEAA", b"grub_", b"kernel_cmdline"))
+    return False
+
+
 def _hcl_unsigned(a: bytes, b: bytes) -> bool:
     """HCL report fields outside the hardware signature and the var-data hash."""
     if len(a) < 1236 or len(a) != len(b):
@@ -391,6 +409,17 @@ RULES: tuple[Rule, ...] = (
         "TCG PC Client PFP 10.4.5.1 (EV_NO_ACTION not extended); docs/eventlog.md 'Parsing "
         "decisions' (the first event's register index is recorded, never checked)",
         eventlog_spec_id,
+        same_claims=False,
+    ),
+    Rule(
+        "eventlog-event-type",
+        "the EventType field of a TCG event is not extended into a register; of an event "
+        "that is neither an AA event log entry nor a GRUB string (their retyping is refused: "
+        "docs/eventlog.md check 5b), nothing cocoverify's typed claims or policy read depends "
+        "on it, and the event is reported with the type it was given, as trustee does",
+        "TCG PC Client PFP 10.2.2 (TCG_PCR_EVENT2: only the digests are extended); "
+        "docs/eventlog.md 'Checks, in order' 5b",
+        eventlog_event_type,
         same_claims=False,
     ),
     Rule(

@@ -151,13 +151,18 @@ def test_a_damaged_prefix_cannot_hide_an_event(entry: int, old: bytes, new: byte
     assert err.value.reason is Reason.EVENT_LOG_MISMATCH
 
 
-@pytest.mark.parametrize("entry", [3, 4, 6])
-def test_a_changed_event_type_cannot_hide_an_event(entry: int) -> None:
+@pytest.mark.parametrize(
+    ("entry", "new_type"),
+    [(3, 0x1), (4, 0x1), (6, 0x1), (3, 0x4), (6, 0x4), (6, 0x80000007)],
+)
+def test_a_changed_event_type_cannot_hide_an_event(entry: int, new_type: int) -> None:
+    """GRUB strings and AAEL entries retyped (EV_POST_CODE, or EV_SEPARATOR / EV_EFI_ACTION,
+    whose data is the hash input as for an AAEL entry): the EventType field is not measured."""
     b = LogBuilder.typical()
     rtmrs = b.rtmrs()
     e = b.entries[entry]
     e.digests = LogBuilder._digests(e)
-    e.event_type = 0x1  # EV_POST_CODE: the EventType field is not measured
+    e.event_type = new_type
     with pytest.raises(AuthenticityError) as err:
         appraise_with_log(b"q", b.build(), inner=_inner_for(rtmrs))
     assert err.value.reason is Reason.EVENT_LOG_MISMATCH

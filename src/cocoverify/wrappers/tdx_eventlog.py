@@ -128,20 +128,22 @@ def unbound_event(event: Event) -> str | None:
     entry or a GRUB string must also be recorded as one (a changed type, tag or prefix would
     hide it from the claims and policy).
     """
-    if event.type_name in DATA_HASHED_TYPES or (
-        event.type_name == "EV_EVENT_TAG" and event.details.get("unicode_name") == "AAEL"
-    ):
+    aael = event.type_name == "EV_EVENT_TAG" and event.details.get("unicode_name") == "AAEL"
+    grub = _grub_text(event)
+    if aael or event.type_name in DATA_HASHED_TYPES:
         ok = event.measures(event.data)
-    elif (grub := _grub_text(event)) is not None:
+    elif grub is not None:
         ok = _grub_measured(event, grub[0])
     else:
-        data = event.data
-        if len(data) > 8 and event.measures(_AAEL_TAG + data[4:]) is True:
-            return "its digest measured an AA event log entry it no longer records as one"
-        if any(_grub_measured(event, prefix) is True for prefix in _GRUB_PREFIXES):
-            return "its digest measured a GRUB string it no longer records as one"
-        return None
-    return None if ok is not False else "its data is not what its digest measured"
+        ok = None
+    if ok is False:
+        return "its data is not what its digest measured"
+    data = event.data
+    if not aael and len(data) > 8 and event.measures(_AAEL_TAG + data[4:]) is True:
+        return "its digest measured an AA event log entry it no longer records as one"
+    if grub is None and any(_grub_measured(event, p) is True for p in _GRUB_PREFIXES):
+        return "its digest measured a GRUB string it no longer records as one"
+    return None
 
 
 def _kind(event: Event) -> dict[str, Any]:
