@@ -7,6 +7,7 @@ if [ "${CI:-}" = true ]; then  # CI: the native core must build (-Werror) and no
   export COCOVERIFY_REQUIRE_NATIVE=${COCOVERIFY_REQUIRE_NATIVE:-1}
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e testing/
+. scripts/install-browser.sh  # headless Chromium for the fleet-report test (docs/batch.md)
 echo "== ruff";   .venv/bin/ruff check src tests benchmarks vectors testing
 echo "== mypy";   .venv/bin/mypy
 echo "== import contracts"; .venv/bin/lint-imports
@@ -26,11 +27,11 @@ if [ "${CI:-}" = true ] && [ "$NATIVE_FUZZ_SECONDS" != 0 ] && ! libfuzzer; then
   libfuzzer || echo "native-checks: no clang with libFuzzer, the libFuzzer steps are skipped"
 fi
 timeout 300 bash scripts/native-checks.sh
+echo "== fuzzing and mutation sweep (atheris, sweep >= 100000 mutants; docs/security.md)"
+timeout 900 bash scripts/fuzz-ci.sh
 echo "== pytest (python $(.venv/bin/python -c 'import platform; print(platform.python_version())'))"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 # The suite again on every other CPython present (3.12, 3.13; an absent one is skipped with a
 # message), each in .venv-X.Y, two at a time. COCOVERIFY_PYTHONS="" skips this step.
 echo "== pytest on the other CPythons (scripts/pythons.sh)"
 bash scripts/pythons.sh "$@"
-
-# == further CI steps (e.g. the bounded fuzzing run) go below this line ==
