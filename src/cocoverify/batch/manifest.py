@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from cocoverify._core.io import LIST_LIMIT, read_capped
+from cocoverify._core.json import no_duplicates
 from cocoverify.api import as_time
 from cocoverify.batch.config import COLLATERAL_SUFFIX, BatchItem
 from cocoverify.batch.inputs import clean_path
@@ -29,15 +30,6 @@ MANIFEST_KEYS: Final = frozenset({"path", "at", "report_data", "collateral", "id
 
 def _error(name: str, line: int, what: str) -> ConfigurationError:
     return ConfigurationError(f"{name}:{line}: {what}", reason=Reason.INVALID_ARGUMENT)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
 
 
 def _text(obj: dict[str, Any], key: str, fail: Any) -> str | None:
@@ -134,7 +126,7 @@ def parse_manifest(
             return _error(name, number, what)
 
         try:
-            obj = json.loads(line, object_pairs_hook=_no_duplicates)
+            obj = json.loads(line, object_pairs_hook=no_duplicates)
         except (ValueError, RecursionError) as exc:
             raise fail(f"not JSON ({exc})") from None
         item = _item(obj, folder, fail, collateral_from_dir=collateral_from_dir)
