@@ -3,6 +3,7 @@ its verify() keyword arguments) as warm Verifiers. Not collected by pytest."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -83,3 +84,69 @@ def project(cid: str) -> Case:
     if c["trust"] is not None:
         kw["trust"] = TrustStore(**c["trust"])
     return Case("project/" + cid, (golden.PROJECT / c["evidence"]).read_bytes(), kw)
+
+
+def _shared_manifest(family: str) -> dict[str, Any] | None:
+    path = golden.SHARED / family / "MANIFEST.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _candidates() -> Iterator[tuple[Case, list[Path]]]:
+    """Real Nitro, NVIDIA, Azure and TDX event-log evidence of ../shared, which the golden
+    list does not hold, as (case, collateral files)."""
+    nitro = _shared_manifest("nitro")
+    for c in nitro["cases"] if nitro else []:
+        doc = c.get("files", {}).get("attestation_doc")
+        if doc and c.get("verification_time") and not c["id"].startswith("neg-"):
+            path = golden.SHARED / "nitro" / c.get("dir", c["id"]) / doc
+            if path.is_file():
+                yield (
+                    Case(f"nitro/{c['id']}", path.read_bytes(), {"at": c["verification_time"]}),
+                    [],
+                )
+    nvidia = _shared_manifest("nvidia")
+    for c in nvidia["cases"] if nvidia else []:
+        files, base = c.get("files", {}), golden.SHARED / "nvidia" / c.get("dir", c["id"])
+        if "report_hex" in files and "cert_chain_pem" in files and c.get("at"):
+            chain = base / files["cert_chain_pem"]
+            kw = {"collateral": load_collateral([chain]), "at": c["at"]}
+            yield Case(f"nvidia/{c['id']}", (base / files["report_hex"]).read_bytes(), kw), [chain]
+    azure = _shared_manifest("azure")
+    for c in azure["cases"] if azure else []:
+        evidence = golden.SHARED / "azure" / c.get("dir", c["id"]) / c["files"].get("evidence", "")
+        if evidence.is_file() and c.get("at"):
+            yield Case(f"azure/{c['id']}", evidence.read_bytes(), {"at": c["at"]}), []
+    # the one real CCEL with its own quote, as trustee's TDX evidence JSON
+    cos = golden.SHARED / "intel" / "tdx-v4-gotdx-cos113"
+    log = golden.SHARED / "tdx-eventlog" / "gotdx-cos113-ccel-with-quote" / "cos-113-intel-tdx.bin"
+    if cos.is_dir() and log.is_file():
+        names = (
+            "tcb_info.json",
+            "identity.json",
+            "pck_crl.der",
+            "intel_root_ca_crl.der",
+            "pck_crl_issuer_chain.pem",
+            "tcb_info_issuer_chain.pem",
+            "qe_identity_issuer_chain.pem",
+        )
+        files = [cos / n for n in names]
+        evidence = json.dumps(
+            {
+                "quote": base64.b64encode((cos / "cos-113-tdx-quote.dat").read_bytes()).decode(),
+                "cc_eventlog": base64.b64encode(log.read_bytes()).decode(),
+            }
+        ).encode()
+        kw = {"collateral": load_collateral(files), "at": "2025-10-31T14:17:11Z"}
+        yield Case("tdx-eventlog/gotdx-cos113-trustee-json", evidence, kw), files
+
+
+def real_extra() -> Iterator[tuple[Case, list[Path]]]:
+    """``_candidates()`` that verify as they are (the sweep mutates accepted evidence only)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for case, files in _candidates():
+            try:
+                case.verifier().verify(case.evidence, at=case.at)
+            except Exception:  # noqa: BLE001 - refused originals are not swept
+                continue
+            yield case, files

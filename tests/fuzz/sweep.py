@@ -14,6 +14,7 @@ Exit status 1 on a finding (it is printed with the case, the file, the offset an
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import multiprocessing
@@ -102,9 +103,10 @@ class Report:
 
 
 def load_cases(only: str = "") -> list[SweepCase]:
-    """The accepted golden cases with their collateral files and original claims."""
+    """The accepted golden cases and the accepted real Nitro, NVIDIA, Azure and event-log
+    evidence golden does not list, with their collateral files and original claims."""
     out = []
-    for case in _cases.accepted_with_files():
+    for case in itertools.chain(_cases.accepted_with_files(), _cases.real_extra()):
         if not case[0].id.startswith(only):
             continue
         c, paths = case

@@ -213,10 +213,47 @@ _PAYLOAD_RULES: dict[str, Callable[[bytes, bytes], bool]] = {
 }
 
 
+def eventlog_unmeasured_data(m: Mutant) -> bool:
+    """Only bytes inside the data of one event of a trustee JSON's ``cc_eventlog`` changed,
+    an event whose digest is not the hash of its data (a PE image, a firmware blob, a file
+    GRUB read, the value of a boot variable but not its name): docs/eventlog.md check 5b."""
+    changes = json_changes(m.orig, m.mut) or {}
+    pair = _payloads(changes[".cc_eventlog"]) if set(changes) == {".cc_eventlog"} else None
+    if pair is None or len(pair[0]) != len(pair[1]):
+        return False
+    try:
+        log = parse_event_log(pair[0])
+    except CocoverifyError:
+        return False
+    diff = _diff(*pair)
+    for e in log.events:
+        start = e.offset + 16 + sum(2 + len(d.value) for d in e.digests)  # the event data
+        if diff and all(start <= i < start + len(e.data) for i in diff):
+            return not e.digest_matches_event and not e.data.startswith(
+                (b"LEAA", b"grub_", b"kernel_cmdline")
+            )
+    return False
+
+
+def _byte_array(data: bytes, key: str) -> bytes | None:
+    """The JSON member ``key`` as bytes when it is a list of byte values (trustee's v0 form)."""
+    try:
+        value = json.loads(data).get(key)
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    if isinstance(value, list) and all(type(v) is int and 0 <= v < 256 for v in value):
+        return bytes(value)
+    return None
+
+
 def hcl_header(m: Mutant) -> bool:
-    """Only the trustee JSON's ``hcl_report`` changed, in its unsigned header fields."""
+    """Only the trustee JSON's ``hcl_report`` (v1+: base64; v0: ``report``, a list of byte
+    values) changed, in its unsigned header fields."""
     changes = json_changes(m.orig, m.mut) or {}
     pair = _payloads(changes[".hcl_report"]) if set(changes) == {".hcl_report"} else None
+    if pair is None and changes and all(k.startswith(".report[") for k in changes):
+        a, b = _byte_array(m.orig, "report"), _byte_array(m.mut, "report")
+        pair = (a, b) if a is not None and b is not None else None
     return pair is not None and _hcl_unsigned(*pair)
 
 
@@ -420,6 +457,19 @@ RULES: tuple[Rule, ...] = (
         "TCG PC Client PFP 10.2.2 (TCG_PCR_EVENT2: only the digests are extended); "
         "docs/eventlog.md 'Checks, in order' 5b",
         eventlog_event_type,
+        same_claims=False,
+    ),
+    Rule(
+        "eventlog-unmeasured-event-data",
+        "the data of a TCG event whose digest measures something else (a PE image, a firmware "
+        "volume, a file GRUB read, ACPI tables; a boot variable's name, EDK2 hashing only its "
+        "value) is a description the replay cannot bind; cocoverify's typed claims and policy "
+        "read none of it and trustee's uefi_event_logs reports it as given; data that is the "
+        "hash input (PFP data-hashed types, AAEL entries, GRUB strings, boot variable values) "
+        "is checked (docs/eventlog.md check 5b)",
+        "TCG PC Client PFP 10.4.1 (event types and what each digest covers); docs/eventlog.md "
+        "'Checks, in order' 5b",
+        eventlog_unmeasured_data,
         same_claims=False,
     ),
     Rule(

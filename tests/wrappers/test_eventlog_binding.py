@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +17,9 @@ import cocoverify
 from cocoverify._core.eventlog import parse_event_log
 from cocoverify.errors import AuthenticityError, Reason
 from cocoverify.result import Appraisal
+from cocoverify.wrappers.eventlog_policy import EventLogPolicy
 from cocoverify.wrappers.tdx_eventlog import appraise_with_log, event_claims, unbound_event
-from cocoverify_testing.eventlog import LogBuilder
+from cocoverify_testing.eventlog import LogBuilder, efi_variable
 
 from _shared import SHARED_VECTORS
 
@@ -177,3 +179,51 @@ def test_a_changed_type_of_an_unread_event_is_reported_as_given() -> None:
     b.entries[1].event_type = 0x1
     a = appraise_with_log(b"q", b.build(), inner=_inner_for(rtmrs))
     assert a.claims["event_log"]["events"][1]["type"] == "EV_POST_CODE"
+
+
+def _boot_variable_log(value: bytes, name: str = "BootOrder") -> tuple[bytes, dict[str, bytes]]:
+    """The typical log plus an EV_EFI_VARIABLE_BOOT whose digest is of its VariableData only
+    (as EDK2 measures boot variables: every real TDX log), then its data replaced."""
+    b = LogBuilder.typical()
+    data = efi_variable(bytes(16), "BootOrder", b"\x01\x00\x00\x00")
+    b.add(2, 0x80000002, data, digests=[(0xC, hashlib.sha384(b"\x01\x00\x00\x00").digest())])
+    rtmrs = b.rtmrs()
+    b.entries[-1].data = efi_variable(bytes(16), name, value)
+    return b.build(), rtmrs
+
+
+def test_a_boot_variable_value_is_bound() -> None:
+    log, rtmrs = _boot_variable_log(b"\x01\x00\x00\x00")
+    appraise_with_log(b"q", log, inner=_inner_for(rtmrs))
+    log, rtmrs = _boot_variable_log(b"\x02\x00\x00\x00")
+    with pytest.raises(AuthenticityError) as err:
+        appraise_with_log(b"q", log, inner=_inner_for(rtmrs))
+    assert err.value.reason is Reason.EVENT_LOG_MISMATCH
+
+
+def test_a_boot_variable_name_is_not_measured() -> None:
+    """EDK2 hashes only VariableData: the name is reported as given (docs/eventlog.md)."""
+    log, rtmrs = _boot_variable_log(b"\x01\x00\x00\x00", name="BootOrdex")
+    a = appraise_with_log(b"q", log, inner=_inner_for(rtmrs))
+    assert a.claims["event_log"]["events"][-1]["details"]["unicode_name"] == "BootOrdex"
+
+
+def test_an_aael_entry_made_unrecognisable_fails_the_aael_rules() -> None:
+    """Two changed bytes (the tag and a byte of the entry) match no reading of the digest,
+    so the entry is not an AAEL entry any more and would vanish from aael_domains' view: the
+    rules on every entry then fail (eventlog.aael_complete)."""
+    b = LogBuilder.typical()
+    rtmrs = b.rtmrs()
+    e = b.entries[7]  # "coco.com op some content"
+    e.digests = LogBuilder._digests(e)
+    e.data = b"XEAA" + e.data[4:8] + bytes([e.data[8] ^ 1]) + e.data[9:]
+    a = appraise_with_log(b"q", b.build(), inner=_inner_for(rtmrs))
+    assert [x["domain"] for x in a.claims["aael"]] == ["github.com/confidential-containers"]
+    policy = EventLogPolicy.from_dict(
+        "eventlog", {"aael_domains": ["github.com/confidential-containers"]}
+    )
+    verdicts = {v.rule: v.passed for v in policy.rules(a)}
+    assert verdicts["eventlog.aael_complete"] is False
+    untouched = LogBuilder.typical()
+    ok = appraise_with_log(b"q", untouched.build(), inner=_inner_for(untouched.rtmrs()))
+    assert "eventlog.aael_complete" not in {v.rule for v in policy.rules(ok)}

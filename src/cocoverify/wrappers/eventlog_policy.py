@@ -217,6 +217,24 @@ class EventLogPolicy:
             out.extend(self._log_rules(typed))
         if aael is not None:
             out.extend(self._aael_rules(aael))
+            strays = [
+                e["offset"]
+                for e in (typed or {}).get("events", ())
+                if e["register"] == "rtmr3" and e.get("kind") != "aael"
+            ]
+            if strays and (self.aael_domains or self.aael_operations or self.aael_required):
+                # an RTMR3 event that is no AA entry could be one made unrecognisable: the
+                # rules on every entry cannot be judged (docs/eventlog.md "Policy")
+                out.append(
+                    RuleVerdict(
+                        "eventlog.aael_complete",
+                        False,
+                        "RTMR3 holds events that are not AA event log entries (at offsets "
+                        + ", ".join(str(o) for o in strays)
+                        + "): the AA event log rules cannot see every entry",
+                        reason=Reason.MEASUREMENT_MISMATCH,
+                    )
+                )
         return out
 
     def _log_rules(self, typed: Mapping[str, Any]) -> list[RuleVerdict]:

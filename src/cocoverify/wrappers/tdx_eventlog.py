@@ -97,6 +97,8 @@ DATA_HASHED_TYPES = frozenset(
 #: GRUB's string events: the digest is of the text after the prefix, with its NUL (RHEL's
 #: "grub_cmd ") or without (upstream's "grub_cmd: ", "grub_kernel_cmdline ")
 _GRUB_PREFIXES = ("grub_cmd: ", "grub_cmd ", "grub_kernel_cmdline ", "kernel_cmdline: ")
+#: what every GRUB string starts with, whatever follows (a damaged separator is still one)
+_GRUB_STEMS = (b"grub_cmd", b"grub_kernel_cmdline", b"kernel_cmdline")
 
 
 def _grub_text(event: Event) -> tuple[str, str] | None:
@@ -118,6 +120,15 @@ def _grub_measured(event: Event, prefix: str) -> bool | None:
     return event.measures(raw, raw + b"\0") if raw else False
 
 
+def _variable_data(data: bytes) -> bytes:
+    """UEFI_VARIABLE_DATA's VariableData (GUID, name length, data length, name, data)."""
+    if len(data) < 32:
+        return data
+    names, size = int.from_bytes(data[16:24], "little"), int.from_bytes(data[24:32], "little")
+    start = 32 + 2 * names
+    return data[start : start + size] if start + size == len(data) else data
+
+
 def unbound_event(event: Event) -> str | None:
     """Why ``event``'s data is not what its digests measured, else None.
 
@@ -132,6 +143,10 @@ def unbound_event(event: Event) -> str | None:
     grub = _grub_text(event)
     if aael or event.type_name in DATA_HASHED_TYPES:
         ok = event.measures(event.data)
+    elif event.type_name in ("EV_EFI_VARIABLE_BOOT", "EV_EFI_VARIABLE_BOOT2"):
+        # the PFP hashes UEFI_VARIABLE_DATA; EDK2-based firmware (every real TDX log) only its
+        # VariableData: either is accepted, the variable's value is bound both ways
+        ok = event.measures(event.data, _variable_data(event.data))
     elif grub is not None:
         ok = _grub_measured(event, grub[0])
     else:
@@ -141,8 +156,12 @@ def unbound_event(event: Event) -> str | None:
     data = event.data
     if not aael and len(data) > 8 and event.measures(_AAEL_TAG + data[4:]) is True:
         return "its digest measured an AA event log entry it no longer records as one"
-    if grub is None and any(_grub_measured(event, p) is True for p in _GRUB_PREFIXES):
-        return "its digest measured a GRUB string it no longer records as one"
+    if grub is None:
+        measured = [_grub_measured(event, p) for p in _GRUB_PREFIXES]
+        if True in measured:
+            return "its digest measured a GRUB string it no longer records as one"
+        if data.startswith(_GRUB_STEMS) and False in measured and None not in measured:
+            return "a GRUB string whose text is not what its digest measured"
     return None
 
 
