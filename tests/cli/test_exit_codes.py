@@ -525,7 +525,12 @@ def _needs(row_argv: list[str]) -> None:
 def test_exit_code_and_reason(row: Row, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if not INTEL.is_dir() and row.id.split("-")[1] not in ("evidence", "directory", "check"):
         pytest.skip(f"real vectors not available: {INTEL} is absent")
-    argv = row.argv(Files(tmp_path))
+    try:
+        argv = row.argv(Files(tmp_path))
+    except FileNotFoundError as exc:  # a row built from a real vector of ../shared
+        if INTEL.is_dir():
+            raise
+        pytest.skip(f"real vectors not available: {exc.filename} is absent")
     _needs(argv)
     start = time.monotonic()
     rc = run(argv)

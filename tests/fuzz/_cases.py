@@ -147,6 +147,6 @@ def real_extra() -> Iterator[tuple[Case, list[Path]]]:
         for case, files in _candidates():
             try:
                 case.verifier().verify(case.evidence, at=case.at)
-            except Exception:  # noqa: BLE001 - refused originals are not swept
+            except Exception:
                 continue
             yield case, files
