@@ -15,7 +15,9 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "generate.py" and "__pycache__" not in p.parts
+        if p.is_file()
+        and p.name != "generate.py"
+        and "__pycache__" not in p.parts
         # vectors/real: real public samples copied with their provenance, not generated
         and p.relative_to(root).parts[0] != "real"
     }
