@@ -146,6 +146,9 @@ def trustee_json() -> list[bytes]:
         (SHARED, "tdx-eventlog/*/*.json"),
         (SHARED, "nvidia/*/*.json"),
         (SHARED, "intel/*/*.json"),
+        (PROJECT, "eventlog/*/evidence.json"),
+        (PROJECT, "azure/*/*.json"),
+        (PROJECT, "nvidia/*/*.json"),
     ]
     return _read(
         [p for p in _files(pats) if p.read_bytes()[:1] == b"{" and "tcb" not in p.name],

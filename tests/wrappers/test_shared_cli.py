@@ -76,6 +76,12 @@ def _cases(family: str) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for c in (shared_manifest(family) or {"cases": []})["cases"]}
 
 
+def _case(family: str, case_id: str) -> dict[str, Any]:
+    """One shared case; skips with the reason when ../shared is absent."""
+    require_shared(family)
+    return _cases(family)[case_id]
+
+
 @pytest.mark.parametrize("family", sorted(CLI_TESTS))
 def test_every_shared_case_has_a_cli_test(family: str) -> None:
     require_shared(family)
@@ -136,7 +142,7 @@ def test_cli_trustee_json_with_each_ccel(
 
 
 def test_cli_legacy_aael_files(capsys: pytest.CaptureFixture[str]) -> None:
-    case = _cases("tdx-eventlog")["trustee-legacy-aael-text"]
+    case = _case("tdx-eventlog", "trustee-legacy-aael-text")
     base = require_shared("tdx-eventlog") / case["id"]
     args = _cos_args()
     # none replays to COS-113's RTMR3 (all zero): each is event_log_mismatch naming rtmr3
@@ -157,7 +163,7 @@ def test_cli_legacy_aael_files(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_azure_components(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    case = _cases("azure")["trustee-az-snp-vtpm-components"]
+    case = _case("azure", "trustee-az-snp-vtpm-components")
     base = require_shared("azure") / case["id"]
     quote = json.loads((base / "tpm-quote-v1.json").read_text())
     vcek = load_certificates((base / "vcek.pem").read_bytes())[0]
@@ -185,7 +191,7 @@ def test_cli_azure_components(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_cli_nvidia_local_as_trustee_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    case = _cases("nvidia")["trustee-hopper-local"]
+    case = _case("nvidia", "trustee-hopper-local")
     base = require_shared("nvidia") / case["id"]
     evidence = {
         "device_evidence_list": [
