@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cocoverify.reasons import Reason
 
@@ -56,6 +57,7 @@ __all__ = [
     "TcbRejected",
     "UnsupportedEvidence",
     "missing_message",
+    "raise_with_at_hint",
     "with_at_hint",
 ]
 
@@ -300,3 +302,20 @@ def with_at_hint(exc: CocoverifyError, at: _dt.datetime) -> CocoverifyError:
         *exc.args[1:],
     )
     return hinted
+
+
+def raise_with_at_hint(
+    exc: CocoverifyError,
+    at: _dt.datetime,
+    window: Callable[[], tuple[_dt.datetime, _dt.datetime] | None] | None = None,
+) -> NoReturn:
+    """Raise ``exc`` through :func:`with_at_hint` (a pipeline's ``except`` clause: free when
+    nothing is raised); ``window`` (called only for an expiry) gives the span in which all
+    the collateral was valid."""
+    span = window() if window is not None and exc.reason in EXPIRY_REASONS else None
+    if span is not None:
+        exc.details["valid_from"], exc.details["valid_until"] = span
+    hinted = with_at_hint(exc, at)
+    if hinted is exc:
+        raise exc
+    raise hinted from None

@@ -23,14 +23,13 @@ from cocoverify.collateral import Collateral
 from cocoverify.collateral.requests import IntelRequest, intel_request
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.errors import (
-    EXPIRY_REASONS,
     CocoverifyError,
     CollateralInvalid,
     CollateralUnavailable,
     MissingCollateral,
     Reason,
     missing_message,
-    with_at_hint,
+    raise_with_at_hint,
 )
 from cocoverify.result import Appraisal
 from cocoverify.tee.intel.claims import static_parts
@@ -97,20 +96,14 @@ def appraise_quote(
     the tables of ``pck.py`` and ``prepared.py``, keyed by content; the verification time,
     the pinned roots and the quote signature are checked here on every call. Missing
     collateral is reported all at once (``CollateralUnavailable.missing``); an expiry met
-    at the current time suggests ``--at`` (``errors.with_at_hint``).
+    at the current time suggests ``--at`` (``errors.raise_with_at_hint``).
     """
     try:
         return _appraise(
             data, collateral=collateral, trust=trust, at=at, source=source, require_crl=require_crl
         )
     except CocoverifyError as exc:
-        window = common_window(collateral)
-        if window is not None and exc.reason in EXPIRY_REASONS:
-            exc.details["valid_from"], exc.details["valid_until"] = window
-        hinted = with_at_hint(exc, at)
-        if hinted is exc:
-            raise
-        raise hinted from None
+        raise_with_at_hint(exc, at, lambda: common_window(collateral))
 
 
 def _appraise(

@@ -14,7 +14,7 @@ from cocoverify.errors import (
     CocoverifyError,
     CollateralUnavailable,
     missing_message,
-    with_at_hint,
+    raise_with_at_hint,
 )
 from cocoverify.result import Appraisal
 from cocoverify.tee.snp.authenticate import authenticate
@@ -39,16 +39,13 @@ def appraise_report(
     require_crl: bool = False,
 ) -> Appraisal:
     """Authenticated appraisal of an SNP report (tee ``"snp"``). An expiry met at the
-    current time suggests ``--at`` in its message (``errors.with_at_hint``)."""
+    current time suggests ``--at`` in its message (``errors.raise_with_at_hint``)."""
     try:
         return _appraise(
             data, collateral=collateral, trust=trust, at=at, source=source, require_crl=require_crl
         )
     except CocoverifyError as exc:
-        hinted = with_at_hint(exc, at)
-        if hinted is exc:
-            raise
-        raise hinted from None
+        raise_with_at_hint(exc, at)
 
 
 def _appraise(
