@@ -23,11 +23,10 @@ it, and a tainted run leaves no entry.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
-from typing import Any
 
 from cocoverify._backend._contract import QuoteFields
+from cocoverify._core.timeprobe import TimeProbe
 from cocoverify.tee.intel.claims import StaticParts
 
 __all__ = ["WARM_SIZE", "TimeProbe", "WarmEntry", "warm_key"]
@@ -35,117 +34,6 @@ __all__ = ["WARM_SIZE", "TimeProbe", "WarmEntry", "warm_key"]
 #: Entries per collateral set (each holds the quote bytes it compares, about 5 KB, and its
 #: claims: at most ~4 MB per set).
 WARM_SIZE = 512
-
-
-def _tainting(name: str) -> Any:
-    base = getattr(int, name)
-
-    def method(self: TimeProbe, *args: Any) -> Any:
-        self.tainted = True
-        return base(self.value, *args)
-
-    method.__name__ = name
-    return method
-
-
-def _comparing(op: Any) -> Any:
-    def method(self: TimeProbe, other: object) -> Any:
-        if type(other) is int:
-            self.seen.append(other)
-        else:
-            self.tainted = True
-        return op(self.value, other)
-
-    return method
-
-
-class TimeProbe(int):
-    """A verification time (microseconds) that records what it is compared with."""
-
-    value: int
-    seen: list[int]
-    tainted: bool
-
-    def __new__(cls, value: int) -> TimeProbe:
-        probe = int.__new__(cls, value)
-        probe.value = int(value)
-        probe.seen = []
-        probe.tainted = False
-        return probe
-
-    # Python tries a subclass's reflected comparison first (``b < probe`` calls
-    # ``probe.__gt__(b)``), so every comparison with an int lands here.
-    __lt__ = _comparing(operator.lt)
-    __le__ = _comparing(operator.le)
-    __gt__ = _comparing(operator.gt)
-    __ge__ = _comparing(operator.ge)
-    __eq__ = _comparing(operator.eq)
-    __ne__ = _comparing(operator.ne)
-
-    for _name in [
-        "__hash__",
-        "__bool__",
-        "__int__",
-        "__index__",
-        "__float__",
-        "__format__",
-        "__repr__",
-        "__str__",
-        "__add__",
-        "__radd__",
-        "__sub__",
-        "__rsub__",
-        "__mul__",
-        "__rmul__",
-        "__floordiv__",
-        "__rfloordiv__",
-        "__truediv__",
-        "__rtruediv__",
-        "__mod__",
-        "__rmod__",
-        "__divmod__",
-        "__rdivmod__",
-        "__pow__",
-        "__rpow__",
-        "__neg__",
-        "__pos__",
-        "__abs__",
-        "__invert__",
-        "__and__",
-        "__rand__",
-        "__or__",
-        "__ror__",
-        "__xor__",
-        "__rxor__",
-        "__lshift__",
-        "__rlshift__",
-        "__rshift__",
-        "__rrshift__",
-        "__round__",
-        "__trunc__",
-        "__floor__",
-        "__ceil__",
-        "to_bytes",
-        "bit_length",
-    ]:
-        locals()[_name] = _tainting(_name)
-    del _name
-
-    def interval(self) -> tuple[int, int] | None:
-        """``[lo, hi)``: the times at which every recorded comparison has the outcome it had
-        (None when the probe was used otherwise)."""
-        if self.tainted:
-            return None
-        at = self.value
-        lo, hi = -(1 << 80), 1 << 80
-        for b in self.seen:
-            if at < b:
-                hi = min(hi, b)
-            elif at == b:
-                lo, hi = max(lo, b), min(hi, b + 1)
-            else:
-                lo = max(lo, b + 1)
-        return lo, hi
 
 
 def warm_key(data: bytes, f: QuoteFields) -> bytes:
