@@ -28,7 +28,7 @@ from cocoverify import (
     verify,
 )
 from cocoverify.collateral import Collateral
-from cocoverify.tee.snp import authenticate, facts
+from cocoverify.tee.snp import authenticate, facts, warm
 from cocoverify.tee.snp.chain import cert_role
 from cocoverify.tee.snp.memo import Failure, Lru, ObjectMemo, Rerun, capture
 from cocoverify.tee.snp.parse import REPORT_SIZE, SIGNED_SIZE, parse_report
@@ -62,6 +62,7 @@ def _outcome(evidence: bytes, kw: dict[str, Any]) -> Any:
 def _cold() -> None:
     facts.clear_caches()
     authenticate.clear_caches()
+    warm.clear_caches()
 
 
 def test_cold_warm_and_shuffled_outputs_equal_the_golden_file() -> None:
