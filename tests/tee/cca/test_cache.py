@@ -32,6 +32,7 @@ from cocoverify._core import cose
 from cocoverify.errors import CocoverifyError
 from cocoverify.tee.cca import collateral as cca_collateral
 from cocoverify.tee.cca import parse as cca_parse
+from cocoverify.tee.cca import pipeline as cca_pipeline
 from cocoverify.tee.cca.memo import document_key
 from cocoverify_testing.cca import CcaTokenBuilder, FakeCcaPlatform
 from cocoverify_testing.pki import ec_key
@@ -59,6 +60,7 @@ def _outcome(evidence: bytes, kw: dict[str, Any]) -> Any:
 
 def _cold() -> None:
     cca_parse.clear_caches()
+    cca_pipeline.clear_caches()
     cca_collateral.clear_caches()
 
 
@@ -115,7 +117,7 @@ def test_realm_defects_under_a_warm_platform_token_are_rejected() -> None:
     assert _verify().accepted
 
 
-def test_platform_signature_is_checked_on_every_call() -> None:
+def test_platform_signature_is_checked_for_every_platform_token_and_collateral() -> None:
     assert _verify().accepted
     with pytest.raises(SignatureInvalid):
         _verify(B.with_signature_defect("platform", "bitflip").sign())
@@ -386,3 +388,30 @@ def test_bstr_heads_must_be_the_shortest() -> None:
     assert cose.bstr_at(b"\x5f\x41a\xff", 0) is None  # indefinite
     assert cose.bstr_at(b"\x63abc", 0) is None  # a text string
     assert cose.bstr_at(b"", 0) is None
+
+
+def test_platform_verification_is_kept_per_token_and_collateral_content(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The platform signature is verified once per (platform token, collateral content): a
+    new realm token of the same boot reuses it; the same platform token under collateral
+    with another CPAK, or a platform token with one byte of its signature changed, does not."""
+    _cold()
+    calls: list[int] = []
+    real = cca_pipeline.verify_platform
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cca_pipeline, "verify_platform", counted)
+    for i in range(3):
+        assert _verify(B.with_challenge(bytes([i]) * 64).sign()).accepted
+    assert len(calls) == 1
+    other = ec_key("another-cpak", "P-384").public_key()
+    with pytest.raises(SignatureInvalid):
+        _verify(collateral=Collateral(public_keys=(other,)))
+    with pytest.raises(SignatureInvalid):
+        _verify(B.with_signature_defect("platform", "bitflip").sign())
+    assert len(calls) == 3
+    assert len(cca_pipeline._VERIFIED) <= cca_pipeline.MAX_VERIFIED_PLATFORMS

@@ -9,20 +9,29 @@ Appraisal against reference values is the policy's (:mod:`cocoverify.tee.cca.pol
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Hashable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from cocoverify._core.cose import CoseSign1
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.result import Appraisal
 from cocoverify.tee.cca.claims import frozen_token_claims, platform_token_claims, token_warnings
-from cocoverify.tee.cca.collateral import platform_keys
+from cocoverify.tee.cca.collateral import CpakCandidate, collateral_key, platform_keys
+from cocoverify.tee.cca.memo import Lru
 from cocoverify.tee.cca.parse import parse_token
-from cocoverify.tee.cca.platform import DEBUG_LIFECYCLE_STATES, parse_platform_token
+from cocoverify.tee.cca.platform import (
+    DEBUG_LIFECYCLE_STATES,
+    PlatformClaims,
+    parse_platform_token,
+)
 from cocoverify.tee.cca.verify import check_binding, check_realm_signature, verify_platform
 from cocoverify.trust import TrustStore
 
-__all__ = ["appraise_token", "verify_platform_token"]
+__all__ = ["MAX_VERIFIED_PLATFORMS", "appraise_token", "clear_caches", "verify_platform_token"]
+
+Facts = Mapping[str, Any]
 
 
 def appraise_token(
@@ -39,10 +48,9 @@ def appraise_token(
     #      claims (RMM §A7.2.3.2, §A7.2.3.1)
     token = parse_token(data)
     platform, realm = token.platform_claims, token.realm_claims
-    # 4. The CPAKs the collateral offers for this platform instance
-    candidates = platform_keys(collateral, platform, token.platform.kid)
-    # 5. Platform signature (RFC 9052 §4.4, RFC 9053 §2.1)
-    cpak = verify_platform(token.platform, candidates)
+    # 4-5. The CPAKs the collateral offers for this platform instance, the platform
+    #      signature (RFC 9052 §4.4, RFC 9053 §2.1): once per platform token and collateral
+    _, facts = _verified_platform(collateral, token.platform, platform)
     # 6. Realm signature with the RAK of claim 44237 (RMM §A7.2.3.1)
     check_realm_signature(token.realm, realm)
     # 7. Binding: platform challenge = H(RAK claim bytes) (RMM §A7.2.3)
@@ -52,12 +60,44 @@ def appraise_token(
         claims=frozen_token_claims(token),
         tcb_status=None,
         # str and bool values: read-only as ``result.freeze`` makes it
-        collateral=MappingProxyType({"cpak": MappingProxyType(cpak.to_dict())}),
+        collateral=facts,
         warnings=token_warnings(token),
         report_data=realm.challenge,
         init_data=realm.personalization_value,
         debug=platform.lifecycle_state in DEBUG_LIFECYCLE_STATES,
     )
+
+
+#: (collateral content, platform COSE_Sign1) -> the CPAK that verified it and the
+#: appraisal's collateral facts. A platform token is made once per realm boot and carried by
+#: every realm token of that boot (RMM §A7.2.3), so its signature, like the QE report of an
+#: Intel platform, is verified once; only successes are kept (256, least recently used out).
+MAX_VERIFIED_PLATFORMS = 256
+_Key = tuple[Hashable, bytes, bytes | None, bytes, bytes]
+_VERIFIED: Lru[_Key, tuple[CpakCandidate, Facts]] = Lru(MAX_VERIFIED_PLATFORMS)
+
+
+def clear_caches() -> None:
+    """Forget every verified platform token (tests of cold behaviour)."""
+    _VERIFIED.clear()
+
+
+def _verified_platform(
+    collateral: Collateral, sign1: CoseSign1, claims: PlatformClaims
+) -> tuple[CpakCandidate, Facts]:
+    """Steps 4-5 for this platform token, or what they gave before for the same content."""
+    # what the CPAK selection reads of the collateral, read again on every call (a JSON
+    # document may change in place); None: not plain JSON, nothing kept
+    content = collateral_key(collateral)
+    key = (content, sign1.protected, sign1.kid, sign1.payload, sign1.signature)
+    found = _VERIFIED.get(key) if content is not None else None
+    if found is None:
+        cpak = verify_platform(sign1, platform_keys(collateral, claims, sign1.kid))
+        # str and bool values: read-only as ``result.freeze`` makes it
+        found = (cpak, MappingProxyType({"cpak": MappingProxyType(cpak.to_dict())}))
+        if content is not None:
+            _VERIFIED.put(key, found)
+    return found
 
 
 def verify_platform_token(data: bytes, *, collateral: Collateral) -> dict[str, Any]:
