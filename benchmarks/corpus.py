@@ -320,15 +320,22 @@ class FakeSnp:
         self.at: str = c["at"]
         self.verifier = _project_verifier(c)
 
-    def distinct(self, n: int, *, start: int = 0, tamper: bool = False) -> list[bytes]:
-        """``n`` signed reports differing in REPORTDATA (``tamper``: flip a bit after)."""
+    def distinct(
+        self, n: int, *, start: int = 0, tamper: bool = False, new_vm: bool = False
+    ) -> list[bytes]:
+        """``n`` signed reports differing in REPORTDATA (``tamper``: flip a bit after;
+        ``new_vm``: IMAGE_ID differs too, so no report is equal to another but for
+        REPORTDATA and the warm path never applies)."""
         from cocoverify_testing.snp import FakeAmdPKI, SnpReportBuilder
 
         pki = FakeAmdPKI()
         base = SnpReportBuilder.for_product("Milan")
         out = []
         for i in range(start, start + n):
-            data = base.set(report_data=i.to_bytes(64, "big")).sign(pki)
+            fields: dict[str, Any] = {"report_data": i.to_bytes(64, "big")}
+            if new_vm:
+                fields["image_id"] = i.to_bytes(16, "big")
+            data = base.set(**fields).sign(pki)
             if tamper:
                 data = data[:0x50] + bytes([data[0x50] ^ 1]) + data[0x51:]
             out.append(data)
@@ -346,12 +353,20 @@ class FakeCca:
         self.at: str = c["at"]
         self.verifier = _project_verifier(c)
 
-    def distinct(self, n: int, *, start: int = 0) -> list[bytes]:
-        """``n`` tokens differing in the realm challenge."""
+    def distinct(self, n: int, *, start: int = 0, new_platform: bool = False) -> list[bytes]:
+        """``n`` tokens differing in the realm challenge; ``new_platform``: each with its
+        own platform token too (its verification-service claim differs), so the platform
+        signature is verified on every call."""
         from cocoverify_testing.cca import CcaTokenBuilder, FakeCcaPlatform
 
         base = CcaTokenBuilder(platform=FakeCcaPlatform(curve="P-256"))
-        return [base.with_challenge(i.to_bytes(64, "big")).sign() for i in range(start, start + n)]
+        out = []
+        for i in range(start, start + n):
+            b = base.with_challenge(i.to_bytes(64, "big"))
+            if new_platform:
+                b = b.with_platform_claim(2400, f"https://verifier{i}.example")
+            out.append(b.sign())
+        return out
 
 
 __all__ = [
