@@ -50,25 +50,53 @@ def clean_path(path: str) -> str:
     return path if ".." in parts else os.path.normpath(path)
 
 
+def _prefix(root: str) -> str:
+    """What :func:`clean_path` of ``os.path.join(root, name)`` puts before ``name``, for a
+    plain file name: the root cleaned once per folder instead of once per file."""
+    if clean_path(os.path.join(root, "x")) != os.path.join(root, "x"):
+        folded = os.path.normpath(root)
+        return "" if folded == os.curdir else os.path.join(folded, "")
+    return os.path.join(root, "")
+
+
 def _walk(folder: str) -> Iterator[tuple[str, str, bool]]:
-    """Files under ``folder`` (sorted), each with its real path (the folder's, resolved once
-    per folder, plus the name, unless the file is itself a symbolic link) and whether its
-    ``<file>.collateral/`` sibling exists (read from the listing: no stat per file)."""
-    for root, dirs, files in os.walk(folder):
-        listed = set(dirs)
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and not d.endswith(COLLATERAL_SUFFIX)
-        )
-        real_root = os.path.realpath(root)
-        for name in sorted(files):
-            if not name.startswith("."):
-                path = os.path.join(root, name)
-                real = os.path.realpath(path) if os.path.islink(path) else None
-                yield (
-                    path,
-                    real or os.path.join(real_root, name),
-                    name + COLLATERAL_SUFFIX in listed,
-                )
+    """Files under ``folder`` (sorted, as ``os.walk`` finds them: symbolic links to folders
+    are not followed), each as its cleaned path (:func:`clean_path`), its real path (the
+    folder's, resolved once per folder, plus the name, unless the file is itself a symbolic
+    link) and whether its ``<file>.collateral/`` sibling exists. One ``scandir`` per folder:
+    no system call per file (the entry's type comes with the listing)."""
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError:
+        return  # as os.walk: an unreadable folder is left out
+    dirs: list[str] = []
+    files: list[os.DirEntry[str]] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            dirs.append(entry.name)
+        else:
+            files.append(entry)
+    listed = set(dirs)
+    prefix = _prefix(folder)
+    real_root = os.path.join(os.path.realpath(folder), "")
+    files.sort(key=lambda e: e.name)
+    for entry in files:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        real = os.path.realpath(entry.path) if entry.is_symlink() else real_root + name
+        yield prefix + name, real, name + COLLATERAL_SUFFIX in listed
+    for name in sorted(
+        d for d in dirs if not d.startswith(".") and not d.endswith(COLLATERAL_SUFFIX)
+    ):
+        sub = os.path.join(folder, name)
+        if not os.path.islink(sub):
+            yield from _walk(sub)
 
 
 def _in_collateral_dir(path: str) -> bool:
@@ -101,9 +129,14 @@ def expand_inputs(
     seen: set[str] = set()
 
     def add(
-        path: str, *, explicit: bool, real: str | None = None, sibling: bool | None = None
+        path: str,
+        *,
+        explicit: bool,
+        real: str | None = None,
+        sibling: bool | None = None,
+        clean: bool = False,
     ) -> None:
-        norm = clean_path(path)
+        norm = path if clean else clean_path(path)
         key = real or os.path.realpath(norm)  # one file reached by two names is verified once
         if key in seen:
             return
@@ -122,14 +155,14 @@ def expand_inputs(
     for arg in paths:
         if os.path.isdir(arg):
             for f, real, sibling in _walk(arg):
-                add(f, explicit=False, real=real, sibling=sibling)
+                add(f, explicit=False, real=real, sibling=sibling, clean=True)
         elif not os.path.exists(arg) and _has_magic(arg):
             for match in sorted(glob.glob(arg, recursive=True)):
                 if _in_collateral_dir(match):
                     continue
                 if os.path.isdir(match):
                     for f, real, sibling in _walk(match):
-                        add(f, explicit=False, real=real, sibling=sibling)
+                        add(f, explicit=False, real=real, sibling=sibling, clean=True)
                 else:
                     add(match, explicit=False)
         else:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from cocoverify.batch.jsonl import ReadOnlyDict, read_only
 from cocoverify.collateral import Collateral
 from cocoverify.result import VerificationResult, format_time, to_jsonable
 
-__all__ = ["ID_CLAIMS", "platform_facts"]
+__all__ = ["ID_CLAIMS", "SHARED_MAX", "platform_facts", "shared_facts"]
 
 #: Claims that identify a platform, in priority order, with their label. Searched in the
 #: claims and one level of nested objects (Intel's ``pck``, CCA's ``platform``).
@@ -220,3 +221,90 @@ def _delta(level: _Level, claims: Mapping[str, Any], pck: Mapping[str, Any]) -> 
             if isinstance(part, _MAPPINGS) and part.get("status") not in (None, "UpToDate"):
                 below.append(f"{name}: {part['status']}")
     return {"tcb_date": level.date, "status": level.status, "below": below}
+
+
+# --- one platform object per platform -------------------------------------------------------
+
+#: Claims :func:`platform_facts` reads at the top level (besides the nested mappings it
+#: searches): scalars (the identifier and label names, TDX's TEE_TCB_SVN) and mappings.
+_SCALARS: Final = (
+    *(n for n, _ in ID_CLAIMS),
+    "chip_id_masked",
+    *(n for n, _ in _LABEL_CLAIMS),
+    "tee_tcb_svn",
+)
+_MAPPED: Final = ("reported_tcb", "pck", "tcb")
+
+#: Claim value types a cached key can stand for: immutable scalars, tuples (never searched)
+#: and read-only mappings. Any other type (a ``dict``, a list) means no caching.
+_KNOWN: Final = frozenset(
+    (MappingProxyType, bytes, str, int, bool, float, type(None), tuple, _dt.datetime)
+)
+
+#: Platform objects kept (each with the claim mappings its key names), at most; the cache
+#: is emptied when full. A fleet has few platform states per collateral set.
+SHARED_MAX: Final = 256
+
+_shared: dict[tuple[Any, ...], tuple[ReadOnlyDict, tuple[Any, ...]]] = {}
+
+
+def _key(
+    result: VerificationResult, collateral: Collateral | None
+) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """Everything :func:`platform_facts` reads, as a key, and the objects the key names by
+    ``id`` (kept alive with the cache entry, so no other object can have that ``id`` while
+    it is cached). None: not cacheable. The key may still be unhashable (a claim read as a
+    scalar that is a mapping): :func:`shared_facts` then computes without the cache.
+
+    By content: the TEE, TCB date, whether there is a TCB status, the TCB Infos' bytes and
+    the scalar claims read at the top level. By identity: the result's read-only claim
+    mappings (``MappingProxyType`` built by ``result.freeze`` over a dict nothing else
+    holds, so they never change; a warm verification hands out the same ones for one
+    platform): the nested ones, in order (what the identifier search walks), and those
+    under ``reported_tcb``, ``pck`` and ``tcb``.
+    """
+    claims = result.claims
+    coll = result.collateral
+    if type(claims) is not MappingProxyType or type(coll) is not MappingProxyType:
+        return None
+    values = claims.values()
+    if not _KNOWN.issuperset(map(type, values)):
+        return None
+    nested = [v for v in values if type(v) is MappingProxyType]
+    mapped = tuple(map(claims.get, _MAPPED))
+    for v in mapped:
+        if v is not None and type(v) is not MappingProxyType:
+            return None  # a scalar where a mapping is read: no identity to stand for it
+    key = (
+        result.tee,
+        result.tcb_date,
+        result.tcb_status is None,
+        None if collateral is None else collateral.tcb_infos,
+        id(coll),
+        tuple(map(claims.get, _SCALARS)),
+        tuple(map(id, mapped)),
+        tuple(map(id, nested)),
+    )
+    return key, (coll, mapped, nested)
+
+
+def shared_facts(result: VerificationResult, collateral: Collateral | None = None) -> ReadOnlyDict:
+    """:func:`platform_facts` as a read-only dict with its JSON text, one object per platform
+    state: computed once, then found by :func:`_key` (bounded: :data:`SHARED_MAX`)."""
+    found = _key(result, collateral)
+    if found is None:
+        out: ReadOnlyDict = read_only(platform_facts(result, collateral))
+        return out
+    key, pins = found
+    try:
+        hit = _shared.get(key)
+    except TypeError:  # an unhashable claim value
+        out = read_only(platform_facts(result, collateral))
+        return out
+    if hit is not None:
+        return hit[0]
+    out = read_only(platform_facts(result, collateral))
+    if len(_shared) >= SHARED_MAX:
+        _shared.clear()  # simple and thread-safe; each platform is computed again once
+    _shared[key] = (out, pins)
+    return out

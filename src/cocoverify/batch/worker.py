@@ -15,7 +15,7 @@ from cocoverify._core.text import decode_text
 from cocoverify.api import Verifier, as_time
 from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem, Skipped
 from cocoverify.batch.inputs import looks_like_evidence
-from cocoverify.batch.platform import platform_facts
+from cocoverify.batch.platform import shared_facts
 from cocoverify.collateral import (
     Collateral,
     classify_file,
@@ -120,6 +120,10 @@ def _cached_dir_collateral(folder: str, stamp: Stamp) -> Collateral:
     return total
 
 
+_ABSENT: Any = object()
+#: Claim types ``to_jsonable`` returns as they are (bool is an int).
+_PLAIN: Any = frozenset((str, int, bool, type(None)))
+
 #: The batch's one ``at`` is formatted once, not per record (equal instants, equal text).
 _format_time = functools.lru_cache(maxsize=64)(format_time)
 
@@ -136,11 +140,20 @@ def record_for(
 
     ``collateral``: the bag the verification used, for ``platform.update``
     (:func:`~cocoverify.batch.platform.platform_facts`); ``item_id``: a manifest line's id.
+    ``platform`` is read-only and shared by the records of one platform
+    (:func:`~cocoverify.batch.platform.shared_facts`).
     """
     result = outcome if isinstance(outcome, VerificationResult) else outcome.result
-    claims = {}
+    claims: dict[str, Any] = {}
     if result is not None:
-        claims = {k: to_jsonable(result.claims[k]) for k in KEY_CLAIMS if k in result.claims}
+        get = result.claims.get
+        for k in KEY_CLAIMS:
+            v = get(k, _ABSENT)
+            if v is _ABSENT:
+                continue
+            kind = type(v)
+            # to_jsonable's answer for the common types, without the generic walk
+            claims[k] = v.hex() if kind is bytes else v if kind in _PLAIN else to_jsonable(v)
     accepted = isinstance(outcome, VerificationResult) and outcome.accepted
     rec: dict[str, Any] = {"path": path}
     if item_id is not None:
@@ -152,7 +165,7 @@ def record_for(
     rec["tcb_status"] = result.tcb_status if result is not None else None
     rec["advisory_ids"] = list(result.advisory_ids) if result is not None else []
     rec["claims"] = claims if result is not None else None
-    rec["platform"] = platform_facts(result, collateral) if result is not None else None
+    rec["platform"] = shared_facts(result, collateral) if result is not None else None
     if isinstance(outcome, CocoverifyError):
         rec["reason"] = outcome.reason.value
         rec["exit_code"] = outcome.exit_code

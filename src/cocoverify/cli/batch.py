@@ -30,6 +30,7 @@ from cocoverify.batch import (
     verify_many,
 )
 from cocoverify.batch.cluster import connect
+from cocoverify.batch.jsonl import ENCODER, record_line
 from cocoverify.batch.report import FleetReport
 from cocoverify.batch.report_html import render
 from cocoverify.cli.verify import _trust
@@ -38,8 +39,9 @@ from cocoverify.policy import Policy
 
 __all__ = ["Progress", "Summary", "register", "summary_table"]
 
-#: ``write_json``'s output (compact, ASCII), without building an encoder per line.
-_LINE = json.JSONEncoder(separators=(",", ":"))
+#: ``write_json``'s output (compact, ASCII); the lines themselves come from ``record_line``,
+#: which writes the same bytes faster.
+_LINE = ENCODER
 
 #: Output is flushed at least this often (and at the end): lines reach a pipe promptly
 #: without a write system call per record.
@@ -374,6 +376,7 @@ def _run(
 ) -> int:
     out = _open_output(args.output, args.resume) if args.output else sys.stdout
     progress = Progress(len(entries), sys.stderr)
+    bar = progress.enabled  # counts only matter for the bar
     summary = Summary()
     start = last_flush = time.monotonic()
     items = [e for e in entries if isinstance(e, BatchItem)]
@@ -389,7 +392,7 @@ def _run(
             if "skipped" not in rec:
                 codes[str(rec.get("path"))] = record_exit_code(rec)  # the latest line wins
             if "skipped" not in rec or args.show_skipped:
-                out.write(_LINE.encode(rec) + "\n")
+                out.write(record_line(rec) + "\n")
                 now = time.monotonic()
                 if now - last_flush >= FLUSH_SECONDS:
                     out.flush()
@@ -397,7 +400,8 @@ def _run(
             summary.add(rec)
             if report is not None:
                 report.add(rec)
-            progress.update(rec)
+            if bar:
+                progress.update(rec)
     finally:
         out.flush()
         progress.close()
