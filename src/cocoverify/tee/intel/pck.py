@@ -57,11 +57,13 @@ __all__ = [
     "CA_BLOCKS",
     "CA_LINKS",
     "SGX_EXT_OID",
+    "ChainNames",
     "PckChain",
     "PckInfo",
     "PckPlan",
     "Platform",
     "ca_link",
+    "chain_order",
     "intern_ca",
     "order_chain",
     "parse_pck_extension",
@@ -94,6 +96,24 @@ def order_chain(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ..
     out = [leaf]
     while out[-1].issuer != out[-1].subject and len(out) <= len(certs):
         parent = next((c for c in certs if c.subject == out[-1].issuer and c not in out), None)
+        if parent is None:
+            break
+        out.append(parent)
+    return tuple(out)
+
+
+def chain_order(names: Sequence[tuple[x509.Name, x509.Name]]) -> tuple[int, ...]:
+    """``order_chain`` of pairwise different certificates (DER), given their (subject,
+    issuer): the positions, leaf first. A function of the names alone, so ``pckleaf.py``
+    keeps it by the names' bytes."""
+    if not names:
+        return ()
+    n = range(len(names))
+    leaves = [i for i in n if names[i][0] not in {names[j][1] for j in n if j != i}]
+    out = [leaves[0] if leaves else 0]
+    while names[out[-1]][1] != names[out[-1]][0] and len(out) <= len(names):
+        issuer = names[out[-1]][1]
+        parent = next((i for i in n if names[i][0] == issuer and i not in out), None)
         if parent is None:
             break
         out.append(parent)
@@ -264,6 +284,18 @@ class PckPlan:
         return self.info
 
 
+@dataclass(frozen=True, slots=True)
+class ChainNames:
+    """What ``plan_pck_chain`` reads from the names of a chain and its CA certificates,
+    when the caller has it already (``pckleaf.py``: from the names' bytes)."""
+
+    leaf_cn: str
+    leaf_issuer_cn: str
+    intermediate_cn: str
+    intermediate_fingerprint: str
+    root_fingerprint: str
+
+
 def plan_pck_chain(
     chain: Sequence[x509.Certificate],
     *,
@@ -271,18 +303,28 @@ def plan_pck_chain(
     ca_links: bool = False,
     intern: Callable[[str, x509.Certificate], x509.Certificate] | None = None,
     claims: Callable[[PckInfo], Mapping[str, Any]] | None = None,
+    names: ChainNames | None = None,
 ) -> PckPlan:
     """The static half of ``verify_pck_chain`` (QVL ``PckCertVerifier.cpp``).
 
     ``signed`` checks a link (see ``_core.x509.plan_chain``); ``ca_links``: the links
     between the CA certificates go through ``ca_link`` instead (kept by fingerprints);
     ``intern`` maps a CA certificate to the one instance kept for its fingerprint;
-    ``claims`` describes the extension facts once.
+    ``claims`` describes the extension facts once; ``names``: the common names and CA
+    fingerprints, equal to what would be read from ``chain``.
     """
     if len(chain) != 3:
         return PckPlan(len(chain), None, None, None, None, None, 0, "", None, "", 0, None, "")
     leaf, inter, root = chain
-    inter_fp, root_fp = fingerprint(inter), fingerprint(root)
+    if names is None:
+        names = ChainNames(
+            common_name(leaf.subject),
+            common_name(leaf.issuer),
+            common_name(inter.subject),
+            fingerprint(inter),
+            fingerprint(root),
+        )
+    inter_fp, root_fp = names.intermediate_fingerprint, names.root_fingerprint
     link = signed
     if ca_links:
 
@@ -300,16 +342,14 @@ def plan_pck_chain(
     )
     error: CocoverifyError | None = None
     info = None
-    if "SGX PCK Certificate" not in common_name(leaf.subject) or "CA" not in common_name(
-        inter.subject
-    ):
+    if "SGX PCK Certificate" not in names.leaf_cn or "CA" not in names.intermediate_cn:
         error = ChainInvalid(
             "PCK chain certificates do not have Intel's PCK profile",
             reason=Reason.CERTIFICATE_PROFILE_INVALID,
         )
     else:
         try:
-            info = parse_pck_extension(leaf)
+            info = parse_pck_extension(leaf, issuer_cn=names.leaf_issuer_cn)
         except ChainInvalid as exc:
             error = exc
     key = leaf.public_key()
@@ -329,7 +369,7 @@ def plan_pck_chain(
         leaf_point=point,
         leaf_key=other,
         leaf_serial=leaf.serial_number,
-        leaf_issuer_cn=common_name(leaf.issuer),
+        leaf_issuer_cn=names.leaf_issuer_cn,
         intermediate=inter,
         intermediate_fingerprint=inter_fp,
         intermediate_serial=inter.serial_number,

@@ -14,6 +14,8 @@ Per platform (keys: bytes of the quote):
 * ``pck.CAS`` (CA certificates by fingerprint, 64), ``pck.CA_BLOCKS`` (CA certificates by
   the bytes they were read from, 64), ``pck.CA_LINKS`` (CA-to-CA signature results by
   fingerprints, 256): a new platform under known CAs reads and checks only its leaf.
+* ``pckleaf.CA_ENTRIES`` (64), ``pckleaf.NAMES`` (256), ``pckleaf.ORDERS`` (64): a new leaf
+  under CA certificates read before is read without decoding its names again.
 * ``verify.QE_REPORTS``: (leaf point, QE report, QE report signature) that verified, 1024.
 * ``parse.HEADERS`` and ``parse.QE_REPORT_VIEWS``: header and QE report views by their bytes,
   1024 each.
@@ -74,6 +76,7 @@ from cocoverify.tee.intel.pck import (
     plan_pck_chain,
     read_platform,
 )
+from cocoverify.tee.intel.pckleaf import CA_ENTRIES, NAMES, ORDERS, read_new_leaf
 from cocoverify.tee.intel.tcb import IntelTcbResult, appraise_tcb, check_qe_identity, tcb_inputs
 from cocoverify.tee.intel.verify import CrlCandidate, CrlChoice, crl_choice, other_issuers
 from cocoverify.tee.intel.warm import WARM_SIZE, WarmEntry
@@ -98,7 +101,9 @@ def platform_for(data: bytes) -> Platform:
     """The ``Platform`` of type-5 certification data."""
     found = PLATFORMS.get(data)
     if found is None:
-        found = PLATFORMS.put(data, read_platform(data, claims=pck_claims))
+        # a new leaf under CA certificates read before (pckleaf.py), else read it all
+        found = read_new_leaf(data, claims=pck_claims) or read_platform(data, claims=pck_claims)
+        found = PLATFORMS.put(data, found)
     return found
 
 
@@ -280,6 +285,9 @@ def clear_caches() -> None:
         CAS,
         CA_BLOCKS.memo,
         CA_LINKS,
+        CA_ENTRIES,
+        NAMES,
+        ORDERS,
         _verify.QE_REPORTS,
         _parse.HEADERS,
         _parse.QE_REPORT_VIEWS,

@@ -41,8 +41,11 @@ class PckInfo:
     ca: str
 
 
-def parse_pck_extension(cert: x509.Certificate) -> PckInfo:
-    """Decode OID 1.2.840.113741.1.13.1 (QVL ``ParserUtils.h``: 5 or 7 entries)."""
+def parse_pck_extension(cert: x509.Certificate, *, issuer_cn: str | None = None) -> PckInfo:
+    """Decode OID 1.2.840.113741.1.13.1 (QVL ``ParserUtils.h``: 5 or 7 entries).
+
+    ``issuer_cn``: ``common_name(cert.issuer)`` when the caller has it (``pckleaf.py`` reads
+    it from the issuer name's bytes), else read from ``cert``."""
     try:
         ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(SGX_EXT_OID))
     except x509.ExtensionNotFound:
@@ -50,8 +53,10 @@ def parse_pck_extension(cert: x509.Certificate) -> PckInfo:
             "PCK certificate has no Intel SGX extension", reason=Reason.CERTIFICATE_PROFILE_INVALID
         ) from None
     raw = ext.value.value if isinstance(ext.value, x509.UnrecognizedExtension) else b""
+    if issuer_cn is None:
+        issuer_cn = common_name(cert.issuer)
     try:
-        return _decode_sgx_extension(raw, cert)
+        return _decode_sgx_extension(raw, issuer_cn)
     except (ValueError, KeyError, IndexError) as exc:
         raise ChainInvalid(
             f"PCK SGX extension: {exc}", reason=Reason.CERTIFICATE_PROFILE_INVALID
@@ -81,19 +86,20 @@ def _svn(tlv: der.TLV, what: str, bits: int) -> int:
     return value
 
 
-def _issuing_ca(cert: x509.Certificate) -> str:
-    issuer_cn = common_name(cert.issuer)
+def _issuing_ca(issuer_cn: str) -> str:
     return (
         "platform" if "Platform" in issuer_cn else "processor" if "Processor" in issuer_cn else ""
     )
 
 
-def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
+def _decode_sgx_extension(raw: bytes, issuer: str | x509.Certificate) -> PckInfo:
+    """``issuer``: the issuer CN, or the certificate to read it from (tests)."""
+    issuer_cn = issuer if isinstance(issuer, str) else common_name(issuer.issuer)
     if _backend.backend_for("sgx-extension") == "native":
         # the same walk in C (csrc/cv_sgxext.c): the same values and messages (docs/native.md)
         from cocoverify._backend import _native_sgxext
 
-        return PckInfo(*_native_sgxext.parse_sgx_extension(raw), ca=_issuing_ca(cert))
+        return PckInfo(*_native_sgxext.parse_sgx_extension(raw), ca=_issuing_ca(issuer_cn))
     top, end = der.parse_tlv(raw)
     if end != len(raw):
         raise ValueError("not a single SEQUENCE")
@@ -137,7 +143,7 @@ def _decode_sgx_extension(raw: bytes, cert: x509.Certificate) -> PckInfo:
             if value.tag != der.TAG_BOOLEAN or len(value.value) != 1:
                 raise ValueError(f"{oid}: expected BOOLEAN")
             flags[oid] = value.value != b"\x00"
-    ca = _issuing_ca(cert)
+    ca = _issuing_ca(issuer_cn)
     return PckInfo(
         ppid=octets(f"{base}.1", 16),
         tcb_components=comps,

@@ -218,10 +218,21 @@ def appraise_tcb(
 
 
 def tcb_inputs(quote: Quote) -> tuple[object, ...]:
-    """Every field of ``quote`` that ``check_qe_identity`` and ``appraise_tcb`` read (the QE
-    report; for a TD, the module and TEE TCB fields): with the PCK's TCB and the documents,
-    this determines their result, so it keys their memo (``prepared.py``)."""
-    head = (quote.header.version, quote.body_type, quote.qe_report.raw)
+    """Every field of ``quote`` that ``check_qe_identity`` and ``appraise_tcb`` read (of the
+    QE report: MISCSELECT, ATTRIBUTES, MRSIGNER, ISVPRODID, ISVSVN; for a TD, the module and
+    TEE TCB fields): with the PCK's TCB and the documents, this determines their result, so
+    it keys their memo (``prepared.py``). A new platform's QE report differs in its REPORTDATA
+    and CPUSVN, which neither reads: its verdict is found."""
+    qe = quote.qe_report
+    head = (
+        quote.header.version,
+        quote.body_type,
+        qe.misc_select,
+        qe.attributes,
+        qe.mr_signer,
+        qe.isv_prod_id,
+        qe.isv_svn,
+    )
     body = quote.body
     if isinstance(body, TdReportBody):
         return (
