@@ -48,7 +48,7 @@ ODD_RECORDS: list[dict[str, Any]] = [
     {"path": "q", "advisory_ids": [1, None, "x"], "nan": float("nan"), "big": 10**30},
     {"path": "q", "enum": _Color.RED, "sub": _Text("t"), "t": (1, "2"), "b": True},
     {"path": "q", "claims": {"a": {"b": [1, {"c": None}]}, "e": [], "f": False, "g": -3}},
-    {"path": "q", 1: "int key", None: "none key", 2.5: "float key", True: "bool key"},
+    {"path": "q", 1: "int key", None: "none key", 2.5: "float key", False: "bool key"},
     {"path": "q", "platform": read_only({"kind": "FMSPC", "update": {"below": ["x"]}})},
     {},
 ]
