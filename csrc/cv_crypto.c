@@ -60,15 +60,82 @@ void cv_ec_key_free(cv_ec_key *key)
     free(key);
 }
 
-/* EVP_PKEY from 0x04||X||Y; fromdata decodes the point (coordinates < p, on the curve) and
- * public_check_quick also refuses the point at infinity. The three curves have cofactor 1,
- * so a point on the curve has order n. */
+/* One parameters-only EVP_PKEY per curve (the group alone), made once per process: a new
+ * key is a copy of it with the point set, about half the time of decoding the group name
+ * again (EVP_PKEY_fromdata) with libcrypto 3.0. Never freed (reachable until exit). */
+static CRYPTO_ONCE templates_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_PKEY *templates[3]; /* P-256, P-384, P-521 */
+static const char *const template_groups[3] = {"prime256v1", "secp384r1", "secp521r1"};
+
+static void make_templates(void)
+{
+    for (int i = 0; i < 3; i++) {
+        OSSL_PARAM params[2];
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                     (char *)template_groups[i], 0);
+        params[1] = OSSL_PARAM_construct_end();
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        EVP_PKEY *pkey = NULL;
+        if (ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+            EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEY_PARAMETERS, params) == 1) {
+            templates[i] = pkey;
+        } else {
+            EVP_PKEY_free(pkey);
+        }
+        EVP_PKEY_CTX_free(ctx);
+    }
+}
+
+static EVP_PKEY *template_for(size_t len)
+{
+    if (CRYPTO_THREAD_run_once(&templates_once, make_templates) != 1) {
+        return NULL;
+    }
+    switch (len) {
+    case CV_P256_POINT:
+        return templates[0];
+    case CV_P384_POINT:
+        return templates[1];
+    case CV_P521_POINT:
+        return templates[2];
+    default:
+        return NULL;
+    }
+}
+
+/* The key check both ways of making a key end with: public_check_quick refuses the point
+ * at infinity (the decoders refuse coordinates >= p and points off the curve). */
+static EVP_PKEY *checked(EVP_PKEY *pkey)
+{
+    EVP_PKEY_CTX *check = pkey != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
+    int ok = check != NULL && EVP_PKEY_public_check_quick(check) == 1;
+    EVP_PKEY_CTX_free(check);
+    if (!ok) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    return pkey;
+}
+
+/* EVP_PKEY from 0x04||X||Y: a copy of the curve's template with the encoded point set
+ * (EC_POINT_oct2point: coordinates < p, on the curve), else (no template) fromdata, which
+ * decodes the point the same way; then ``checked``. The three curves have cofactor 1, so a
+ * point on the curve has order n. */
 static EVP_PKEY *pkey_from_point(const char *group, const uint8_t *point, size_t len)
 {
     uint8_t encoded[1 + CV_MAX_POINT];
     EVP_PKEY *pkey = NULL;
     encoded[0] = 0x04;
     memcpy(encoded + 1, point, len);
+    EVP_PKEY *template = template_for(len);
+    if (template != NULL) {
+        pkey = EVP_PKEY_dup(template);
+        if (pkey == NULL || EVP_PKEY_set1_encoded_public_key(pkey, encoded, 1 + len) != 1) {
+            EVP_PKEY_free(pkey);
+            return NULL;
+        }
+        return checked(pkey);
+    }
     OSSL_PARAM params[3];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, encoded, 1 + len);
@@ -81,14 +148,7 @@ static EVP_PKEY *pkey_from_point(const char *group, const uint8_t *point, size_t
         return NULL;
     }
     EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    int ok = check != NULL && EVP_PKEY_public_check_quick(check) == 1;
-    EVP_PKEY_CTX_free(check);
-    if (!ok) {
-        EVP_PKEY_free(pkey);
-        return NULL;
-    }
-    return pkey;
+    return checked(pkey);
 }
 
 static cv_ec_key *key_new(const uint8_t *point, size_t len)
