@@ -319,11 +319,13 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
+    # by OID: the same extension as by class (a basicConstraints extension is decoded as
+    # BasicConstraints or refused when the extensions are read), without ABC isinstance
     try:
-        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        bc = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value
     except x509.ExtensionNotFound:
         return False
-    return bool(bc.ca)
+    return bool(bc.ca)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,22 +193,31 @@ def _level(lv: TcbLevel | SimpleLevel | None) -> dict[str, Any] | None:
     return {"status": lv.status, "date": lv.date, "advisory_ids": list(lv.advisory_ids)}
 
 
+def _frozen_level(lv: TcbLevel | SimpleLevel | None) -> Mapping[str, Any] | None:
+    """``freeze(_level(lv))``, built read-only at once."""
+    if lv is None:
+        return None
+    return MappingProxyType(
+        {"status": lv.status, "date": lv.date, "advisory_ids": tuple(lv.advisory_ids)}
+    )
+
+
 def tcb_claims(v: IntelTcbResult, qe_ident: EnclaveIdentity) -> Mapping[str, Any]:
-    """``tcb``: the verdict and the levels that produced it (read-only)."""
-    out: Mapping[str, Any] = freeze(
+    """``tcb``: the verdict and the levels that produced it (read-only); equal to ``freeze``
+    of the same dict with ``_level`` (tests/tee/intel/test_claims_frozen.py)."""
+    return MappingProxyType(
         {
             "status": v.status,
             "date": v.tcb_date,
-            "advisory_ids": list(v.advisory_ids),
-            "platform_level": _level(v.platform_level),
-            "sgx_level": _level(v.sgx_level),
-            "qe_level": _level(v.qe_level),
-            "tdx_module_level": _level(v.module_level),
+            "advisory_ids": tuple(v.advisory_ids),
+            "platform_level": _frozen_level(v.platform_level),
+            "sgx_level": _frozen_level(v.sgx_level),
+            "qe_level": _frozen_level(v.qe_level),
+            "tdx_module_level": _frozen_level(v.module_level),
             "tdx_module_id": v.module_id,
             "qe_identity_id": qe_ident.id,
         }
     )
-    return out
 
 
 def collateral_claims(

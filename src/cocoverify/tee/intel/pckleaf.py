@@ -20,9 +20,12 @@ gives the same ``Platform`` (field by field: tests/tee/intel/test_pckleaf.py) wi
 * the CA certificates' facts (fingerprint, names, point, CA flag) are kept by the bytes they
   were read from (``CA_ENTRIES``).
 
-Anything else (DER certification data, a chain not in leaf, PCK CA, root order, a CA
-certificate not read before, a leaf ``cryptography`` cannot decode, a non-positive serial)
-returns None and ``pck.read_platform`` reads the data as before, with its exact errors.
+The first chain under new CA certificates is read by ``read_platform``, then by
+``read_new_leaf`` once more (``prime``, result unused) so that the next platform finds
+these tables ready. Anything else (DER certification data, a chain not in leaf, PCK CA,
+root order, a CA certificate not read before, a leaf ``cryptography`` cannot decode, a
+non-positive serial) returns None and ``pck.read_platform`` reads the data as before, with
+its exact errors.
 Tables: ``CA_ENTRIES`` 64, ``NAMES`` 256, ``ORDERS`` 64 (bytes keys, small values).
 """
 
@@ -58,7 +61,7 @@ from cocoverify.tee.intel.pck import (
     plan_pck_chain,
 )
 
-__all__ = ["CA_ENTRIES", "NAMES", "ORDERS", "CaEntry", "der_walk", "read_new_leaf"]
+__all__ = ["CA_ENTRIES", "NAMES", "ORDERS", "CaEntry", "der_walk", "prime", "read_new_leaf"]
 
 #: AlgorithmIdentifier ecdsa-with-SHA256 without parameters (RFC 5758 section 3.2).
 _ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")
@@ -330,3 +333,15 @@ def read_new_leaf(
         ),
     )
     return Platform(None, None, plan)
+
+
+def prime(data: bytes, *, claims: Callable[[PckInfo], Mapping[str, Any]] | None = None) -> None:
+    """After ``pck.read_platform`` read ``data`` whose CA certificates were new: read it
+    again here, result unused, so that the tables (CA facts, names, order, the PCK CA's key
+    handle) are ready for the next platform under these CA certificates. Once per pair of
+    CA certificates: nothing when their facts are kept already."""
+    if not data.startswith(b"-----BEGIN"):
+        return
+    blocks = pem_blocks(data)
+    if len(blocks) == 3 and all(CA_ENTRIES.get(b) is None for b in blocks[1:]):
+        read_new_leaf(data, claims=claims)

@@ -76,7 +76,7 @@ from cocoverify.tee.intel.pck import (
     plan_pck_chain,
     read_platform,
 )
-from cocoverify.tee.intel.pckleaf import CA_ENTRIES, NAMES, ORDERS, read_new_leaf
+from cocoverify.tee.intel.pckleaf import CA_ENTRIES, NAMES, ORDERS, prime, read_new_leaf
 from cocoverify.tee.intel.tcb import IntelTcbResult, appraise_tcb, check_qe_identity, tcb_inputs
 from cocoverify.tee.intel.verify import CrlCandidate, CrlChoice, crl_choice, other_issuers
 from cocoverify.tee.intel.warm import WARM_SIZE, WarmEntry
@@ -101,8 +101,13 @@ def platform_for(data: bytes) -> Platform:
     """The ``Platform`` of type-5 certification data."""
     found = PLATFORMS.get(data)
     if found is None:
-        # a new leaf under CA certificates read before (pckleaf.py), else read it all
-        found = read_new_leaf(data, claims=pck_claims) or read_platform(data, claims=pck_claims)
+        # a new leaf under CA certificates read before (pckleaf.py), else read it all and
+        # ready the tables for the next leaf under these CA certificates
+        found = read_new_leaf(data, claims=pck_claims)
+        if found is None:
+            found = read_platform(data, claims=pck_claims)
+            if found.plan is not None:
+                prime(data, claims=pck_claims)
         found = PLATFORMS.put(data, found)
     return found
 
