@@ -12,6 +12,7 @@ backends for every quote and its mutations.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import subprocess
@@ -693,3 +694,106 @@ def test_docs_name_the_cache_size() -> None:
     text = (ROOT / "docs" / "native.md").read_text(encoding="utf-8")
     assert f"{_native.KEY_CACHE_SIZE} keys" in text
     assert Path(ROOT / "csrc" / "cv_crypto.c").is_file()
+
+
+# --- P-256 keys with a table of multiples (csrc/cv_crypto.c verify_fast) --------------------
+
+
+def _free_tables() -> None:
+    with _native._keys_lock:
+        _native._keys.clear()
+    gc.collect()
+
+
+@cache
+def _table_keys() -> list[ec.EllipticCurvePrivateKey]:
+    """P-256 keys whose cached native key has its table (``cv_ec_key_precompute``); the key
+    cache is emptied first, so that earlier tests' keys free their tables (16 at most)."""
+    _free_tables()
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    for key in keys:
+        assert _native.lib.cv_ec_key_precompute(_native._key(raw_point(key.public_key()))) == 1
+    return keys
+
+
+@pytest.mark.parametrize("le", [False, True])
+def test_keys_with_a_table_equal(le: bool) -> None:
+    """The checks of ``test_generated_keys_equal`` through keys with a table: valid, the
+    other valid s, every out-of-range r and s, another message, the other byte order."""
+    n, half = CURVES[64][4], 32
+    order: Literal["little", "big"] = "little" if le else "big"
+    for key in _table_keys():
+        point = raw_point(key.public_key())
+        assert _native.lib.cv_ec_key_precomputed(_native._key(point)) == 1
+        for message in (b"", b"m", os.urandom(1000)):
+            sig = _sign(key, message, le=le)
+            assert both(point, message, sig, le)
+            assert not both(point, message + b"x", sig, le)
+            assert not both(point, message, sig, not le)
+            r, s = int.from_bytes(sig[:half], order), int.from_bytes(sig[half:], order)
+            assert both(point, message, sig[:half] + (n - s).to_bytes(half, order), le)
+            for bad_r, bad_s in ((0, s), (r, 0), (n, s), (r, n), (r + n, s), (r, s + n)):
+                if bad_r < 2**256 and bad_s < 2**256:
+                    bad = bad_r.to_bytes(half, order) + bad_s.to_bytes(half, order)
+                    assert not both(point, message, bad, le)
+            # another key's valid signature
+            other = _sign(
+                _table_keys()[0] if key is not _table_keys()[0] else _keys()[64][0], message, le=le
+            )
+            assert not both(point, message, other, le)
+
+
+@SETTINGS
+@given(le=st.booleans(), data=st.data())
+def test_fuzzed_signatures_with_a_table_equal(le: bool, data: st.DataObject) -> None:
+    key = _table_keys()[data.draw(st.integers(0, 2))]
+    message = data.draw(st.binary(max_size=300))
+    sig = _sign(key, message, le=le)
+    both(raw_point(key.public_key()), message, _mutated_signature(data, sig, 64, le), le)
+
+
+def test_real_quotes_verify_equal_with_tables() -> None:
+    """Every project quote, verified again after its attestation key got its table."""
+    quotes = sorted((PROJECT_VECTORS / "intel" / "quotes").glob("*.bin"))
+    assert quotes
+    for path in quotes:
+        data = path.read_bytes()
+        before = pv_outcome(data, "native")
+        if before[0] != "ok":
+            continue
+        f = before[1]
+        point = data[f.attestation_key_offset : f.attestation_key_offset + 64]
+        key = _native._key(point)
+        if key != _native.ffi.NULL:
+            _native.lib.cv_ec_key_precompute(key)
+        assert pv_outcome(data, "native") == before == pv_outcome(data, "python"), path.name
+
+
+def test_a_key_gets_its_table_after_32_verifies_and_tables_are_bounded() -> None:
+    lib, ffi = _native.lib, _native.ffi
+    key = ec.generate_private_key(ec.SECP256R1())
+    point = raw_point(key.public_key())
+    sig = _sign(key, b"m")
+    own = ffi.gc(lib.cv_ec_key_new(point, 64), lib.cv_ec_key_free)
+    _free_tables()
+    for i in range(260):
+        assert lib.cv_ec_key_precomputed(own) == (1 if i >= 256 else 0)
+        assert lib.cv_ecdsa_verify_key(own, b"m", 1, sig, 64, 0) == lib.CV_SIG_OK
+    del own
+    _free_tables()
+    before = lib.cv_ec_tables()
+    made = [lib.cv_ec_key_new(raw_point(k.public_key()), 64) for k in _keys()[64] * 7]
+    try:
+        got = [lib.cv_ec_key_precompute(k) for k in made]
+        assert lib.cv_ec_tables() == max(16, before)
+        assert sum(got) == max(0, 16 - before)
+    finally:
+        for k in made:
+            lib.cv_ec_key_free(k)
+    assert lib.cv_ec_tables() == before
+    # other curves never get one
+    p384 = lib.cv_ec_key_new(raw_point(_keys()[96][0].public_key()), 96)
+    try:
+        assert lib.cv_ec_key_precompute(p384) == 0
+    finally:
+        lib.cv_ec_key_free(p384)
