@@ -20,13 +20,21 @@ import pytest
 from cryptography import x509
 
 import cocoverify
-from cocoverify.batch import BatchConfig, BatchItem, InlineExecutor, platform_facts, verify_many
+from cocoverify.batch import (
+    BatchConfig,
+    BatchItem,
+    InlineExecutor,
+    platform_facts,
+    verify_many,
+    verify_many_lines,
+)
 from cocoverify.batch import platform as platform_mod
 from cocoverify.batch.jsonl import ENCODER, ReadOnlyDict, ReadOnlyList, read_only, record_line
 from cocoverify.batch.platform import SHARED_MAX, shared_facts
+from cocoverify.batch.record import record_and_line, record_for
 from cocoverify.cli.output import write_json
 from cocoverify.collateral import Collateral, load_collateral
-from cocoverify.errors import CocoverifyError
+from cocoverify.errors import CocoverifyError, MalformedEvidence, Reason
 
 from _shared import PROJECT_VECTORS
 from _shared.batch import SAMPLE, SAMPLE_AT, SAMPLE_ROOT
@@ -82,16 +90,35 @@ def _project_items() -> list[BatchItem]:
 def test_every_project_vector_line_equals_the_encoder_twice() -> None:
     items = _project_items()
     first = list(verify_many(items, executor=InlineExecutor()))
-    again = list(verify_many(items, executor=InlineExecutor()))  # warm: cached platforms
-    assert first == again
+    again = list(verify_many_lines(items, executor=InlineExecutor()))  # warm: cached platforms
+    pooled = list(verify_many_lines(items, max_workers=2, chunksize=7))
+    assert [r for r, _ in again] == first == [r for r, _ in pooled]
     with_platform = 0
-    for a, b in zip(first, again, strict=True):
-        assert record_line(a) == ENCODER.encode(a) == record_line(b)
-        if a.get("platform") is not None:
+    for rec, (_, line), (_, pooled_line) in zip(first, again, pooled, strict=True):
+        assert record_line(rec) == ENCODER.encode(rec) == line == pooled_line
+        if rec.get("platform") is not None:
             with_platform += 1
-            assert type(a["platform"]) is ReadOnlyDict
-            assert a["platform"].json == ENCODER.encode(a["platform"])
+            assert type(rec["platform"]) is ReadOnlyDict
+            assert rec["platform"].json == ENCODER.encode(rec["platform"])
     assert with_platform > 10
+    assert {r["exit_code"] for r in first} >= {0, 2, 3, 4, 5}  # accepted and every rejection
+
+
+def test_record_and_line_for_ids_errors_and_odd_values() -> None:
+    if not (SAMPLE / "tdx" / "collateral").is_dir():
+        pytest.skip("vectors/sample not generated")
+    v, coll, quotes = _sample()
+    result = _verify(v, quotes[1], SAMPLE_AT)
+    rejected = dataclasses.replace(result, accepted=False, reason=Reason.POLICY_REJECTED)
+    error = MalformedEvidence('bad \u2028 "quote"', reason=Reason.TRUNCATED)
+    for outcome in (result, rejected, error):
+        for path in ("q.bin", 'é/\udcff"x'):
+            for item_id in (None, "line-7", "é"):
+                rec, line = record_and_line(path, outcome, collateral=coll, item_id=item_id)
+                assert rec == record_for(path, outcome, collateral=coll, item_id=item_id)
+                assert line == ENCODER.encode(rec)
+    rec, line = record_and_line(7, result, collateral=coll, item_id=3)  # type: ignore[arg-type]
+    assert line == ENCODER.encode(rec)
 
 
 def _verify(v: cocoverify.Verifier, data: bytes, at: str) -> cocoverify.VerificationResult:

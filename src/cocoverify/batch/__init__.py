@@ -33,17 +33,19 @@ from cocoverify.batch.config import (
     Skipped,
 )
 from cocoverify.batch.inputs import clean_path, expand_inputs, looks_like_evidence
+from cocoverify.batch.jsonl import record_line
 from cocoverify.batch.lifetime import worker_init
 from cocoverify.batch.manifest import MANIFEST_KEYS, manifest_item, parse_manifest, read_manifest
 from cocoverify.batch.platform import platform_facts
+from cocoverify.batch.record import record_for
 from cocoverify.batch.worker import (
     Stamp,
     _internal_error,
     _verify_chunk,
     _verify_item,
+    _verify_item_line,
     collateral_stamp,
     preload,
-    record_for,
 )
 
 __all__ = [
@@ -68,7 +70,9 @@ __all__ = [
     "read_manifest",
     "record_exit_code",
     "record_for",
+    "record_line",
     "verify_many",
+    "verify_many_lines",
 ]
 
 #: Items per task, at most, when tasks go to other processes or machines. One task's round
@@ -76,7 +80,7 @@ __all__ = [
 #: items (~30 ms of warm verifies) bring it to a few microseconds per item.
 CHUNK_MAX: Final = 256
 
-_Chunk = tuple[list[str], "Future[list[dict[str, Any]]]"]
+_Chunk = tuple[list[str], "Future[list[Any]]"]
 
 
 def _in_process(executor: Executor) -> bool:
@@ -147,6 +151,33 @@ def verify_many(
     cluster thread) are in flight, so memory stays flat on huge batches. Closing the
     iterator cancels the tasks not yet started.
     """
+    return _verify_many(items, config, executor, max_workers, window, chunksize, False)
+
+
+def verify_many_lines(
+    items: Iterable[ItemLike],
+    *,
+    config: BatchConfig | None = None,
+    executor: Executor | Any | None = None,
+    max_workers: int | None = None,
+    window: int | None = None,
+    chunksize: int | None = None,
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """:func:`verify_many`, yielding (record, JSON line) pairs: the line is what
+    :func:`~cocoverify.batch.jsonl.record_line` writes for the record, built by the worker
+    alongside the record (``cocoverify batch`` writes these)."""
+    return _verify_many(items, config, executor, max_workers, window, chunksize, True)
+
+
+def _verify_many(
+    items: Iterable[ItemLike],
+    config: BatchConfig | None,
+    executor: Executor | Any | None,
+    max_workers: int | None,
+    window: int | None,
+    chunksize: int | None,
+    lines: bool,
+) -> Iterator[Any]:
     if chunksize is not None and chunksize < 1:
         raise ValueError("chunksize must be >= 1")
     cfg = config if config is not None else BatchConfig.create()
@@ -170,7 +201,8 @@ def verify_many(
         return stamps[c]
 
     if type(ex) is InlineExecutor:  # exactly: a subclass may count or wrap its tasks
-        yield from (_verify_item(i, cfg, stamp_for(i.config)) for i in map(_as_item, items))
+        one = _verify_item_line if lines else _verify_item
+        yield from (one(i, cfg, stamp_for(i.config)) for i in map(_as_item, items))
         return
 
     fixed = chunksize
@@ -192,15 +224,16 @@ def verify_many(
             paths = [item.path for item in batch]
             try:
                 wire = [item.wire() for item in batch]
-                fut = ex.submit(_verify_chunk, wire, cfg, [stamp_for(i.config) for i in batch])
+                chunk_stamps = [stamp_for(i.config) for i in batch]
+                fut = ex.submit(_verify_chunk, wire, cfg, chunk_stamps, lines)
             except Exception as exc:  # e.g. a pool already broken, a cluster unreachable
                 fut = Future()
                 fut.set_exception(exc)
             pending.append((paths, fut))
             while len(pending) >= limit:
-                yield from _collect(*pending.popleft())
+                yield from _collect(*pending.popleft(), lines)
         while pending:
-            yield from _collect(*pending.popleft())
+            yield from _collect(*pending.popleft(), lines)
     finally:
         for _, fut in pending:
             fut.cancel()
@@ -220,14 +253,18 @@ def _own_pool(workers: int) -> ProcessPoolExecutor:
     )
 
 
-def _collect(paths: list[str], fut: Future[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+def _collect(paths: list[str], fut: Future[list[Any]], lines: bool) -> Iterator[Any]:
     try:
         records = fut.result()
     except Exception as exc:  # a broken worker, an unpicklable item, a lost cluster node
         records = [_internal_error(path, exc) for path in paths]
-    if len(records) != len(paths):  # never from our worker; fail closed on anything else
+    else:
+        if len(records) == len(paths):
+            yield from records
+            return
+        # never from our worker; fail closed on anything else
         records = [_internal_error(p, RuntimeError("chunk result of wrong length")) for p in paths]
-    yield from records
+    yield from ((r, record_line(r)) for r in records) if lines else records
 
 
 def record_exit_code(record: Mapping[str, Any]) -> int:

@@ -12,10 +12,10 @@ serialised once per platform, not once per record.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final, NoReturn
 
-__all__ = ["ReadOnlyDict", "ReadOnlyList", "read_only", "record_line"]
+__all__ = ["ReadOnlyDict", "ReadOnlyList", "read_only", "record_line", "string_text", "value_text"]
 
 #: The CLI's line format: compact separators, ASCII (``ensure_ascii``), insertion order.
 ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
@@ -23,6 +23,8 @@ _encode = ENCODER.encode
 _string: Any = getattr(json.encoder, "c_encode_basestring_ascii", None)
 if _string is None:  # no C accelerator: the same function json uses then
     _string = json.encoder.py_encode_basestring_ascii
+#: A ``str`` as the encoder writes it (quoted, ASCII).
+string_text: Final[Callable[[str], str]] = _string
 
 
 def _refuse(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
@@ -125,6 +127,15 @@ _WRITE: Final[dict[type, Any]] = {
     dict: _object,
     list: _list,
 }
+
+
+def value_text(value: Any) -> str:
+    """Any JSON-ready value as the encoder writes it."""
+    try:
+        out: str = _WRITE.get(type(value), _encode)(value)
+    except _Unusual:
+        return _encode(value)
+    return out
 
 
 def record_line(rec: dict[str, Any]) -> str:

@@ -235,11 +235,9 @@ _SCALARS: Final = (
 )
 _MAPPED: Final = ("reported_tcb", "pck", "tcb")
 
-#: Claim value types a cached key can stand for: immutable scalars, tuples (never searched)
-#: and read-only mappings. Any other type (a ``dict``, a list) means no caching.
-_KNOWN: Final = frozenset(
-    (MappingProxyType, bytes, str, int, bool, float, type(None), tuple, _dt.datetime)
-)
+#: Claim value types a cached key can stand for besides read-only mappings: immutable
+#: scalars and tuples (never searched). Any other type (a ``dict``, a list) means no caching.
+_SCALAR_TYPES: Final = frozenset((bytes, str, int, bool, float, type(None), tuple, _dt.datetime))
 
 #: Platform objects kept (each with the claim mappings its key names), at most; the cache
 #: is emptied when full. A fleet has few platform states per collateral set.
@@ -267,10 +265,10 @@ def _key(
     coll = result.collateral
     if type(claims) is not MappingProxyType or type(coll) is not MappingProxyType:
         return None
-    values = claims.values()
-    if not _KNOWN.issuperset(map(type, values)):
+    others = [v for v in claims.values() if type(v) not in _SCALAR_TYPES]
+    nested = [v for v in others if type(v) is MappingProxyType]
+    if len(nested) != len(others):
         return None
-    nested = [v for v in values if type(v) is MappingProxyType]
     mapped = tuple(map(claims.get, _MAPPED))
     for v in mapped:
         if v is not None and type(v) is not MappingProxyType:

@@ -13,9 +13,10 @@ from typing import Any
 
 from cocoverify._core.text import decode_text
 from cocoverify.api import Verifier, as_time
-from cocoverify.batch.config import KEY_CLAIMS, BatchConfig, BatchItem, Skipped
+from cocoverify.batch.config import BatchConfig, BatchItem, Skipped
 from cocoverify.batch.inputs import looks_like_evidence
-from cocoverify.batch.platform import shared_facts
+from cocoverify.batch.jsonl import record_line
+from cocoverify.batch.record import record_and_line, record_for
 from cocoverify.collateral import (
     Collateral,
     classify_file,
@@ -24,11 +25,9 @@ from cocoverify.collateral import (
 )
 from cocoverify.errors import (
     CocoverifyError,
-    PolicyRejected,
-    Reason,
 )
 from cocoverify.registry import peek_tee
-from cocoverify.result import VerificationResult, format_time, to_jsonable
+from cocoverify.result import VerificationResult
 
 #: SHA-256 over (path, mtime_ns, size, inode) of each collateral file: part of every cache
 #: key below, so replaced collateral (a new CRL, a fresh TCB Info) is never shadowed by a
@@ -120,65 +119,6 @@ def _cached_dir_collateral(folder: str, stamp: Stamp) -> Collateral:
     return total
 
 
-_ABSENT: Any = object()
-#: Claim types ``to_jsonable`` returns as they are (bool is an int).
-_PLAIN: Any = frozenset((str, int, bool, type(None)))
-
-#: The batch's one ``at`` is formatted once, not per record (equal instants, equal text).
-_format_time = functools.lru_cache(maxsize=64)(format_time)
-
-
-def record_for(
-    path: str,
-    outcome: VerificationResult | CocoverifyError,
-    *,
-    tee: str | None = None,
-    collateral: Collateral | None = None,
-    item_id: str | None = None,
-) -> dict[str, Any]:
-    """The JSON line for one verification outcome (same facts as ``verify --format json``).
-
-    ``collateral``: the bag the verification used, for ``platform.update``
-    (:func:`~cocoverify.batch.platform.platform_facts`); ``item_id``: a manifest line's id.
-    ``platform`` is read-only and shared by the records of one platform
-    (:func:`~cocoverify.batch.platform.shared_facts`).
-    """
-    result = outcome if isinstance(outcome, VerificationResult) else outcome.result
-    claims: dict[str, Any] = {}
-    if result is not None:
-        get = result.claims.get
-        for k in KEY_CLAIMS:
-            v = get(k, _ABSENT)
-            if v is _ABSENT:
-                continue
-            kind = type(v)
-            # to_jsonable's answer for the common types, without the generic walk
-            claims[k] = v.hex() if kind is bytes else v if kind in _PLAIN else to_jsonable(v)
-    accepted = isinstance(outcome, VerificationResult) and outcome.accepted
-    rec: dict[str, Any] = {"path": path}
-    if item_id is not None:
-        rec["id"] = item_id
-    rec["accepted"] = accepted
-    rec["tee"] = result.tee if result is not None else tee
-    rec["reason"] = None
-    rec["exit_code"] = 0
-    rec["tcb_status"] = result.tcb_status if result is not None else None
-    rec["advisory_ids"] = list(result.advisory_ids) if result is not None else []
-    rec["claims"] = claims if result is not None else None
-    rec["platform"] = shared_facts(result, collateral) if result is not None else None
-    if isinstance(outcome, CocoverifyError):
-        rec["reason"] = outcome.reason.value
-        rec["exit_code"] = outcome.exit_code
-        rec["error"] = type(outcome).__name__
-        rec["message"] = str(outcome.args[0]) if outcome.args else ""
-    elif not accepted:  # a result that says "not accepted" is a policy rejection, never 0
-        rec["reason"] = (outcome.reason or Reason.POLICY_REJECTED).value
-        rec["exit_code"] = PolicyRejected.exit_code
-    if result is not None:
-        rec["verified_at"] = _format_time(result.verified_at)
-    return rec
-
-
 def _internal_error(path: str, exc: BaseException, item_id: str | None = None) -> dict[str, Any]:
     head: dict[str, Any] = {"path": path} if item_id is None else {"path": path, "id": item_id}
     return {
@@ -203,33 +143,51 @@ def _verify_item(
 
     ``stamp``: the shared collateral's :func:`collateral_stamp`, taken once by the driver.
     """
+    return _verify(item, config, stamp, False)[0]
+
+
+def _verify_item_line(
+    item: BatchItem, config: BatchConfig, stamp: Stamp | None = None
+) -> tuple[dict[str, Any], str]:
+    """:func:`_verify_item` and the record's JSON line (``record_line``), built together."""
+    rec, line = _verify(item, config, stamp, True)
+    return rec, line if line is not None else record_line(rec)
+
+
+def _verify(
+    item: BatchItem, config: BatchConfig, stamp: Stamp | None, line: bool
+) -> tuple[dict[str, Any], str | None]:
+    """The record, and with ``line`` its JSON line when built alongside (else None)."""
     cfg = item.config or config
     try:
         try:
             data = item.read()
         except OSError:
             if item.only_evidence:  # as expand_inputs(check_content=True) would skip it
-                return Skipped(item.path).record()
+                return Skipped(item.path).record(), None
             raise
         except CocoverifyError as exc:  # too large or a special file: not evidence (exit 2)
             if item.only_evidence:
-                return Skipped(item.path).record()
-            return record_for(item.path, exc, item_id=item.id)
+                return Skipped(item.path).record(), None
+            return record_for(item.path, exc, item_id=item.id), None
         if item.only_evidence and not looks_like_evidence(data):
-            return Skipped(item.path).record()
+            return Skipped(item.path).record(), None
         data = decode_text(data)
         verifier: Verifier | None = None
         try:
             verifier = _item_verifier(item, cfg, stamp)
-            result = verifier.verify(
+            outcome: VerificationResult | CocoverifyError = verifier.verify(
                 data, at=_when(item.at or cfg.at), expected_report_data=item.report_data
             )
+            tee = None
         except CocoverifyError as exc:
-            coll = verifier.collateral if verifier is not None else None
-            return record_for(item.path, exc, tee=peek_tee(data), collateral=coll, item_id=item.id)
-        return record_for(item.path, result, collateral=verifier.collateral, item_id=item.id)
+            outcome, tee = exc, peek_tee(data)
+        coll = verifier.collateral if verifier is not None else None
+        if line:
+            return record_and_line(item.path, outcome, tee=tee, collateral=coll, item_id=item.id)
+        return record_for(item.path, outcome, tee=tee, collateral=coll, item_id=item.id), None
     except Exception as exc:  # OSError included: one bad file never stops the batch
-        return _internal_error(item.path, exc, item.id)
+        return _internal_error(item.path, exc, item.id), None
 
 
 def _item_verifier(item: BatchItem, config: BatchConfig, stamp: Stamp | None) -> Verifier:
@@ -264,16 +222,21 @@ def _cached_item_verifier(
 
 
 def _verify_chunk(
-    items: Sequence[BatchItem | str], config: BatchConfig, stamps: Sequence[Stamp | None]
-) -> list[dict[str, Any]]:
-    """Worker entry point for a chunk: one record per item, in order; never raises.
+    items: Sequence[BatchItem | str],
+    config: BatchConfig,
+    stamps: Sequence[Stamp | None],
+    lines: bool = False,
+) -> list[Any]:
+    """Worker entry point for a chunk: one record per item, in order (with ``lines``, one
+    (record, JSON line) pair); never raises.
 
     An item is a :class:`BatchItem` or, when it has nothing but a path, the path
     (:meth:`BatchItem.wire`). ``stamps[i]``: the collateral stamp of ``items[i]``'s config
     (driver-side, once per config; the same string object repeats, so pickling it costs one
     reference).
     """
+    verify = _verify_item_line if lines else _verify_item
     return [
-        _verify_item(item if isinstance(item, BatchItem) else BatchItem(item), config, stamp)
+        verify(item if isinstance(item, BatchItem) else BatchItem(item), config, stamp)
         for item, stamp in zip(items, stamps, strict=True)
     ]

@@ -27,7 +27,7 @@ from cocoverify.batch import (
     preload,
     read_manifest,
     record_exit_code,
-    verify_many,
+    verify_many_lines,
 )
 from cocoverify.batch.cluster import connect
 from cocoverify.batch.jsonl import ENCODER, record_line
@@ -383,16 +383,21 @@ def _run(
     executor: Any = client
     if client is None and args.jobs == 1:
         executor = InlineExecutor()
-    results: Iterator[dict[str, Any]] = verify_many(
+    # records with their JSON lines, built by the workers (batch.record.record_and_line)
+    results: Iterator[tuple[dict[str, Any], str]] = verify_many_lines(
         items, config=config, executor=executor, max_workers=args.jobs or os.cpu_count()
     )
     try:
         for entry in entries:
-            rec = entry.record() if isinstance(entry, Skipped) else next(results)
+            if isinstance(entry, Skipped):
+                rec = entry.record()
+                line = record_line(rec)
+            else:
+                rec, line = next(results)
             if "skipped" not in rec:
                 codes[str(rec.get("path"))] = record_exit_code(rec)  # the latest line wins
             if "skipped" not in rec or args.show_skipped:
-                out.write(record_line(rec) + "\n")
+                out.write(line + "\n")
                 now = time.monotonic()
                 if now - last_flush >= FLUSH_SECONDS:
                     out.flush()
