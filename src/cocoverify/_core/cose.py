@@ -28,6 +28,7 @@ __all__ = [
     "CoseSign1",
     "Ec2Key",
     "bstr_at",
+    "bstr_head",
     "curve_name",
     "parse_ec2_key",
     "parse_sign1",
@@ -67,6 +68,10 @@ def _bstr_head(n: int) -> bytes:
     if n < 0x100000000:
         return b"\x5a" + n.to_bytes(4, "big")
     return b"\x5b" + n.to_bytes(8, "big")
+
+
+#: public name of the shortest byte-string head
+bstr_head = _bstr_head
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,8 @@ class CcaToken:
     platform_claims: PlatformClaims
     realm_claims: RealmClaims
     extra_entries: tuple[int | str, ...] = ()
+    #: the realm entry's bytes (the bstr-wrapped COSE_Sign1) as found in the collection
+    realm_bytes: bytes = b""
 
 
 def looks_like(data: bytes) -> bool:
@@ -135,6 +137,7 @@ def _parse_entries(
         platform_claims=platform_claims,
         realm_claims=realm_claims,
         extra_entries=extra,
+        realm_bytes=blobs[KEY_REALM],
     )
 
 

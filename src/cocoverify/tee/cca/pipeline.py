@@ -13,20 +13,23 @@ from collections.abc import Hashable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from cocoverify import _backend
 from cocoverify._core.cose import CoseSign1
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.source import CollateralSource
 from cocoverify.result import Appraisal
+from cocoverify.tee.cca import warm
 from cocoverify.tee.cca.claims import frozen_token_claims, platform_token_claims, token_warnings
 from cocoverify.tee.cca.collateral import CpakCandidate, collateral_key, platform_keys
 from cocoverify.tee.cca.memo import Lru
-from cocoverify.tee.cca.parse import parse_token
+from cocoverify.tee.cca.parse import CcaToken, parse_token
 from cocoverify.tee.cca.platform import (
     DEBUG_LIFECYCLE_STATES,
     PlatformClaims,
     parse_platform_token,
 )
 from cocoverify.tee.cca.verify import check_binding, check_realm_signature, verify_platform
+from cocoverify.tee.cca.warm import LAYOUTS, WARM, WarmEntry, layout_of, remember
 from cocoverify.trust import TrustStore
 
 __all__ = ["MAX_VERIFIED_PLATFORMS", "appraise_token", "clear_caches", "verify_platform_token"]
@@ -43,29 +46,57 @@ def appraise_token(
     source: CollateralSource | None = None,  # unused: CCA has no vendor collateral service
     require_crl: bool = False,  # unused: CCA tokens carry no certificates
 ) -> Appraisal:
-    """Verify a CCA token end to end; the policy (step 8) is applied by the caller."""
+    """Verify a CCA token end to end; the policy (step 8) is applied by the caller.
+
+    Warm (``warm.py``): a token equal to one verified before but for the realm challenge
+    and signature, under collateral of the same content, has only its realm signature
+    checked."""
+    content = collateral_key(collateral) if type(data) is bytes else None
+    if content is not None:
+        for layout in LAYOUTS.get(len(data), ()):
+            entry = WARM.get(layout.key(content, data))
+            if entry is not None:
+                tbs = entry.tbs_head + data[layout.payload_start : layout.payload_end]
+                sig = data[layout.sig_start : layout.sig_end]
+                if _backend.ecdsa_verify(entry.point, tbs, sig):
+                    c = layout.challenge
+                    return entry.with_challenge(data[c : c + 64])
+                break  # the full pipeline decides
+    appraisal, token = _appraise(data, collateral, content)
+    if content is not None and token.realm_bytes:
+        found = layout_of(data, token.realm_bytes, token.realm)
+        if found is not None:
+            rak = token.realm_claims.rak
+            tbs_head = token.realm.to_be_signed()[: -len(token.realm.payload) or None]
+            remember(data, found.key(content, data), WarmEntry(rak.x + rak.y, tbs_head, appraisal))
+    return appraisal
+
+
+def _appraise(
+    data: bytes, collateral: Collateral, content: Hashable | None
+) -> tuple[Appraisal, CcaToken]:
     # 1-3. Container (RMM §A7.2.3), both COSE_Sign1 (RFC 9052 §4.2), platform then realm
     #      claims (RMM §A7.2.3.2, §A7.2.3.1)
     token = parse_token(data)
     platform, realm = token.platform_claims, token.realm_claims
     # 4-5. The CPAKs the collateral offers for this platform instance, the platform
     #      signature (RFC 9052 §4.4, RFC 9053 §2.1): once per platform token and collateral
-    _, facts = _verified_platform(collateral, token.platform, platform)
+    _, facts = _verified_platform(collateral, token.platform, platform, content)
     # 6. Realm signature with the RAK of claim 44237 (RMM §A7.2.3.1)
     check_realm_signature(token.realm, realm)
     # 7. Binding: platform challenge = H(RAK claim bytes) (RMM §A7.2.3)
     check_binding(platform.challenge, realm)
-    return Appraisal(
+    appraisal = Appraisal(
         tee="cca",
         claims=frozen_token_claims(token),
         tcb_status=None,
-        # str and bool values: read-only as ``result.freeze`` makes it
         collateral=facts,
         warnings=token_warnings(token),
         report_data=realm.challenge,
         init_data=realm.personalization_value,
         debug=platform.lifecycle_state in DEBUG_LIFECYCLE_STATES,
     )
+    return appraisal, token
 
 
 #: (collateral content, platform COSE_Sign1) -> the CPAK that verified it and the
@@ -78,17 +109,17 @@ _VERIFIED: Lru[_Key, tuple[CpakCandidate, Facts]] = Lru(MAX_VERIFIED_PLATFORMS)
 
 
 def clear_caches() -> None:
-    """Forget every verified platform token (tests of cold behaviour)."""
+    """Forget every verified platform token and warm token (tests of cold behaviour)."""
     _VERIFIED.clear()
+    warm.clear_caches()
 
 
 def _verified_platform(
-    collateral: Collateral, sign1: CoseSign1, claims: PlatformClaims
+    collateral: Collateral, sign1: CoseSign1, claims: PlatformClaims, content: Hashable | None
 ) -> tuple[CpakCandidate, Facts]:
-    """Steps 4-5 for this platform token, or what they gave before for the same content."""
-    # what the CPAK selection reads of the collateral, read again on every call (a JSON
-    # document may change in place); None: not plain JSON, nothing kept
-    content = collateral_key(collateral)
+    """Steps 4-5 for this platform token, or what they gave before for the same content.
+    ``content``: what the CPAK selection reads of the collateral (``collateral_key``), read
+    again on every call (a JSON document may change in place); None: nothing kept."""
     key = (content, sign1.protected, sign1.kid, sign1.payload, sign1.signature)
     found = _VERIFIED.get(key) if content is not None else None
     if found is None:
