@@ -163,19 +163,27 @@ class Verifier:
                 )
             data, event_log, aa_event_log = wrapped
 
-        def inner(quote: bytes) -> Appraisal:
-            return registry.detect(quote).appraise(
-                quote,
+        if event_log is None and aa_event_log is None:
+            appraisal = registry.detect(data).appraise(
+                data,
                 collateral=coll,
                 trust=self.trust,
                 at=when,
                 source=self.collateral_source,
                 require_crl=pol.require_crl,
             )
-
-        if event_log is None and aa_event_log is None:
-            appraisal = inner(data)
         else:
+
+            def inner(quote: bytes) -> Appraisal:
+                return registry.detect(quote).appraise(
+                    quote,
+                    collateral=coll,
+                    trust=self.trust,
+                    at=when,
+                    source=self.collateral_source,
+                    require_crl=pol.require_crl,
+                )
+
             from cocoverify.wrappers import tdx_eventlog  # on first use
 
             appraisal = tdx_eventlog.appraise_with_log(
@@ -185,17 +193,20 @@ class Verifier:
             pol,
             appraisal,
             when,
-            _as_bytes("expected_report_data", expected_report_data),
-            _as_bytes("expected_init_data", expected_init_data),
+            None
+            if expected_report_data is None
+            else _as_bytes("expected_report_data", expected_report_data),
+            None
+            if expected_init_data is None
+            else _as_bytes("expected_init_data", expected_init_data),
         )
-        failed = [v for v in verdicts if not v.passed]
-        reason = failed[0].reason or Reason.POLICY_REJECTED if failed else None
-        result = VerificationResult.from_appraisal(
-            appraisal, at=when, verdicts=verdicts, reason=reason
-        )
-        if failed:
-            raise error_for(result)
-        return result
+        for v in verdicts:
+            if not v.passed:
+                result = VerificationResult.from_appraisal(
+                    appraisal, at=when, verdicts=verdicts, reason=v.reason or Reason.POLICY_REJECTED
+                )
+                raise error_for(result)
+        return VerificationResult.from_appraisal(appraisal, at=when, verdicts=verdicts, reason=None)
 
     async def averify(self, evidence: bytes | str, **kwargs: object) -> VerificationResult:
         """``verify`` off the event loop (in the default executor)."""

@@ -18,6 +18,7 @@ import datetime as _dt
 from typing import Any
 
 from cocoverify import _backend
+from cocoverify._backend._contract import QuoteFields
 from cocoverify._core.x509 import common_name, epoch_us
 from cocoverify.collateral import Collateral
 from cocoverify.collateral.requests import IntelRequest, intel_request
@@ -38,7 +39,7 @@ from cocoverify.tee.intel.parse import (
     _parse_fields_python,
     quote_from_fields,
 )
-from cocoverify.tee.intel.prepared import Context, prepare
+from cocoverify.tee.intel.prepared import Context, PreparedCollateral, prepare
 from cocoverify.tee.intel.verify import check_quote_signatures, pick_crls
 from cocoverify.tee.intel.warm import TimeProbe, WarmEntry, warm_key
 from cocoverify.trust import TrustStore
@@ -98,9 +99,24 @@ def appraise_quote(
     collateral is reported all at once (``CollateralUnavailable.missing``); an expiry met
     at the current time suggests ``--at`` (``errors.raise_with_at_hint``).
     """
+    del require_crl  # the Root CA CRL and the PCK CRL are always required (QVL)
     try:
+        # 1. parse (QVL Quote::parse, Quote::validate); the quote signature is checked in
+        #    the same native call, its result used at step 2
+        fields, signature_valid = _backend.parse_and_verify_quote(data, _parse_fields_python)
+        at_us: int = epoch_us(at)
+        prepared = prepare(collateral, trust)
+        # warm: every byte but the body and the quote signature verified before, and every
+        # time check answers as it did then (warm.py); a collateral source may add collateral
+        warm = source is None and signature_valid
+        if warm:
+            key = warm_key(data, fields)
+            entry = prepared.warm.get(key)
+            if entry is not None and entry.matches(data, fields, at_us):
+                b = fields.body_offset
+                return entry.parts.appraisal(data[b : b + fields.body_size])
         return _appraise(
-            data, collateral=collateral, trust=trust, at=at, source=source, require_crl=require_crl
+            data, fields, signature_valid, prepared, collateral, trust, at, at_us, source, warm
         )
     except CocoverifyError as exc:
         raise_with_at_hint(exc, at, lambda: common_window(collateral))
@@ -108,28 +124,19 @@ def appraise_quote(
 
 def _appraise(
     data: bytes,
-    *,
+    fields: QuoteFields,
+    signature_valid: bool,
+    prepared: PreparedCollateral,
     collateral: Collateral,
     trust: TrustStore,
     at: _dt.datetime,
+    at_us: int,
     source: CollateralSource | None,
-    require_crl: bool,
+    warm: bool,
 ) -> Appraisal:
-    del require_crl  # the Root CA CRL and the PCK CRL are always required (QVL)
-    # 1. parse (QVL Quote::parse, Quote::validate); the quote signature is checked in the
-    #    same native call, its result used at step 2
-    fields, signature_valid = _backend.parse_and_verify_quote(data, _parse_fields_python)
-    at_us: int = epoch_us(at)
-    prepared = prepare(collateral, trust)
-    # warm: every byte but the body and the quote signature verified before, and every
-    # time check answers as it did then (warm.py); a collateral source may add collateral
-    warm = source is None and signature_valid
+    """Steps 1-6 after the parse, for a quote the warm table did not answer."""
     if warm:
         key = warm_key(data, fields)
-        entry = prepared.warm.get(key)
-        if entry is not None and entry.matches(data, fields, at_us):
-            b = fields.body_offset
-            return entry.parts.appraisal(data[b : b + fields.body_size])
         at_us = probe = TimeProbe(at_us)
     quote = quote_from_fields(data, fields)
     # 2. PCK chain, quote and QE report signatures (QVL QuoteVerifier::verify steps 1, 7, 9)
