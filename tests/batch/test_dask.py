@@ -20,9 +20,11 @@ from cocoverify.batch import (
     InlineExecutor,
     read_manifest,
     verify_many,
+    verify_many_lines,
     worker,
 )
 from cocoverify.batch.cluster import is_dask_client
+from cocoverify.batch.jsonl import ENCODER
 
 from _shared import PROJECT_VECTORS
 from _shared.batch import SAMPLE, SAMPLE_AT, sample_trust
@@ -74,6 +76,10 @@ def test_results_equal_the_local_executor_in_input_order(client: Any) -> None:
     assert any(r["accepted"] for r in local) and any(not r["accepted"] for r in local)
     # and again with a small window and explicit chunks: the same
     assert list(verify_many(items, executor=client, window=2, chunksize=7)) == local
+    # with the JSON lines built on the Dask workers: byte for byte the encoder's
+    pairs = list(verify_many_lines(items, executor=client, chunksize=5))
+    assert [r for r, _ in pairs] == local
+    assert [line for _, line in pairs] == [ENCODER.encode(r) for r in local]
 
 
 def test_client_is_recognised_without_importing_distributed(client: Any) -> None:
