@@ -18,14 +18,21 @@ from cocoverify.registry import detect
 
 def looks_like_evidence(data: bytes) -> bool:
     """Content check for files found in folders: evidence, not collateral (docs/batch.md)."""
+    return evidence_bytes(data) is not None
+
+
+def evidence_bytes(data: bytes) -> bytes | None:
+    """:func:`looks_like_evidence` that also hands back the decoded bytes it detected
+    (``decode_text``: hex or base64 text decoded), or None when it is not evidence."""
     head = data.lstrip()[:16]
     if head[:1] in (b"{", b"[") or head.startswith(b"-----BEGIN"):
-        return False  # JSON collateral / PEM certificates and keys
+        return None  # JSON collateral / PEM certificates and keys
+    decoded = decode_text(data)
     try:
-        detect(decode_text(data))
+        detect(decoded)
     except EvidenceError:
-        return False
-    return True
+        return None
+    return decoded
 
 
 def _has_magic(path: str) -> bool:

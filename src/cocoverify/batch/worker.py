@@ -14,7 +14,7 @@ from typing import Any
 from cocoverify._core.text import decode_text
 from cocoverify.api import Verifier, as_time
 from cocoverify.batch.config import BatchConfig, BatchItem, Skipped
-from cocoverify.batch.inputs import looks_like_evidence
+from cocoverify.batch.inputs import evidence_bytes, looks_like_evidence
 from cocoverify.batch.jsonl import record_line
 from cocoverify.batch.record import record_and_line, record_for
 from cocoverify.collateral import (
@@ -170,9 +170,13 @@ def _verify(
             if item.only_evidence:
                 return Skipped(item.path).record(), None
             return record_for(item.path, exc, item_id=item.id), None
-        if item.only_evidence and not looks_like_evidence(data):
-            return Skipped(item.path).record(), None
-        data = decode_text(data)
+        if item.only_evidence:
+            found = evidence_bytes(data)  # decoded as verify decodes it
+            if found is None:
+                return Skipped(item.path).record(), None
+            data = found
+        else:
+            data = decode_text(data)
         verifier: Verifier | None = None
         try:
             verifier = _item_verifier(item, cfg, stamp)
