@@ -15,7 +15,23 @@ from cocoverify.result import VerificationResult, format_time, to_jsonable
 
 __all__ = ["record_and_line", "record_for"]
 
-_ABSENT: Any = object()
+_KEY_SET: Final = frozenset(KEY_CLAIMS)
+#: The key claims a result has, in ``KEY_CLAIMS`` order, per set of names (one per kind of
+#: evidence in practice). Bounded: emptied when full.
+_ORDER: dict[frozenset[str], tuple[str, ...]] = {}
+_ORDER_MAX: Final = 256
+
+
+def _in_order(present: frozenset[str]) -> tuple[str, ...]:
+    order = _ORDER.get(present)
+    if order is None:
+        order = tuple(k for k in KEY_CLAIMS if k in present)
+        if len(_ORDER) >= _ORDER_MAX:
+            _ORDER.clear()
+        _ORDER[present] = order
+    return order
+
+
 #: Claim types ``to_jsonable`` returns as they are (bool is an int).
 _PLAIN: Any = frozenset((str, int, bool, type(None)))
 
@@ -40,11 +56,9 @@ def _record(
     result = outcome if isinstance(outcome, VerificationResult) else outcome.result
     claims: dict[str, Any] = {}
     if result is not None:
-        get = result.claims.get
-        for k in KEY_CLAIMS:
-            v = get(k, _ABSENT)
-            if v is _ABSENT:
-                continue
+        found = result.claims
+        for k in _in_order(_KEY_SET.intersection(found)):
+            v = found[k]
             kind = type(v)
             if kind is bytes:
                 text = claims[k] = v.hex()

@@ -62,7 +62,20 @@ def collateral_stamp(paths: Iterable[str], *, flat: bool = False) -> Stamp:
 
 
 def _verifier(config: BatchConfig, stamp: Stamp | None = None) -> Verifier:
-    return _cached_verifier(config, collateral_stamp(config.collateral) if stamp is None else stamp)
+    global _last
+    if stamp is None:
+        stamp = collateral_stamp(config.collateral)
+    last = _last
+    if last is not None and last[0] is config and last[1] is stamp:  # the same key objects
+        return last[2]
+    verifier = _cached_verifier(config, stamp)
+    _last = (config, stamp, verifier)
+    return verifier
+
+
+#: (config, stamp, Verifier) of the last :func:`_verifier` call: a batch asks for one config
+#: item after item, and hashing a config (its trust pins) costs more than the identity test.
+_last: tuple[BatchConfig, Stamp, Verifier] | None = None
 
 
 @functools.lru_cache(maxsize=8)
