@@ -44,6 +44,26 @@ _HEX_KEY: Final = {k: string_text(k) + ':"' for k in KEY_CLAIMS}
 _KEY: Final = {k: string_text(k) + ":" for k in KEY_CLAIMS}
 
 
+def _claims(result: VerificationResult, parts: list[str] | None) -> dict[str, Any]:
+    """The key claims ``result`` has, as JSON values; with ``parts``, each one's JSON text
+    (``"k":v``) too."""
+    claims: dict[str, Any] = {}
+    found = result.claims
+    for k in _in_order(_KEY_SET.intersection(found)):
+        v = found[k]
+        kind = type(v)
+        if kind is bytes:
+            text = claims[k] = v.hex()
+            if parts is not None:
+                parts.append(_HEX_KEY[k] + text + '"')
+            continue
+        # to_jsonable's answer for the common types, without the generic walk
+        claims[k] = v = v if kind in _PLAIN else to_jsonable(v)
+        if parts is not None:
+            parts.append(_KEY[k] + value_text(v))
+    return claims
+
+
 def _record(
     path: str,
     outcome: VerificationResult | CocoverifyError,
@@ -53,22 +73,23 @@ def _record(
     parts: list[str] | None,
 ) -> dict[str, Any]:
     """:func:`record_for`; with ``parts``, also each key claim's JSON text (``"k":v``)."""
+    if type(outcome) is VerificationResult and outcome.accepted is True and item_id is None:
+        # the common record, built in one go (same keys, same order as below)
+        claims = _claims(outcome, parts)
+        return {
+            "path": path,
+            "accepted": True,
+            "tee": outcome.tee,
+            "reason": None,
+            "exit_code": 0,
+            "tcb_status": outcome.tcb_status,
+            "advisory_ids": list(outcome.advisory_ids),
+            "claims": claims,
+            "platform": shared_facts(outcome, collateral),
+            "verified_at": _format_time(outcome.verified_at),
+        }
     result = outcome if isinstance(outcome, VerificationResult) else outcome.result
-    claims: dict[str, Any] = {}
-    if result is not None:
-        found = result.claims
-        for k in _in_order(_KEY_SET.intersection(found)):
-            v = found[k]
-            kind = type(v)
-            if kind is bytes:
-                text = claims[k] = v.hex()
-                if parts is not None:
-                    parts.append(_HEX_KEY[k] + text + '"')
-                continue
-            # to_jsonable's answer for the common types, without the generic walk
-            claims[k] = v = v if kind in _PLAIN else to_jsonable(v)
-            if parts is not None:
-                parts.append(_KEY[k] + value_text(v))
+    claims = _claims(result, parts) if result is not None else {}
     accepted = isinstance(outcome, VerificationResult) and outcome.accepted
     rec: dict[str, Any] = {"path": path}
     if item_id is not None:
