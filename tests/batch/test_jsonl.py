@@ -21,10 +21,12 @@ from cryptography import x509
 
 import cocoverify
 from cocoverify.batch import (
+    SLIM_KEYS,
     BatchConfig,
     BatchItem,
     InlineExecutor,
     platform_facts,
+    record_exit_code,
     verify_many,
     verify_many_lines,
 )
@@ -102,6 +104,12 @@ def test_every_project_vector_line_equals_the_encoder_twice() -> None:
             assert rec["platform"].json == ENCODER.encode(rec["platform"])
     assert with_platform > 10
     assert {r["exit_code"] for r in first} >= {0, 2, 3, 4, 5}  # accepted and every rejection
+    # slim: the same lines; records cut to SLIM_KEYS (what the CLI reads besides the line)
+    slim = list(verify_many_lines(items, max_workers=2, chunksize=7, slim=True))
+    assert [line for _, line in slim] == [line for _, line in pooled]
+    for rec, (cut, _) in zip(first, slim, strict=True):
+        assert cut == {k: rec[k] for k in SLIM_KEYS if k in rec}
+        assert record_exit_code(cut) == record_exit_code(rec)
 
 
 def test_record_and_line_for_ids_errors_and_odd_values() -> None:

@@ -39,6 +39,7 @@ from cocoverify.batch.manifest import MANIFEST_KEYS, manifest_item, parse_manife
 from cocoverify.batch.platform import platform_facts
 from cocoverify.batch.record import record_for
 from cocoverify.batch.worker import (
+    SLIM_KEYS,
     Stamp,
     _internal_error,
     _verify_chunk,
@@ -53,6 +54,7 @@ __all__ = [
     "COLLATERAL_SUFFIX",
     "KEY_CLAIMS",
     "MANIFEST_KEYS",
+    "SLIM_KEYS",
     "BatchConfig",
     "BatchItem",
     "InlineExecutor",
@@ -151,7 +153,7 @@ def verify_many(
     cluster thread) are in flight, so memory stays flat on huge batches. Closing the
     iterator cancels the tasks not yet started.
     """
-    return _verify_many(items, config, executor, max_workers, window, chunksize, False)
+    return _verify_many(items, config, executor, max_workers, window, chunksize, False, False)
 
 
 def verify_many_lines(
@@ -162,11 +164,14 @@ def verify_many_lines(
     max_workers: int | None = None,
     window: int | None = None,
     chunksize: int | None = None,
+    slim: bool = False,
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """:func:`verify_many`, yielding (record, JSON line) pairs: the line is what
     :func:`~cocoverify.batch.jsonl.record_line` writes for the record, built by the worker
-    alongside the record (``cocoverify batch`` writes these)."""
-    return _verify_many(items, config, executor, max_workers, window, chunksize, True)
+    alongside the record (``cocoverify batch`` writes these). ``slim``: the record holds only
+    ``SLIM_KEYS`` (path, skipped, accepted, tee, exit_code, reason, error) when it comes
+    from another process; the line is whole."""
+    return _verify_many(items, config, executor, max_workers, window, chunksize, True, slim)
 
 
 def _verify_many(
@@ -177,6 +182,7 @@ def _verify_many(
     window: int | None,
     chunksize: int | None,
     lines: bool,
+    slim: bool,
 ) -> Iterator[Any]:
     if chunksize is not None and chunksize < 1:
         raise ValueError("chunksize must be >= 1")
@@ -225,7 +231,7 @@ def _verify_many(
             try:
                 wire = [item.wire() for item in batch]
                 chunk_stamps = [stamp_for(i.config) for i in batch]
-                fut = ex.submit(_verify_chunk, wire, cfg, chunk_stamps, lines)
+                fut = ex.submit(_verify_chunk, wire, cfg, chunk_stamps, lines, slim)
             except Exception as exc:  # e.g. a pool already broken, a cluster unreachable
                 fut = Future()
                 fut.set_exception(exc)

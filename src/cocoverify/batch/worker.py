@@ -238,22 +238,35 @@ def _cached_item_verifier(
     return Verifier(trust=shared.trust, collateral=shared.collateral + extra, policy=shared.policy)
 
 
+#: The keys of a record that ``verify_many_lines(slim=True)`` hands back with its line.
+SLIM_KEYS = ("path", "skipped", "accepted", "tee", "exit_code", "reason", "error")
+
+
 def _verify_chunk(
     items: Sequence[BatchItem | str],
     config: BatchConfig,
     stamps: Sequence[Stamp | None],
     lines: bool = False,
+    slim: bool = False,
 ) -> list[Any]:
     """Worker entry point for a chunk: one record per item, in order (with ``lines``, one
-    (record, JSON line) pair); never raises.
+    (record, JSON line) pair; with ``slim`` too, the record cut to ``SLIM_KEYS``); never
+    raises.
 
     An item is a :class:`BatchItem` or, when it has nothing but a path, the path
     (:meth:`BatchItem.wire`). ``stamps[i]``: the collateral stamp of ``items[i]``'s config
     (driver-side, once per config; the same string object repeats, so pickling it costs one
     reference).
     """
-    verify = _verify_item_line if lines else _verify_item
-    return [
-        verify(item if isinstance(item, BatchItem) else BatchItem(item), config, stamp)
+    wired = [
+        (item if isinstance(item, BatchItem) else BatchItem(item), stamp)
         for item, stamp in zip(items, stamps, strict=True)
     ]
+    if not lines:
+        return [_verify_item(item, config, stamp) for item, stamp in wired]
+    pairs = [_verify_item_line(item, config, stamp) for item, stamp in wired]
+    if slim:
+        # what the CLI reads of a record besides its line (exit code, summary, progress):
+        # the rest of the record stays in the worker (less to pickle and unpickle)
+        return [({k: r[k] for k in SLIM_KEYS if k in r}, line) for r, line in pairs]
+    return pairs

@@ -383,8 +383,13 @@ def _run(
     if client is None and args.jobs == 1:
         executor = InlineExecutor()
     # records with their JSON lines, built by the workers (batch.record.record_and_line)
+    # without a report only SLIM_KEYS of each record are read here (codes, summary, bar)
     results: Iterator[tuple[dict[str, Any], str]] = verify_many_lines(
-        items, config=config, executor=executor, max_workers=args.jobs or os.cpu_count()
+        items,
+        config=config,
+        executor=executor,
+        max_workers=args.jobs or os.cpu_count(),
+        slim=report is None,
     )
     try:
         for entry in entries:
