@@ -212,3 +212,25 @@ def fast_constructor(cls: type[T]) -> Callable[..., T]:
 #: ``Appraisal(...)`` with every field positionally (``fast_constructor``).
 new_appraisal: Callable[..., Appraisal] = fast_constructor(Appraisal)
 _new_result: Callable[..., VerificationResult] = fast_constructor(VerificationResult)
+
+
+def with_evidence_field(
+    a: Appraisal, claims: Mapping[str, Any], report_data: bytes, static: object
+) -> Appraisal:
+    """``a`` with other ``claims`` and ``report_data``, everything else as is, for a warm
+    path whose evidence differs from ``a``'s only in its nonce field. ``static`` is the warm
+    entry all else comes from: the policy may reuse verdicts through it (``policy_key``)."""
+    return new_appraisal(  # Appraisal's fields, in order
+        a.tee,
+        claims,
+        a.tcb_status,
+        a.advisory_ids,
+        a.tcb_date,
+        a.tcb_error,
+        a.collateral,
+        a.warnings,
+        report_data,
+        a.init_data,
+        a.debug,
+        (claims, static, b""),
+    )

@@ -19,6 +19,8 @@ from cocoverify.tee.cca.parse import parse_token
 from cocoverify_testing.cca import CcaTokenBuilder
 from cocoverify_testing.pki import ec_key
 
+from _shared.counting import Counting
+
 AT = "2026-01-01T00:00:00Z"
 B = CcaTokenBuilder()
 COLL = Collateral(public_keys=(B.platform.cpak.public_key(),))
@@ -47,25 +49,13 @@ def _cold_outcome(v: Verifier, data: bytes, **kw: Any) -> Any:
     return _outcome(v, data, **kw)
 
 
-class _Counting:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.runs = 0
-        real = pipeline._appraise
-
-        def counted(*args: Any, **kw: Any) -> Any:
-            self.runs += 1
-            return real(*args, **kw)
-
-        monkeypatch.setattr(pipeline, "_appraise", counted)
-
-
 def test_distinct_challenges_hit_and_equal_cold(monkeypatch: pytest.MonkeyPatch) -> None:
     v = Verifier(collateral=COLL)
     tokens = [_token(i) for i in range(4)]
     colds = [_cold_outcome(v, t) for t in tokens]
     assert all(c[0] == "ok" for c in colds)
     _cold()
-    count = _Counting(monkeypatch)
+    count = Counting(monkeypatch, pipeline, "_appraise")
     warmed = [_outcome(v, t) for t in tokens]
     assert count.runs == 1
     assert warmed == colds
@@ -87,7 +77,7 @@ def test_layout_names_the_challenge_and_signature() -> None:
 def test_a_changed_challenge_byte_fails_its_signature(monkeypatch: pytest.MonkeyPatch) -> None:
     v = Verifier(collateral=COLL)
     v.verify(_token(1), at=AT)
-    count = _Counting(monkeypatch)
+    count = Counting(monkeypatch, pipeline, "_appraise")
     data = bytearray(_token(2))
     token = parse_token(bytes(data))
     layout = warm.layout_of(bytes(data), token.realm_bytes, token.realm)
@@ -102,7 +92,7 @@ def test_a_changed_challenge_byte_fails_its_signature(monkeypatch: pytest.Monkey
 def test_other_collateral_and_other_realms_do_not_hit(monkeypatch: pytest.MonkeyPatch) -> None:
     v = Verifier(collateral=COLL)
     v.verify(_token(1), at=AT)
-    count = _Counting(monkeypatch)
+    count = Counting(monkeypatch, pipeline, "_appraise")
     other = Collateral(public_keys=(ec_key("another-cpak", "P-384").public_key(),))
     with pytest.raises(CocoverifyError) as exc:
         Verifier(collateral=other).verify(_token(2), at=AT)

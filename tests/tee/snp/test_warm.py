@@ -23,6 +23,7 @@ from cocoverify import (
 from cocoverify.collateral import Collateral
 from cocoverify.tee.snp import authenticate, facts, pipeline, warm
 
+from _shared.counting import Counting
 from _shared.snp import AT, MB, TRUST, G, M
 
 VCEK = M.vcek_for(MB.sign(M))
@@ -54,27 +55,13 @@ def _cold_outcome(v: Verifier, data: bytes, at: _dt.datetime, **kw: Any) -> Any:
     return _outcome(v, data, at, **kw)
 
 
-class _Counting:
-    """Counts the full pipeline's runs."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.runs = 0
-        real = pipeline._appraise
-
-        def counted(*args: Any, **kw: Any) -> Any:
-            self.runs += 1
-            return real(*args, **kw)
-
-        monkeypatch.setattr(pipeline, "_appraise", counted)
-
-
 def test_distinct_reports_hit_and_equal_cold(monkeypatch: pytest.MonkeyPatch) -> None:
     v = Verifier(collateral=COLL, trust=TRUST)
     reports = [_report(i) for i in range(4)]
     colds = [_cold_outcome(v, r, AT) for r in reports]
     assert all(c[0] == "ok" for c in colds)
     _cold()
-    count = _Counting(monkeypatch)
+    count = Counting(monkeypatch, pipeline, "_appraise")
     warmed = [_outcome(v, r, AT) for r in reports]
     assert count.runs == 1  # the first report fills the entry, the others hit it
     assert warmed == colds
@@ -86,7 +73,7 @@ def test_bad_signature_on_a_warm_key_is_decided_by_the_pipeline(
 ) -> None:
     v = Verifier(collateral=COLL, trust=TRUST)
     v.verify(_report(1), at=AT)
-    count = _Counting(monkeypatch)
+    count = Counting(monkeypatch, pipeline, "_appraise")
     bad = bytearray(_report(2))
     bad[0x55] ^= 1  # REPORT_DATA changed after signing: same warm key, signature fails
     with pytest.raises(AuthenticityError) as exc:
@@ -133,7 +120,7 @@ def test_other_collateral_or_trust_or_require_crl_does_not_hit(
 ) -> None:
     v = Verifier(collateral=COLL, trust=TRUST)
     v.verify(_report(1), at=AT)
-    count = _Counting(monkeypatch)
+    count = Counting(monkeypatch, pipeline, "_appraise")
     # swapped role labels: the same certificates, a contradicted statement of roles
     swapped = Collateral(
         chains=COLL.chains, crls=COLL.crls, labels=(("ark", M.ask), ("ask", M.ark))

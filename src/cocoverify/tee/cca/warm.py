@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cocoverify._core.cose import CoseSign1, bstr_head
-from cocoverify.result import Appraisal, new_appraisal
+from cocoverify.result import Appraisal, with_evidence_field
 
 __all__ = ["LAYOUTS", "WARM", "WARM_SIZE", "Layout", "WarmEntry", "clear_caches", "layout_of"]
 
@@ -80,27 +80,12 @@ class WarmEntry:
 
     def with_challenge(self, challenge: bytes) -> Appraisal:
         """The appraisal of a token equal to the verified one but for the challenge."""
-        a = self.appraisal
-        claims = dict(a.claims)
+        claims = dict(self.appraisal.claims)
         realm: dict[str, Any] = dict(claims["realm"])
         realm["challenge"] = challenge  # same position as in a cold run
         claims["realm"] = MappingProxyType(realm)
         mapping: Mapping[str, Any] = MappingProxyType(claims)
-        return new_appraisal(  # Appraisal's fields, in order
-            a.tee,
-            mapping,
-            a.tcb_status,
-            a.advisory_ids,
-            a.tcb_date,
-            a.tcb_error,
-            a.collateral,
-            a.warnings,
-            challenge,
-            a.init_data,
-            a.debug,
-            # everything the policy may read but the challenge is this entry's
-            (mapping, self, b""),
-        )
+        return with_evidence_field(self.appraisal, mapping, challenge, self)
 
 
 #: token length -> layouts seen (at most 4 per length, 64 lengths; emptied when full)

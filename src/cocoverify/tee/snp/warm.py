@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cocoverify.collateral import Collateral
-from cocoverify.result import Appraisal, new_appraisal
+from cocoverify.result import Appraisal, with_evidence_field
 from cocoverify.tee.snp.parse import REPORT_SIZE, SIG_COMPONENT_SIZE, SIG_USED_SIZE, SIGNED_SIZE
 from cocoverify.trust import TrustStore
 
@@ -67,23 +67,7 @@ class WarmEntry:
         """The appraisal of a report equal to the verified one but for REPORT_DATA."""
         claims = dict(self.claims)
         claims["report_data"] = report_data  # same position in the claims as in a cold run
-        mapping = MappingProxyType(claims)
-        a = self.appraisal
-        return new_appraisal(  # Appraisal's fields, in order
-            a.tee,
-            mapping,
-            a.tcb_status,
-            a.advisory_ids,
-            a.tcb_date,
-            a.tcb_error,
-            a.collateral,
-            a.warnings,
-            report_data,
-            a.init_data,
-            a.debug,
-            # everything the policy may read but REPORT_DATA is this entry's
-            (mapping, self, b""),
-        )
+        return with_evidence_field(self.appraisal, MappingProxyType(claims), report_data, self)
 
 
 #: key -> entry; GIL-atomic get/set, emptied when full.
