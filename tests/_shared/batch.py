@@ -3,11 +3,16 @@ with their collateral, and the collateral roles of the real vectors' manifests."
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from cocoverify import TrustStore
 from cocoverify._core.x509 import load_certificates
+from cocoverify.batch import BatchConfig, BatchItem
 
 from _shared import PROJECT_VECTORS
 
@@ -18,6 +23,7 @@ __all__ = [
     "SAMPLE",
     "SAMPLE_AT",
     "SAMPLE_ROOT",
+    "project_items",
     "sample_copy",
     "sample_trust",
 ]
@@ -45,3 +51,23 @@ def sample_copy(tmp_path: Path) -> Path:
 def sample_trust() -> TrustStore:
     """Trust in the sample quotes' own root CA."""
     return TrustStore.from_root_certificates(load_certificates(SAMPLE_ROOT.read_bytes()))
+
+
+def project_items() -> tuple[list[dict[str, Any]], list[BatchItem]]:
+    """The project manifest's cases and one item per case with its own config (time,
+    policy, trust store, collateral); skips when vectors/manifest.json is not generated."""
+    manifest_path = PROJECT_VECTORS / "manifest.json"
+    if not manifest_path.is_file():
+        pytest.skip("vectors/manifest.json not generated")
+    cases: list[dict[str, Any]] = json.loads(manifest_path.read_text())["cases"]
+    items = []
+    for case in cases:
+        trust = TrustStore(**case["trust"]) if case.get("trust") else None
+        cfg = BatchConfig.create(
+            at=case["at"],
+            policy=case.get("policy"),
+            trust=trust,
+            collateral=[str(PROJECT_VECTORS / c) for c in case["collateral"]],
+        )
+        items.append(BatchItem(str(PROJECT_VECTORS / case["evidence"]), config=cfg))
+    return cases, items

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from cocoverify import TrustStore
 from cocoverify.batch import (
     BatchConfig,
     BatchItem,
@@ -26,8 +25,7 @@ from cocoverify.batch import (
 from cocoverify.batch.cluster import is_dask_client
 from cocoverify.batch.jsonl import ENCODER
 
-from _shared import PROJECT_VECTORS
-from _shared.batch import SAMPLE, SAMPLE_AT, sample_trust
+from _shared.batch import SAMPLE, SAMPLE_AT, project_items, sample_trust
 
 distributed = pytest.importorskip(
     "distributed", reason="Dask's distributed is not installed (pip install 'cocoverify[dask]')"
@@ -50,23 +48,8 @@ def client() -> Iterator[Any]:
         yield c
 
 
-def _project_items() -> list[BatchItem]:
-    manifest = json.loads((PROJECT_VECTORS / "manifest.json").read_text())
-    items = []
-    for case in manifest["cases"]:
-        trust = TrustStore(**case["trust"]) if case.get("trust") else None
-        cfg = BatchConfig.create(
-            at=case["at"],
-            policy=case.get("policy"),
-            trust=trust,
-            collateral=[str(PROJECT_VECTORS / c) for c in case["collateral"]],
-        )
-        items.append(BatchItem(str(PROJECT_VECTORS / case["evidence"]), config=cfg))
-    return items
-
-
 def test_results_equal_the_local_executor_in_input_order(client: Any) -> None:
-    items = [*_project_items(), BatchItem("inline-garbage", data=b"\x00" * 9), "missing.bin"]
+    items = [*project_items()[1], BatchItem("inline-garbage", data=b"\x00" * 9), "missing.bin"]
     local = list(verify_many(items, executor=InlineExecutor()))
     on_dask = list(verify_many(items, executor=client))
     assert [r["path"] for r in on_dask] == [

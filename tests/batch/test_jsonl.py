@@ -23,7 +23,6 @@ import cocoverify
 from cocoverify.batch import (
     SLIM_KEYS,
     BatchConfig,
-    BatchItem,
     InlineExecutor,
     platform_facts,
     record_exit_code,
@@ -38,8 +37,7 @@ from cocoverify.cli.output import write_json
 from cocoverify.collateral import Collateral, load_collateral
 from cocoverify.errors import CocoverifyError, MalformedEvidence, Reason
 
-from _shared import PROJECT_VECTORS
-from _shared.batch import SAMPLE, SAMPLE_AT, SAMPLE_ROOT
+from _shared.batch import SAMPLE, SAMPLE_AT, SAMPLE_ROOT, project_items
 
 
 class _Color(enum.IntEnum):
@@ -72,25 +70,8 @@ def test_record_line_is_what_the_encoder_and_write_json_write(rec: dict[str, Any
     assert buf.getvalue() == record_line(rec) + "\n"
 
 
-def _project_items() -> list[BatchItem]:
-    manifest_path = PROJECT_VECTORS / "manifest.json"
-    if not manifest_path.is_file():
-        pytest.skip("vectors/manifest.json not generated")
-    items = []
-    for case in json.loads(manifest_path.read_text())["cases"]:
-        trust = cocoverify.TrustStore(**case["trust"]) if case.get("trust") else None
-        cfg = BatchConfig.create(
-            at=case["at"],
-            policy=case.get("policy"),
-            trust=trust,
-            collateral=[str(PROJECT_VECTORS / c) for c in case["collateral"]],
-        )
-        items.append(BatchItem(str(PROJECT_VECTORS / case["evidence"]), config=cfg))
-    return items
-
-
 def test_every_project_vector_line_equals_the_encoder_twice() -> None:
-    items = _project_items()
+    items = project_items()[1]
     first = list(verify_many(items, executor=InlineExecutor()))
     again = list(verify_many_lines(items, executor=InlineExecutor()))  # warm: cached platforms
     pooled = list(verify_many_lines(items, max_workers=2, chunksize=7))

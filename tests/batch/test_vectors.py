@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import json
+from cocoverify.batch import verify_many
 
-import pytest
-
-from cocoverify import TrustStore
-from cocoverify.batch import BatchConfig, BatchItem, verify_many
-
-from _shared import PROJECT_VECTORS
+from _shared.batch import project_items
 
 
 def test_project_vectors_through_verify_many() -> None:
-    manifest_path = PROJECT_VECTORS / "manifest.json"
-    if not manifest_path.is_file():
-        pytest.skip("vectors/manifest.json not generated")
-    manifest = json.loads(manifest_path.read_text())
-    items = []
-    for case in manifest["cases"]:
-        trust = TrustStore(**case["trust"]) if case.get("trust") else None
-        cfg = BatchConfig.create(
-            at=case["at"],
-            policy=case.get("policy"),
-            trust=trust,
-            collateral=[str(PROJECT_VECTORS / c) for c in case["collateral"]],
-        )
-        items.append(BatchItem(str(PROJECT_VECTORS / case["evidence"]), config=cfg))
+    cases, items = project_items()
     records = list(verify_many(items, max_workers=2))
-    for case, rec in zip(manifest["cases"], records, strict=True):
+    for case, rec in zip(cases, records, strict=True):
         if case["expected"] == "accept":
             assert rec["accepted"], case["id"]
         else:
