@@ -561,6 +561,39 @@ def test_key_cache_is_bounded_and_keyed_by_point(monkeypatch: pytest.MonkeyPatch
     assert _native._keys[bytes(64)] == _native.ffi.NULL and len(_native._keys) == 4
 
 
+def test_a_key_with_a_table_outlives_keys_that_come_and_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eviction skips a key holding a P-256 table (insertion order otherwise): a platform's
+    PCK CA key keeps its table while new platforms' keys pass through the cache."""
+    monkeypatch.setattr(_native, "_keys", {})
+    monkeypatch.setattr(_native, "KEY_CACHE_SIZE", 4)
+    hot = ec.generate_private_key(ec.SECP256R1())
+    hot_point = raw_point(hot.public_key())
+    assert _native.verify_in_c(hot_point, b"m", _sign(hot, b"m"))
+    held = _native._keys[hot_point]
+    if not _native.lib.cv_ec_key_precompute(held):
+        pytest.skip("this libcrypto build has no P-256 tables (docs/native.md)")
+    others = [ec.generate_private_key(ec.SECP256R1()) for _ in range(9)]
+    for key in others:
+        point = raw_point(key.public_key())
+        assert _native.verify_in_c(point, b"x", _sign(key, b"x"))
+        assert len(_native._keys) <= 4
+        assert _native._keys[hot_point] is held
+    # the others left in insertion order: the newest three stay beside the hot key
+    assert set(_native._keys) == {hot_point} | {raw_point(k.public_key()) for k in others[-3:]}
+    assert _native.verify_in_c(hot_point, b"n", _sign(hot, b"n"))
+    assert not _native.verify_in_c(hot_point, b"n", _sign(hot, b"other"))
+    # a cache of keys that all hold tables still drops one when full
+    monkeypatch.setattr(_native, "KEY_CACHE_SIZE", 1)
+    _native._keys.clear()
+    _native._keys[hot_point] = held
+    second = others[0]
+    second_point = raw_point(second.public_key())
+    assert _native.verify_in_c(second_point, b"y", _sign(second, b"y"))
+    assert list(_native._keys) == [second_point]
+
+
 def test_quote_keys_are_cached_by_point(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_native, "_keys", {})
     q = _built_quotes()["tdx_v5_td15"]

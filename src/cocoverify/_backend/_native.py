@@ -222,8 +222,10 @@ def parse_quote_fields(data: bytes) -> QuoteFields:
 # --- signatures (csrc/cv_crypto.c) -------------------------------------------------------
 
 #: Public keys kept (point bytes -> ``cv_ec_key``, about 3 KB each in libcrypto 3.0: at most
-#: ~3 MB). When full, the oldest entry is dropped; a dropped key is freed (``ffi.gc``) once no
-#: call still uses it. Points libcrypto refuses are kept too, as ffi.NULL.
+#: ~3 MB). When full, the oldest entry is dropped, except that a key holding a P-256 table
+#: (at most 16, each ~15 ms to build: docs/native.md) goes to the back instead, so keys that
+#: come and go (new platforms) do not cost a hot key its table. A dropped key is freed
+#: (``ffi.gc``) once no call still uses it. Points libcrypto refuses are kept too, as ffi.NULL.
 KEY_CACHE_SIZE = 1024
 #: libcrypto from which P-384 is verified in C: OpenSSL 3.0 and 3.1 have no 64-bit P-384 code
 #: (crypto/ec/ecp_nistp384.c), and P-384 measured 1.35x slower there than through
@@ -242,8 +244,20 @@ def _remember(point: bytes, key: Any) -> None:
     with _keys_lock:
         if point not in _keys:
             while len(_keys) >= KEY_CACHE_SIZE:
-                del _keys[next(iter(_keys))]
+                _drop_one()
             _keys[point] = key
+
+
+def _drop_one() -> None:
+    """Drop the oldest key without a table; keys with one move to the back (bounded: at most
+    ``lib.cv_ec_tables()`` of them, so this looks at no more than that many plus one)."""
+    for _ in range(len(_keys)):
+        oldest = next(iter(_keys))
+        key = _keys.pop(oldest)
+        if key == ffi.NULL or not lib.cv_ec_key_precomputed(key):
+            return
+        _keys[oldest] = key
+    _keys.pop(next(iter(_keys)))  # every key kept has a table (a cache smaller than 16)
 
 
 def _owned(raw: Any) -> Any:
